@@ -1,0 +1,83 @@
+/* rg-model.h: a loaded IDEFICS2 model behind one interface, so the engine
+ * thread runs the same generation code on the Vulkan backend and on the
+ * plain-C reference backend (rg-model-cpu.c, used by tests as the oracle
+ * for the GPU path).
+ *
+ * A model owns its weights and one KV cache (one conversation). Not
+ * thread-safe: the engine thread is its only user. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "rg-config.h"
+#include "rg-pixel-batch.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RgModel RgModel;
+
+/* Optional intermediate tensors, for --dump and the golden tests. When a
+ * model has taps set, each forward stores (replacing earlier values) f32
+ * copies under the goldens' names:
+ *   vision_last_hidden_state [n_sub, P, V]  (P = patches of the padded grid)
+ *   connector_output         [n_sub, n_latents, T]
+ *   inputs_embeds            [L, T]   (of the last forward call)
+ *   text_last_hidden_state   [L, T]   (after the final norm)          */
+typedef struct
+{
+  char *name;
+  guint n_dims;
+  int64_t shape[4];
+  float *data;
+} RgTap;
+
+typedef struct
+{
+  GHashTable *tensors; /* name -> RgTap* (owned) */
+} RgTaps;
+
+RgTaps *rg_taps_new (void);
+void rg_taps_free (RgTaps *taps);
+/* Copies DATA; replaces a tap of the same name. */
+void rg_taps_store (RgTaps *taps, const char *name, guint n_dims, const int64_t *shape, const float *data);
+const RgTap *rg_taps_lookup (RgTaps *taps, const char *name);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgTaps, rg_taps_free)
+
+typedef struct
+{
+  void (*free) (RgModel *model);
+  /* Vision tower + connector for every sub-image of BATCH.
+   * FEATURES: caller-allocated [batch->n * n_latents, text hidden]. */
+  gboolean (*encode_images) (RgModel *model, const RgPixelBatch *batch,
+                             float *features, GError **error);
+  /* Runs N new tokens at positions n_past .. n_past+N-1 through the
+   * language model, appending to the KV cache. Rows whose id is the image
+   * token take, in order, consecutive rows of IMAGE_FEATURES (n_image_rows
+   * rows of text hidden; NULL when there are none). LOGITS (vocab floats,
+   * may be NULL) receives the logits of the last of the N tokens. */
+  gboolean (*forward) (RgModel *model, const int32_t *ids, guint n,
+                       const float *image_features, guint n_image_rows,
+                       float *logits, GError **error);
+  /* Forgets KV entries at positions >= N_KEEP. */
+  void (*truncate) (RgModel *model, guint n_keep);
+} RgModelVTable;
+
+struct _RgModel
+{
+  const RgModelVTable *vtable;
+  RgModelConfig config;
+  guint n_past;             /* tokens in the KV cache */
+  guint context_length;     /* KV cache capacity in tokens */
+  RgTaps *taps;             /* borrowed, may be NULL */
+};
+
+static inline void
+rg_model_free (RgModel *model)
+{
+  if (model)
+    model->vtable->free (model);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgModel, rg_model_free)
+
+G_END_DECLS
