@@ -1,0 +1,156 @@
+/* rg-ops.h: the model's ops as Vulkan compute dispatches.
+ *
+ * Every op records into an RgVkRecorder (nothing runs until the recorder
+ * is submitted) and has a plain-C twin in rg-ref-ops.h that the gpu test
+ * suite compares it with. Activations are f32; weights are RgGpuWeight,
+ * whose element type (F32, F16, BF16; block-quantized types later) the op
+ * picks the shader variant for, so callers never change when a format is
+ * added.
+ *
+ * Buffers are passed with explicit sizes: an op checks that each buffer is
+ * large enough and records an error in the recorder otherwise (see
+ * rg_vk_recorder_submit). Shapes are row-major; [A, B] means a*B + b. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "rg-dtype.h"
+#include "rg-vk.h"
+
+G_BEGIN_DECLS
+
+/* ---- Weights ----------------------------------------------------------- */
+
+/* A [rows, cols] matrix in nn.Linear layout ([out, in]). A matrix larger
+ * than one binding allows (maxStorageBufferRange: 128 MiB on lavapipe,
+ * Mistral's embedding and lm_head are 262 MB in f16) is split by rows into
+ * chunks, each its own buffer; ops run once per chunk. */
+typedef struct
+{
+  char *name;
+  RgDType dtype;
+  uint32_t rows;
+  uint32_t cols;
+  uint32_t rows_per_chunk;
+  guint n_chunks;
+  RgVkBuffer **chunks;   /* owned */
+} RgGpuWeight;
+
+/* MAX_CHUNK_BYTES 0: the device's binding limit ($REGARD_MAX_BINDING_BYTES
+ * lowers it, for tests). */
+RgGpuWeight *rg_gpu_weight_new (RgVkContext *ctx, const char *name, RgDType dtype,
+                                uint32_t rows, uint32_t cols, uint64_t max_chunk_bytes,
+                                GError **error);
+void rg_gpu_weight_free (RgGpuWeight *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgGpuWeight, rg_gpu_weight_free)
+/* Uploads rows [row0, row0 + n_rows) from DATA (elements of w->dtype). */
+gboolean rg_gpu_weight_upload_rows (RgGpuWeight *w, uint32_t row0, uint32_t n_rows,
+                                    const void *data, GError **error);
+uint64_t rg_gpu_weight_row_bytes (const RgGpuWeight *w);
+
+/* An f32 vector or matrix held in one buffer (norm gains, biases, tables). */
+RgVkBuffer *rg_gpu_upload_f32 (RgVkContext *ctx, const char *name, const float *data,
+                               uint64_t n, GError **error);
+
+/* ---- Element-wise (f32) ------------------------------------------------ */
+
+void rg_op_add (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *a, const RgVkBuffer *b, uint64_t n);
+void rg_op_scale (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, float s, uint64_t n);
+void rg_op_gelu_tanh (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint64_t n);
+void rg_op_silu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint64_t n);
+/* out = silu(gate) * up */
+void rg_op_swiglu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *gate, const RgVkBuffer *up, uint64_t n);
+/* dst[dst_offset + i] = src[src_offset + i], i < n (f32 elements): copies,
+ * concatenations, KV-cache appends. */
+void rg_op_copy (RgVkRecorder *rec, RgVkBuffer *dst, uint64_t dst_offset,
+                 const RgVkBuffer *src, uint64_t src_offset, uint64_t n);
+
+/* ---- Normalizations ---------------------------------------------------- */
+
+/* x, out [rows, dim]; w, b [dim] (b may be NULL). As rg_ref_layernorm. */
+void rg_op_layernorm (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
+                      const RgVkBuffer *w, const RgVkBuffer *b, uint32_t rows, uint32_t dim, float eps);
+/* As rg_ref_rmsnorm. */
+void rg_op_rmsnorm (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
+                    const RgVkBuffer *w, uint32_t rows, uint32_t dim, float eps);
+
+/* ---- Linear ------------------------------------------------------------ */
+
+/* out[M, w->rows] = x[M, w->cols] . W^T (+ bias[w->rows], may be NULL).
+ * M <= 8 takes the mat-vec path (decode). */
+void rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
+                   const RgGpuWeight *w, const RgVkBuffer *bias, uint32_t M);
+
+/* ---- Positions and attention ------------------------------------------- */
+
+/* Host-side table for rg_op_rope: cos_sin[p, k] = cos(a), [p, h + k] =
+ * sin(a) with a = (float) p * inv_freq[k] in f32 as transformers computes
+ * it, for p < n_positions, k < h = head_dim / 2. Computed on the CPU so the
+ * GPU's loose sin/cos precision never enters. */
+float *rg_rope_table_new (uint32_t n_positions, uint32_t head_dim, float theta);
+
+/* In-place rotate_half RoPE on x [L, n_heads, head_dim]; row i at position
+ * pos0 + i, reading the table above (as a buffer of n_positions rows). */
+void rg_op_rope (RgVkRecorder *rec, RgVkBuffer *x, const RgVkBuffer *cos_sin,
+                 uint32_t L, uint32_t n_heads, uint32_t head_dim, uint32_t pos0);
+
+typedef struct
+{
+  uint32_t n_q;          /* Lq */
+  uint32_t n_kv;         /* Lk */
+  uint32_t n_heads;      /* Hq */
+  uint32_t n_kv_heads;   /* Hkv: q head h uses kv head h / (Hq / Hkv) */
+  uint32_t head_dim;     /* D */
+  float scale;
+  gboolean causal;       /* query i at q_pos0 + i sees keys j <= q_pos0 + i */
+  uint32_t q_pos0;
+  uint32_t window;       /* 0: none; else keys p - window < j <= p */
+} RgAttnParams;
+
+/* out[Lq, Hq, D] = softmax(q k^T * scale + masks) v as rg_ref_attention,
+ * tiled with an online softmax (no Lq x Lk matrix in memory).
+ * q [Lq, Hq, D]; k, v [Lk, Hkv, D] (rows beyond n_kv are ignored, so a KV
+ * cache buffer can be passed whole); KEY_MASK [Lk] uint32 (0 = masked) or
+ * NULL. */
+void rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
+                      const RgVkBuffer *k, const RgVkBuffer *v, const RgVkBuffer *key_mask,
+                      const RgAttnParams *p);
+
+/* ---- Gathers, scatters, convolution ------------------------------------ */
+
+/* out[n, table->cols] = table[ids[i], :]; IDS int32 [n]. Ids outside the
+ * table write zeros (the host validates ids before). */
+void rg_op_embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
+                      const RgVkBuffer *ids, uint32_t n);
+/* dst[rows[i], :] = src[i, :] for i < n; ROWS int32 [n]; dim columns. */
+void rg_op_scatter_rows (RgVkRecorder *rec, RgVkBuffer *dst, const RgVkBuffer *src,
+                         const RgVkBuffer *rows, uint32_t n, uint32_t dim);
+/* 14x14-style "valid" patch embedding with bias: pixels [C, H, W] ->
+ * out [(H/P) * (W/P), V]; weight [V, C*P*P] (the conv kernel flattened);
+ * bias [V] or NULL. */
+void rg_op_patch_embed (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *pixels,
+                        const RgGpuWeight *weight, const RgVkBuffer *bias,
+                        uint32_t C, uint32_t H, uint32_t W, uint32_t P);
+
+/* ---- Softmax and sampling ---------------------------------------------- */
+
+/* out[rows, n] = softmax over each row. */
+void rg_op_softmax (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint32_t rows, uint32_t n);
+/* OUT uint32 [1] = argmax x[n] (ties: lowest index; NaN never wins). */
+void rg_op_argmax (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint32_t n);
+/* The K largest of x[n] in descending order (ties: lower index first):
+ * OUT_IDX uint32 [k], OUT_VALUES f32 [k]. k <= 64. */
+void rg_op_topk (RgVkRecorder *rec, RgVkBuffer *out_idx, RgVkBuffer *out_values,
+                 const RgVkBuffer *x, uint32_t n, uint32_t k);
+
+/* ---- For op implementations -------------------------------------------- */
+
+/* Records an error unless BUF holds at least BYTES; returns FALSE then. */
+gboolean rg_op_check_size (RgVkRecorder *rec, const char *op, const RgVkBuffer *buf, uint64_t bytes);
+/* Workgroup size for element-wise ops on this device. */
+uint32_t rg_op_default_wg (RgVkRecorder *rec);
+/* Shader variant name for a weight type, e.g. "matmul" + BF16 -> "matmul_bf16". */
+const char *rg_op_weight_suffix (RgDType dtype);
+
+G_END_DECLS

@@ -1,0 +1,159 @@
+/* Element-wise ops on the GPU against rg-ref-ops.h, at awkward sizes:
+ * 1, odd, not a multiple of the workgroup, and more workgroups than one
+ * dispatch dimension allows (65535 x 256 elements). */
+#include "test-gpu.h"
+
+#include <math.h>
+#include <string.h>
+
+static const size_t sizes[] = { 1, 7, 255, 257, 100003 };
+#define HUGE_N ((size_t) 65535 * 256 + 1001)
+
+typedef void (*UnaryGpu) (RgVkRecorder *, RgVkBuffer *, const RgVkBuffer *, uint64_t);
+typedef void (*UnaryRef) (const float *, float *, size_t);
+
+static void
+check_unary (UnaryGpu gpu, UnaryRef ref, size_t n, float lo, float hi)
+{
+  g_autofree float *x = rg_test_random_f32 ((guint32) n, n, lo, hi);
+  g_autofree float *want = g_new (float, n);
+  g_autofree float *got = NULL;
+  g_autoptr(RgVkBuffer) bx = rg_test_upload_f32 ("x", x, n);
+  g_autoptr(RgVkBuffer) bo = rg_test_new_buffer ("out", n * 4);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+
+  ref (x, want, n);
+  gpu (rec, bo, bx, n);
+  rg_test_submit (rec);
+  got = rg_test_download_f32 (bo, n);
+  rg_assert_nmse (got, want, n, 1e-7);
+}
+
+static void
+test_gelu_tanh (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    check_unary (rg_op_gelu_tanh, rg_ref_gelu_tanh, sizes[i], -10, 10);
+}
+
+static void
+test_silu (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    check_unary (rg_op_silu, rg_ref_silu, sizes[i], -20, 20);
+}
+
+static void
+check_binary (gboolean swiglu, size_t n)
+{
+  g_autofree float *a = rg_test_random_f32 (1 + (guint32) n, n, -8, 8);
+  g_autofree float *b = rg_test_random_f32 (2 + (guint32) n, n, -8, 8);
+  g_autofree float *want = g_new (float, n);
+  g_autofree float *got = NULL;
+  g_autoptr(RgVkBuffer) ba = rg_test_upload_f32 ("a", a, n);
+  g_autoptr(RgVkBuffer) bb = rg_test_upload_f32 ("b", b, n);
+  g_autoptr(RgVkBuffer) bo = rg_test_new_buffer ("out", n * 4);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+
+  if (swiglu)
+    {
+      rg_ref_swiglu (a, b, want, n);
+      rg_op_swiglu (rec, bo, ba, bb, n);
+    }
+  else
+    {
+      rg_ref_add (a, b, want, n);
+      rg_op_add (rec, bo, ba, bb, n);
+    }
+  rg_test_submit (rec);
+  got = rg_test_download_f32 (bo, n);
+  rg_assert_nmse (got, want, n, 1e-7);
+}
+
+static void
+test_add (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    check_binary (FALSE, sizes[i]);
+}
+
+static void
+test_add_beyond_one_dispatch (void)
+{
+  /* more workgroups than maxComputeWorkGroupCount[0] on most devices */
+  check_binary (FALSE, HUGE_N);
+}
+
+static void
+test_swiglu (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    check_binary (TRUE, sizes[i]);
+}
+
+static void
+test_scale (void)
+{
+  size_t n = 1001;
+  g_autofree float *x = rg_test_random_f32 (5, n, -3, 3);
+  g_autofree float *want = g_new (float, n);
+  g_autofree float *got = NULL;
+  g_autoptr(RgVkBuffer) bx = rg_test_upload_f32 ("x", x, n);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+
+  rg_ref_scale (x, 0.125f, want, n);
+  rg_op_scale (rec, bx, bx, 0.125f, n); /* in place */
+  rg_test_submit (rec);
+  got = rg_test_download_f32 (bx, n);
+  rg_assert_nmse (got, want, n, 1e-7);
+}
+
+static void
+test_copy_offsets (void)
+{
+  /* concat [a; b] into one buffer through two offset copies */
+  size_t na = 333, nb = 77;
+  g_autofree float *a = rg_test_random_f32 (6, na, -1, 1);
+  g_autofree float *b = rg_test_random_f32 (7, nb, -1, 1);
+  g_autofree float *got = NULL;
+  g_autoptr(RgVkBuffer) ba = rg_test_upload_f32 ("a", a, na);
+  g_autoptr(RgVkBuffer) bb = rg_test_upload_f32 ("b", b, nb);
+  g_autoptr(RgVkBuffer) bo = rg_test_new_buffer ("out", (na + nb) * 4);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+
+  rg_op_copy (rec, bo, 0, ba, 0, na);
+  rg_op_copy (rec, bo, na, bb, 0, nb);
+  rg_test_submit (rec);
+  got = rg_test_download_f32 (bo, na + nb);
+  g_assert_cmpmem (got, na * 4, a, na * 4);
+  g_assert_cmpmem (got + na, nb * 4, b, nb * 4);
+}
+
+static void
+test_undersized_buffer_is_an_error (void)
+{
+  g_autoptr(RgVkBuffer) small = rg_test_new_buffer ("small", 16);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+  g_autoptr(GError) error = NULL;
+
+  rg_op_add (rec, small, small, small, 100);
+  g_assert_false (rg_vk_recorder_submit (rec, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "small"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  rg_test_gpu_init ();
+  g_test_add_func ("/gpu/eltwise/add", test_add);
+  g_test_add_func ("/gpu/eltwise/add-beyond-one-dispatch", test_add_beyond_one_dispatch);
+  g_test_add_func ("/gpu/eltwise/scale-in-place", test_scale);
+  g_test_add_func ("/gpu/eltwise/gelu-tanh", test_gelu_tanh);
+  g_test_add_func ("/gpu/eltwise/silu", test_silu);
+  g_test_add_func ("/gpu/eltwise/swiglu", test_swiglu);
+  g_test_add_func ("/gpu/eltwise/copy-offsets", test_copy_offsets);
+  g_test_add_func ("/gpu/eltwise/undersized-buffer-is-an-error", test_undersized_buffer_is_an_error);
+  return g_test_run ();
+}
