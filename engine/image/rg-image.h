@@ -1,0 +1,47 @@
+/* rg-image.h: decoded images as packed 8-bit RGB, the processor's input.
+ *
+ * Decoding follows what Idefics2ImageProcessor sees after PIL's
+ * Image.open + exif_transpose + convert_to_rgb: the first frame, EXIF
+ * orientation applied, alpha composited over opaque white with PIL's
+ * integer alpha_composite arithmetic, grayscale expanded to R=G=B. The
+ * declared size is checked before any pixel is decoded, so a small file
+ * that claims a huge canvas is refused without a huge allocation. */
+#pragma once
+
+#include <gio/gio.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/* Images with more pixels than this are refused (decompression bombs). */
+#define RG_IMAGE_MAX_PIXELS ((guint64) 100 * 1000 * 1000)
+
+typedef struct
+{
+  guint width, height;
+  uint8_t *rgb;   /* [height, width, 3], row-major, no row padding */
+} RgImage;
+
+/* A WIDTHxHEIGHT image; the pixels are zero. NULL on an empty or oversized
+ * request. */
+RgImage *rg_image_new (guint width, guint height, GError **error);
+void rg_image_free (RgImage *image);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgImage, rg_image_free)
+
+RgImage *rg_image_copy (const RgImage *image);
+/* The rectangle [x0, x1) x [y0, y1) of IMAGE, which must lie inside it and
+ * be non-empty. */
+RgImage *rg_image_crop (const RgImage *image, guint x0, guint y0, guint x1, guint y1);
+
+/* Decode encoded bytes (PNG, JPEG, GIF, BMP, TIFF, WebP, ... whatever
+ * gdk-pixbuf has a loader for). Errors: REGARD_ERROR_INVALID_IMAGE. */
+RgImage *rg_image_decode_bytes (GBytes *bytes, GError **error);
+RgImage *rg_image_decode_file (const char *path, GError **error);
+
+/* PIL's Image.alpha_composite of one RGBA pixel over opaque white, to RGB. */
+void rg_image_composite_over_white (const uint8_t rgba[4], uint8_t rgb[3]);
+
+/* FNV-1a 64-bit over the packed RGB bytes (the goldens' u8_fnv1a64). */
+guint64 rg_image_fnv1a64 (const RgImage *image);
+
+G_END_DECLS

@@ -1,0 +1,210 @@
+/* rg-resample.c: Pillow's BILINEAR resize (Resample.c), ported for bit
+ * exactness. Every double expression keeps Pillow's order of operations;
+ * none has an a*b+c shape whose contraction to FMA could change a result
+ * (center's in0 is 0, and the fixed-point scale is a power of two). */
+#include "rg-resample.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "regard-engine.h"
+
+static double
+triangle_filter (double x)
+{
+  if (x < 0.0)
+    x = -x;
+  if (x < 1.0)
+    return 1.0 - x;
+  return 0.0;
+}
+
+void
+rg_resample_taps_free (RgResampleTaps *taps)
+{
+  if (taps == NULL)
+    return;
+  g_free (taps->first);
+  g_free (taps->n);
+  g_free (taps->coeffs);
+  g_free (taps);
+}
+
+/* precompute_coeffs () + normalize_coeffs_8bpc () for the box
+ * [0, in_size) (Pillow passes the box as floats: in1 - in0 is a float). */
+RgResampleTaps *
+rg_resample_taps_new (guint in_size, guint out_size, GError **error)
+{
+  g_autoptr(RgResampleTaps) taps = NULL;
+  g_autofree double *k = NULL;
+  float in0 = 0.0f, in1 = (float) in_size;
+  double scale, filterscale, support, ss;
+  guint ksize;
+
+  if (in_size == 0 || out_size == 0 || in_size > G_MAXINT / 2 || out_size > G_MAXINT / 2)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                   "Cannot resize %u samples to %u", in_size, out_size);
+      return NULL;
+    }
+  filterscale = scale = (double) (in1 - in0) / out_size;
+  if (filterscale < 1.0)
+    filterscale = 1.0;
+  support = 1.0 * filterscale;   /* BILINEAR's support is 1.0 */
+  ksize = (guint) ceil (support) * 2 + 1;
+  if ((guint64) out_size * ksize > G_MAXINT / sizeof (double))
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                   "Resize from %u to %u needs too many filter taps", in_size, out_size);
+      return NULL;
+    }
+
+  taps = g_new0 (RgResampleTaps, 1);
+  taps->out_size = out_size;
+  taps->ksize = ksize;
+  taps->first = g_new (guint, out_size);
+  taps->n = g_new (guint, out_size);
+  taps->coeffs = g_new0 (gint32, (gsize) out_size * ksize);
+  k = g_new (double, ksize);
+  ss = 1.0 / filterscale;
+
+  for (guint xx = 0; xx < out_size; xx++)
+    {
+      double center = in0 + (xx + 0.5) * scale;
+      double ww = 0.0;
+      int xmin = (int) (center - support + 0.5);
+      int xmax = (int) (center + support + 0.5);
+      int x;
+
+      if (xmin < 0)
+        xmin = 0;
+      if (xmax > (int) in_size)
+        xmax = (int) in_size;
+      xmax -= xmin;
+      for (x = 0; x < xmax; x++)
+        {
+          double w = triangle_filter ((x + xmin - center + 0.5) * ss);
+
+          k[x] = w;
+          ww += w;
+        }
+      for (x = 0; x < xmax; x++)
+        if (ww != 0.0)
+          k[x] /= ww;
+      for (x = 0; x < xmax; x++)
+        {
+          gint32 *out = &taps->coeffs[(gsize) xx * ksize + x];
+
+          if (k[x] < 0)
+            *out = (int) (-0.5 + k[x] * (1 << RG_RESAMPLE_PRECISION_BITS));
+          else
+            *out = (int) (0.5 + k[x] * (1 << RG_RESAMPLE_PRECISION_BITS));
+        }
+      taps->first[xx] = (guint) xmin;
+      taps->n[xx] = (guint) MAX (xmax, 0);
+    }
+  return g_steal_pointer (&taps);
+}
+
+/* Pillow's clip8: the accumulator holds value * 2^22 (+ rounding). */
+static inline uint8_t
+clip8 (int acc)
+{
+  int v = acc >> RG_RESAMPLE_PRECISION_BITS;
+
+  return (uint8_t) CLAMP (v, 0, 255);
+}
+
+static void
+resample_horizontal (RgImage *out, const RgImage *in, const RgResampleTaps *taps)
+{
+  for (guint y = 0; y < out->height; y++)
+    {
+      const uint8_t *row = in->rgb + (gsize) y * in->width * 3;
+      uint8_t *dst = out->rgb + (gsize) y * out->width * 3;
+
+      for (guint xx = 0; xx < out->width; xx++)
+        {
+          const gint32 *k = &taps->coeffs[(gsize) xx * taps->ksize];
+          const uint8_t *src = row + (gsize) taps->first[xx] * 3;
+          int s0, s1, s2;
+
+          s0 = s1 = s2 = 1 << (RG_RESAMPLE_PRECISION_BITS - 1);
+          for (guint x = 0; x < taps->n[xx]; x++)
+            {
+              s0 += src[x * 3 + 0] * k[x];
+              s1 += src[x * 3 + 1] * k[x];
+              s2 += src[x * 3 + 2] * k[x];
+            }
+          dst[xx * 3 + 0] = clip8 (s0);
+          dst[xx * 3 + 1] = clip8 (s1);
+          dst[xx * 3 + 2] = clip8 (s2);
+        }
+    }
+}
+
+static void
+resample_vertical (RgImage *out, const RgImage *in, const RgResampleTaps *taps)
+{
+  gsize stride = (gsize) in->width * 3;
+
+  for (guint yy = 0; yy < out->height; yy++)
+    {
+      const gint32 *k = &taps->coeffs[(gsize) yy * taps->ksize];
+      const uint8_t *src = in->rgb + (gsize) taps->first[yy] * stride;
+      uint8_t *dst = out->rgb + (gsize) yy * stride;
+
+      for (gsize i = 0; i < stride; i++)
+        {
+          int s = 1 << (RG_RESAMPLE_PRECISION_BITS - 1);
+
+          for (guint y = 0; y < taps->n[yy]; y++)
+            s += src[y * stride + i] * k[y];
+          dst[i] = clip8 (s);
+        }
+    }
+}
+
+RgImage *
+rg_resample_bilinear (const RgImage *image, guint width, guint height, GError **error)
+{
+  g_autoptr(RgImage) temp = NULL;
+  g_autoptr(RgResampleTaps) htaps = NULL;
+  g_autoptr(RgResampleTaps) vtaps = NULL;
+  const RgImage *cur = image;
+  RgImage *out;
+
+  g_return_val_if_fail (image != NULL, NULL);
+
+  /* Pillow crops the horizontal pass to the rows the vertical taps read;
+   * with the full box that is every row (taps start at 0 and end at the
+   * last row), so the result is the same without the crop. */
+  if (width != image->width)
+    {
+      htaps = rg_resample_taps_new (image->width, width, error);
+      if (htaps == NULL)
+        return NULL;
+      temp = rg_image_new (width, image->height, error);
+      if (temp == NULL)
+        return NULL;
+      resample_horizontal (temp, image, htaps);
+      cur = temp;
+    }
+  if (height != image->height)
+    {
+      vtaps = rg_resample_taps_new (image->height, height, error);
+      if (vtaps == NULL)
+        return NULL;
+      out = rg_image_new (cur->width, height, error);
+      if (out == NULL)
+        return NULL;
+      resample_vertical (out, cur, vtaps);
+      return out;
+    }
+  if (temp != NULL)
+    return g_steal_pointer (&temp);
+  out = rg_image_copy (image);
+  if (out == NULL)
+    g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY, "Out of memory copying an image");
+  return out;
+}

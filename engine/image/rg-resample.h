@@ -1,0 +1,35 @@
+/* rg-resample.h: Pillow's antialiased bilinear resize of 8-bit images.
+ *
+ * A bit-exact port of Pillow 9.4's Image.resize(size, BILINEAR) on an RGB
+ * image (libImaging/Resample.c): a triangle filter whose support grows with
+ * the downscale factor, coefficients in 22-bit fixed point, a horizontal
+ * pass into an 8-bit temporary, then a vertical pass. A pass whose size is
+ * unchanged is skipped, and a same-size resize is a copy, as in Pillow. */
+#pragma once
+
+#include "rg-image.h"
+
+G_BEGIN_DECLS
+
+/* Fixed-point filter taps for resizing IN_SIZE samples to OUT_SIZE:
+ * output i reads n[i] inputs starting at first[i], weighted by
+ * coeffs[i * ksize + j] / 2^22. Exposed for tests. */
+typedef struct
+{
+  guint out_size;
+  guint ksize;
+  guint *first;     /* [out_size] */
+  guint *n;         /* [out_size] */
+  gint32 *coeffs;   /* [out_size * ksize] */
+} RgResampleTaps;
+
+#define RG_RESAMPLE_PRECISION_BITS 22
+
+RgResampleTaps *rg_resample_taps_new (guint in_size, guint out_size, GError **error);
+void rg_resample_taps_free (RgResampleTaps *taps);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgResampleTaps, rg_resample_taps_free)
+
+/* IMAGE resized to WIDTH x HEIGHT. */
+RgImage *rg_resample_bilinear (const RgImage *image, guint width, guint height, GError **error);
+
+G_END_DECLS
