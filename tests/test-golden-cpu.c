@@ -1,0 +1,433 @@
+/* The CPU reference model against HF's own tensors, for every model case of
+ * golden/manifest.json, with the README's fp32 tolerances:
+ *   vision / connector / inputs_embeds / text hidden   max abs 1e-4
+ *   logits                                             max abs 5e-4
+ *   greedy ids (bad words masked, stop on eos)         exact
+ * plus KV-cache incremental decode == one full forward. */
+#include "test-common.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "rg-model-cpu.h"
+#include "rg-preprocess.h"
+#include "rg-ref-ops.h"
+#include "rg-safetensors.h"
+#include "rg-snapshot.h"
+
+#define TOL_HIDDEN 1e-4
+#define TOL_LOGITS 5e-4
+#define N_TOP 5
+
+typedef struct
+{
+  char *name;
+  char *file;                /* relative to the snapshot */
+  char **images;             /* relative to the snapshot */
+  gboolean do_split;
+  float *features;           /* [n_sub * NL, T], computed once */
+  guint n_feature_rows;
+} Case;
+
+static RgSnapshot *snapshot;
+static RgModel *model;
+static RgTaps *taps;
+
+static RgModel *
+get_model (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (model)
+    return model;
+  {
+    g_autofree char *dir = rg_test_fixture_path ("idefics2-tiny");
+    snapshot = rg_snapshot_open (dir, &error);
+    g_assert_no_error (error);
+  }
+  model = rg_model_cpu_new (snapshot, 1024, &error);
+  g_assert_no_error (error);
+  taps = rg_taps_new ();
+  model->taps = taps;
+  return model;
+}
+
+static RgSafetensors *
+open_case (const Case *c)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *rel = g_build_filename ("idefics2-tiny", c->file, NULL);
+  g_autofree char *path = rg_test_fixture_path (rel);
+  RgSafetensors *st = rg_safetensors_open (path, &error);
+
+  g_assert_no_error (error);
+  return st;
+}
+
+/* An f32 copy (safetensors data need not be aligned) of a golden tensor
+ * of N elements. */
+static float *
+golden_f32 (RgSafetensors *st, const char *name, size_t n)
+{
+  const RgTensorInfo *t = rg_safetensors_find (st, name);
+  float *out;
+
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->dtype, ==, RG_DTYPE_F32);
+  g_assert_cmpuint (t->n_elements, ==, n);
+  out = g_new (float, MAX (n, 1));
+  memcpy (out, t->data, n * sizeof (float));
+  return out;
+}
+
+static int32_t *
+golden_ids (RgSafetensors *st, const char *name, size_t *n)
+{
+  const RgTensorInfo *t = rg_safetensors_find (st, name);
+  int32_t *out;
+
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->dtype, ==, RG_DTYPE_I64);
+  *n = t->n_elements;
+  out = g_new (int32_t, MAX (*n, 1));
+  for (size_t i = 0; i < *n; i++)
+    {
+      int64_t v;
+      memcpy (&v, (const uint8_t *) t->data + i * 8, 8);
+      out[i] = (int32_t) v;
+    }
+  return out;
+}
+
+static const RgTap *
+tap (const char *name)
+{
+  const RgTap *t = rg_taps_lookup (taps, name);
+
+  g_assert_nonnull (t);
+  return t;
+}
+
+static void
+check_close (const char *what, const float *got, const float *want, size_t n, double tol)
+{
+  RgCompare cmp = rg_test_compare_f32 (got, want, n);
+
+  g_test_message ("%s: max |diff| %.3g (nmse %.3g) over %zu values", what, cmp.max_abs, cmp.nmse, n);
+  rg_test_assert_close_f32 (__FILE__, __LINE__, what, got, want, n, tol);
+}
+
+/* Compares rows [n, P, dim] on valid patches only (invalid rows are
+ * garbage by construction). */
+static void
+check_valid_rows (const char *what, const float *got, const float *want,
+                  const uint8_t *patch_mask, size_t rows, size_t dim, double tol)
+{
+  g_autofree float *a = g_new (float, rows * dim);
+  g_autofree float *b = g_new (float, rows * dim);
+  size_t k = 0;
+
+  for (size_t r = 0; r < rows; r++)
+    if (patch_mask[r])
+      {
+        memcpy (a + k * dim, got + r * dim, dim * sizeof (float));
+        memcpy (b + k * dim, want + r * dim, dim * sizeof (float));
+        k++;
+      }
+  g_assert_cmpuint (k, >, 0);
+  check_close (what, a, b, k * dim, tol);
+}
+
+static char *
+image_path (const char *rel)
+{
+  g_autofree char *sub = g_build_filename ("idefics2-tiny", rel, NULL);
+  char *path = rg_test_fixture_path (sub);
+
+  /* Compare the model, not JPEG decoders: use the pixels PIL decoded. */
+  if (g_str_has_suffix (path, ".jpg"))
+    {
+      g_autofree char *stem = g_strndup (path, strlen (path) - 4);
+      g_free (path);
+      path = g_strconcat (stem, ".decoded.png", NULL);
+    }
+  return path;
+}
+
+static RgPixelBatch *
+case_pixels (const Case *c)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_image_free);
+  RgPreprocessOptions opts = rg_preprocess_options_default ();
+  g_autofree char *rel = g_build_filename ("idefics2-tiny", "preprocessor_config.json", NULL);
+  g_autofree char *cfg = rg_test_fixture_path (rel);
+  RgPixelBatch *batch;
+
+  rg_preprocess_options_load (&opts, cfg, &error);
+  g_assert_no_error (error);
+  opts.do_split = c->do_split;
+  for (guint i = 0; c->images[i]; i++)
+    {
+      g_autofree char *path = image_path (c->images[i]);
+      RgImage *img = rg_image_decode_file (path, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (images, img);
+    }
+  batch = rg_preprocess_images ((RgImage * const *) images->pdata, images->len, &opts, &error);
+  g_assert_no_error (error);
+  return batch;
+}
+
+/* Runs the vision tower + connector (once per case). */
+static void
+case_encode (Case *c)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgPixelBatch) batch = NULL;
+  RgModel *m = get_model ();
+  size_t NL = m->config.perceiver.resampler_n_latents, T = m->config.text.hidden_size;
+  gint64 t0;
+
+  if (c->features || c->images[0] == NULL)
+    return;
+  batch = case_pixels (c);
+  c->n_feature_rows = batch->n * NL;
+  c->features = g_new (float, c->n_feature_rows * T);
+  t0 = g_get_monotonic_time ();
+  g_assert_true (m->vtable->encode_images (m, batch, c->features, &error));
+  g_assert_no_error (error);
+  g_test_message ("%s: encoded %u sub-images of %ux%u in %.1f s", c->name, batch->n,
+                  batch->height, batch->width, (g_get_monotonic_time () - t0) / 1e6);
+}
+
+static void
+test_vision (gconstpointer data)
+{
+  Case *c = (Case *) data;
+  g_autoptr(RgSafetensors) st = open_case (c);
+  const RgTensorInfo *pm = rg_safetensors_find (st, "patch_attention_mask");
+  const RgTap *vis, *conn;
+  g_autofree float *want = NULL;
+  const uint8_t *mask;
+  size_t rows;
+
+  g_clear_pointer (&c->features, g_free); /* fresh taps from this encode */
+  case_encode (c);
+  vis = tap ("vision_last_hidden_state");
+  conn = tap ("connector_output");
+  g_assert_nonnull (pm);
+  mask = pm->data;
+  rows = vis->shape[0] * vis->shape[1];
+  g_assert_cmpuint (pm->n_elements, ==, rows);
+
+  if (rg_safetensors_find (st, "vision_embeddings"))
+    {
+      const RgTap *emb = tap ("vision_embeddings");
+      g_autofree float *w = golden_f32 (st, "vision_embeddings", rows * emb->shape[2]);
+      check_valid_rows ("vision_embeddings", emb->data, w, mask, rows, emb->shape[2], TOL_HIDDEN);
+    }
+
+  want = golden_f32 (st, "vision_last_hidden_state", rows * vis->shape[2]);
+  check_valid_rows ("vision_last_hidden_state", vis->data, want, mask, rows, vis->shape[2], TOL_HIDDEN);
+
+  if (rg_safetensors_find (st, "modality_projection_output"))
+    {
+      const RgTap *mp = tap ("modality_projection_output");
+      g_autofree float *w = golden_f32 (st, "modality_projection_output", rows * mp->shape[2]);
+      check_valid_rows ("modality_projection_output", mp->data, w, mask, rows, mp->shape[2], TOL_HIDDEN);
+    }
+
+  {
+    size_t n = conn->shape[0] * conn->shape[1] * conn->shape[2];
+    g_autofree float *w = golden_f32 (st, "connector_output", n);
+    check_close ("connector_output", conn->data, w, n, TOL_HIDDEN);
+    /* What encode_images returns is what the taps saw. */
+    check_close ("features", c->features, w, n, TOL_HIDDEN);
+  }
+}
+
+/* Prefill of the case's prompt from an empty cache; LOGITS [vocab]. */
+static void
+case_prefill (Case *c, const int32_t *ids, size_t n_ids, float *logits)
+{
+  g_autoptr(GError) error = NULL;
+  RgModel *m = get_model ();
+
+  case_encode (c);
+  m->vtable->truncate (m, 0);
+  g_assert_cmpuint (m->n_past, ==, 0);
+  g_assert_true (m->vtable->forward (m, ids, n_ids, c->features, c->n_feature_rows, logits, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (m->n_past, ==, n_ids);
+}
+
+static void
+test_prefill (gconstpointer data)
+{
+  Case *c = (Case *) data;
+  g_autoptr(RgSafetensors) st = open_case (c);
+  RgModel *m = get_model ();
+  size_t T = m->config.text.hidden_size, vocab = m->config.text.vocab_size, n_ids;
+  g_autofree int32_t *ids = golden_ids (st, "input_ids", &n_ids);
+  g_autofree float *logits = g_new (float, vocab);
+  g_autofree float *want_emb = golden_f32 (st, "inputs_embeds", n_ids * T);
+  g_autofree float *want_hid = golden_f32 (st, "text_last_hidden_state", n_ids * T);
+  g_autofree float *want_logits = golden_f32 (st, "prefill_last_logits", vocab);
+
+  case_prefill (c, ids, n_ids, logits);
+  check_close ("inputs_embeds", tap ("inputs_embeds")->data, want_emb, n_ids * T, TOL_HIDDEN);
+  check_close ("text_last_hidden_state", tap ("text_last_hidden_state")->data, want_hid, n_ids * T, TOL_HIDDEN);
+  check_close ("prefill_last_logits", logits, want_logits, vocab, TOL_LOGITS);
+}
+
+static gboolean
+is_in (int32_t id, const int32_t *set, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    if (set[i] == id)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_generate (gconstpointer data)
+{
+  Case *c = (Case *) data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgSafetensors) st = open_case (c);
+  RgModel *m = get_model ();
+  const RgProcessorConfig *proc = rg_snapshot_get_processor_config (snapshot);
+  size_t vocab = m->config.text.vocab_size, n_ids, n_gen, n_top;
+  g_autofree int32_t *ids = golden_ids (st, "input_ids", &n_ids);
+  g_autofree int32_t *want_gen = golden_ids (st, "generated_ids", &n_gen);
+  g_autofree int32_t *want_top_ids = golden_ids (st, "step_top5_ids", &n_top);
+  g_autofree float *want_top = golden_f32 (st, "step_top5_logits", n_gen * N_TOP);
+  g_autofree float *logits = g_new (float, vocab);
+  g_autofree float *masked = g_new (float, vocab);
+  g_autofree float *got_top = g_new (float, n_gen * N_TOP);
+  g_autofree int32_t *all = g_new (int32_t, n_ids + n_gen);
+  g_autofree float *full = g_new (float, vocab);
+  guint n_new = 0;
+  gboolean top_ids_equal = TRUE;
+
+  g_assert_cmpuint (n_top, ==, n_gen * N_TOP);
+  g_assert_cmpuint (proc->n_bad_words_ids, >, 0);
+  memcpy (all, ids, n_ids * sizeof (int32_t));
+  case_prefill (c, ids, n_ids, logits);
+
+  /* Greedy: step k reads the logits of the prefill (k = 0) or of feeding
+   * token k-1 through the KV cache. */
+  for (guint k = 0; k < n_gen; k++)
+    {
+      int32_t tok_ids[N_TOP], next;
+
+      rg_ref_topk (logits, vocab, N_TOP, tok_ids, got_top + k * N_TOP);
+      for (guint j = 0; j < N_TOP; j++)
+        top_ids_equal = top_ids_equal && tok_ids[j] == want_top_ids[k * N_TOP + j];
+
+      memcpy (masked, logits, vocab * sizeof (float));
+      for (guint j = 0; j < proc->n_bad_words_ids; j++)
+        masked[proc->bad_words_ids[j]] = -INFINITY;
+      next = (int32_t) rg_ref_argmax (masked, vocab);
+      all[n_ids + n_new++] = next;
+      if (is_in (next, proc->eos_token_ids, proc->n_eos_token_ids) || k + 1 == n_gen)
+        break;
+      g_assert_true (m->vtable->forward (m, &next, 1, NULL, 0, logits, &error));
+      g_assert_no_error (error);
+    }
+
+  g_assert_cmpuint (n_new, ==, n_gen);
+  for (guint k = 0; k < n_gen; k++)
+    g_assert_cmpint (all[n_ids + k], ==, want_gen[k]);
+  check_close ("step_top5_logits", got_top, want_top, n_gen * N_TOP, TOL_LOGITS);
+  g_assert_true (top_ids_equal);
+
+  /* KV-cache decode == one full forward over prompt + generated[:-1]: the
+   * logits of the last decode step. */
+  if (n_gen > 1)
+    {
+      m->vtable->truncate (m, 0);
+      g_assert_true (m->vtable->forward (m, all, n_ids + n_gen - 1, c->features,
+                                         c->n_feature_rows, full, &error));
+      g_assert_no_error (error);
+      check_close ("kv-cache vs full forward logits", logits, full, vocab, 1e-5);
+    }
+}
+
+static void
+case_free (gpointer p)
+{
+  Case *c = p;
+
+  g_free (c->name);
+  g_free (c->file);
+  g_strfreev (c->images);
+  g_free (c->features);
+  g_free (c);
+}
+
+static GPtrArray *
+load_cases (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *path = rg_test_fixture_path ("idefics2-tiny/golden/manifest.json");
+  GPtrArray *cases = g_ptr_array_new_with_free_func (case_free);
+  JsonArray *arr;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  arr = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "model_cases");
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      JsonArray *imgs = json_object_get_array_member (o, "images");
+      Case *c = g_new0 (Case, 1);
+
+      c->name = g_strdup (json_object_get_string_member (o, "name"));
+      c->file = g_strdup (json_object_get_string_member (o, "file"));
+      c->do_split = json_object_get_boolean_member (o, "do_image_splitting");
+      c->images = g_new0 (char *, json_array_get_length (imgs) + 1);
+      for (guint j = 0; j < json_array_get_length (imgs); j++)
+        c->images[j] = g_strdup (json_array_get_string_element (imgs, j));
+      g_ptr_array_add (cases, c);
+    }
+  return cases;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GPtrArray) cases = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  cases = load_cases ();
+
+  /* text_only first: it needs no image path at all. */
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < cases->len; i++)
+      {
+        Case *c = cases->pdata[i];
+        gboolean text_only = c->images[0] == NULL;
+        g_autofree char *p_vision = g_strdup_printf ("/engine/golden/cpu/%s/vision", c->name);
+        g_autofree char *p_prefill = g_strdup_printf ("/engine/golden/cpu/%s/prefill", c->name);
+        g_autofree char *p_generate = g_strdup_printf ("/engine/golden/cpu/%s/generate", c->name);
+
+        if (text_only != (pass == 0))
+          continue;
+        if (!text_only)
+          g_test_add_data_func (p_vision, c, test_vision);
+        g_test_add_data_func (p_prefill, c, test_prefill);
+        g_test_add_data_func (p_generate, c, test_generate);
+      }
+
+  ret = g_test_run ();
+  g_clear_pointer (&model, rg_model_free);
+  g_clear_pointer (&taps, rg_taps_free);
+  g_clear_pointer (&snapshot, rg_snapshot_close);
+  return ret;
+}
