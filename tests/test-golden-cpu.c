@@ -15,6 +15,8 @@
 #include "rg-ref-ops.h"
 #include "rg-safetensors.h"
 #include "rg-snapshot.h"
+#include "rg-weights.h"
+#include "regard-engine.h"
 
 #define TOL_HIDDEN 1e-4
 #define TOL_LOGITS 5e-4
@@ -357,6 +359,119 @@ test_generate (gconstpointer data)
     }
 }
 
+/* ---- Behaviour around the goldens: truncate and errors ---- */
+
+static void
+text_only_ids (int32_t **ids, size_t *n)
+{
+  g_autofree char *path = rg_test_fixture_path ("idefics2-tiny/golden/cases/text_only.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgSafetensors) st = rg_safetensors_open (path, &error);
+
+  g_assert_no_error (error);
+  *ids = golden_ids (st, "input_ids", n);
+}
+
+static void
+test_truncate_reprefill (void)
+{
+  g_autoptr(GError) error = NULL;
+  RgModel *m = get_model ();
+  size_t vocab = m->config.text.vocab_size, n;
+  g_autofree int32_t *ids = NULL;
+  g_autofree float *full = g_new (float, vocab);
+  g_autofree float *again = g_new (float, vocab);
+  guint keep;
+
+  text_only_ids (&ids, &n);
+  keep = n / 2;
+  m->vtable->truncate (m, 0);
+  g_assert_true (m->vtable->forward (m, ids, n, NULL, 0, full, &error));
+  g_assert_no_error (error);
+  /* Forget the second half and feed it again: the cache prefix is reused. */
+  m->vtable->truncate (m, keep);
+  g_assert_cmpuint (m->n_past, ==, keep);
+  g_assert_true (m->vtable->forward (m, ids + keep, n - keep, NULL, 0, again, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (m->n_past, ==, n);
+  check_close ("truncate + re-prefill logits", again, full, vocab, 1e-5);
+  /* truncate never grows the cache. */
+  m->vtable->truncate (m, n + 10);
+  g_assert_cmpuint (m->n_past, ==, n);
+}
+
+static void
+test_error_context_full (void)
+{
+  g_autoptr(GError) error = NULL;
+  RgModel *m = get_model ();
+  g_autofree int32_t *ids = g_new0 (int32_t, m->context_length + 1);
+
+  m->vtable->truncate (m, 0);
+  g_assert_false (m->vtable->forward (m, ids, m->context_length + 1, NULL, 0, NULL, &error));
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_CONTEXT_FULL);
+  g_assert_cmpuint (m->n_past, ==, 0);
+}
+
+static void
+test_error_bad_token (void)
+{
+  g_autoptr(GError) error = NULL;
+  RgModel *m = get_model ();
+  const int32_t ids[] = { 1, (int32_t) m->config.text.vocab_size };
+  const int32_t neg[] = { -1 };
+
+  m->vtable->truncate (m, 0);
+  g_assert_false (m->vtable->forward (m, ids, 2, NULL, 0, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_false (m->vtable->forward (m, neg, 1, NULL, 0, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_cmpuint (m->n_past, ==, 0);
+}
+
+static void
+test_error_image_rows (void)
+{
+  g_autoptr(GError) error = NULL;
+  RgModel *m = get_model ();
+  int32_t img = m->config.image_token_id;
+  const int32_t ids[] = { 1, img, img, 2 };
+  g_autofree float *rows = g_new0 (float, 3 * m->config.text.hidden_size);
+
+  m->vtable->truncate (m, 0);
+  /* Two image tokens but one or three feature rows. */
+  g_assert_false (m->vtable->forward (m, ids, 4, rows, 1, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_false (m->vtable->forward (m, ids, 4, rows, 3, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_cmpuint (m->n_past, ==, 0);
+}
+
+static void
+test_weights_shape_mismatch (void)
+{
+  g_autoptr(GError) error = NULL;
+  const uint16_t data[6] = { 0x3f80, 0x4000, 0, 0, 0, 0 };  /* bf16 1, 2, 0... */
+  RgTensorInfo info = { .name = "w", .dtype = RG_DTYPE_BF16, .n_dims = 2,
+                        .shape = { 2, 3 }, .n_elements = 6, .data = data, .nbytes = 12 };
+  g_autofree float *ok = NULL;
+  float *bad;
+
+  ok = rg_weights_tensor_to_f32 (&info, "w", 2, (const int64_t[]) { 2, 3 }, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (ok[0], ==, 1);
+  g_assert_cmpfloat (ok[1], ==, 2);
+  bad = rg_weights_tensor_to_f32 (&info, "w", 2, (const int64_t[]) { 3, 2 }, &error);
+  g_assert_null (bad);
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL);
+  g_clear_error (&error);
+  bad = rg_weights_tensor_to_f32 (NULL, "missing", 1, (const int64_t[]) { 6 }, &error);
+  g_assert_null (bad);
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL);
+}
+
 static void
 case_free (gpointer p)
 {
@@ -424,6 +539,12 @@ main (int argc, char **argv)
         g_test_add_data_func (p_prefill, c, test_prefill);
         g_test_add_data_func (p_generate, c, test_generate);
       }
+
+  g_test_add_func ("/engine/golden/cpu/truncate/reprefill", test_truncate_reprefill);
+  g_test_add_func ("/engine/golden/cpu/errors/context-full", test_error_context_full);
+  g_test_add_func ("/engine/golden/cpu/errors/bad-token", test_error_bad_token);
+  g_test_add_func ("/engine/golden/cpu/errors/image-rows", test_error_image_rows);
+  g_test_add_func ("/engine/golden/cpu/weights/shape-mismatch", test_weights_shape_mismatch);
 
   ret = g_test_run ();
   g_clear_pointer (&model, rg_model_free);
