@@ -85,6 +85,7 @@ assert_open_fails (const char *path, GQuark domain, int code, ...)
 
   g_assert_null (st);
   g_assert_error (error, domain, code);
+  g_test_message ("%s", error->message);
   va_start (args, code);
   while ((needle = va_arg (args, const char *)) != NULL)
     if (strstr (error->message, needle) == NULL)
