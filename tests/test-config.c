@@ -316,6 +316,14 @@ test_reject_not_object (void)
   assert_rejected ("", REGARD_ERROR_INVALID_MODEL, "JSON");
 }
 
+static void
+test_reject_deep (void)
+{
+  g_autofree char *deep = g_strnfill (1000000, '[');
+
+  assert_rejected (deep, REGARD_ERROR_INVALID_MODEL, "nested");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -339,6 +347,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/config/reject-activation", test_reject_activation);
   g_test_add_func ("/engine/config/reject-image-token", test_reject_image_token);
   g_test_add_func ("/engine/config/reject-not-object", test_reject_not_object);
+  g_test_add_func ("/engine/config/reject-deep", test_reject_deep);
 
   return g_test_run ();
 }

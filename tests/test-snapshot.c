@@ -492,6 +492,16 @@ test_bad_generation (Fixture *f, gconstpointer data)
 }
 
 static void
+test_deep_json (Fixture *f, gconstpointer data)
+{
+  g_autofree char *deep = g_strnfill (1000000, '{');
+
+  copy_fixture (f);
+  write_text (f, "preprocessor_config.json", deep);
+  assert_open_fails (f, INVALID, "preprocessor_config.json", NULL);
+}
+
+static void
 test_seq_len_mismatch (Fixture *f, gconstpointer data)
 {
   copy_fixture (f);
@@ -553,6 +563,7 @@ main (int argc, char **argv)
   ADD ("index-escape", test_index_escape);
   ADD ("bad-generation", test_bad_generation);
   ADD ("seq-len-mismatch", test_seq_len_mismatch);
+  ADD ("deep-json", test_deep_json);
   ADD ("image-token-outside-vocab", test_image_token_outside_vocab);
   ADD ("not-a-folder", test_not_a_folder);
 #undef ADD

@@ -2,6 +2,7 @@
  * (Idefics2Config, Idefics2VisionConfig, Idefics2PerceiverConfig,
  * MistralConfig) for absent keys and strict validation of every value. */
 #include "rg-config.h"
+#include "rg-safetensors.h"
 
 #include "regard-engine.h"
 
@@ -390,6 +391,11 @@ rg_model_config_parse (const char *json, gsize length, const char *filename,
   if (length == 0 || length > G_MAXSSIZE || memchr (json, '\0', length) != NULL)
     {
       cfg_fail (error, REGARD_ERROR_INVALID_MODEL, &top, "not a JSON text");
+      return FALSE;
+    }
+  if (!rg_json_depth_ok (json, length, RG_JSON_MAX_DEPTH))
+    {
+      cfg_fail (error, REGARD_ERROR_INVALID_MODEL, &top, "JSON nested too deeply");
       return FALSE;
     }
   if (!json_parser_load_from_data (parser, json, (gssize) length, &local_error))

@@ -17,9 +17,6 @@
 /* Same bound as the reference implementation: a larger header is either
  * hostile or not a safetensors file. */
 #define RG_ST_MAX_HEADER ((uint64_t) 100000000)
-/* json-glib's parser recurses per nesting level; a header of a million '['
- * would exhaust the stack, so deeper headers are refused before parsing. */
-#define RG_ST_MAX_DEPTH 64
 
 struct _RgSafetensors
 {
@@ -58,9 +55,8 @@ rg_safetensors_close (RgSafetensors *st)
   g_free (st);
 }
 
-/* Nesting depth of JSON text, ignoring brackets inside strings. */
-static gboolean
-json_depth_ok (const char *text, gsize len)
+gboolean
+rg_json_depth_ok (const char *text, gsize len, guint max_depth)
 {
   guint depth = 0;
   gboolean in_string = FALSE;
@@ -80,7 +76,7 @@ json_depth_ok (const char *text, gsize len)
         in_string = TRUE;
       else if (c == '[' || c == '{')
         {
-          if (++depth > RG_ST_MAX_DEPTH)
+          if (++depth > max_depth)
             return FALSE;
         }
       else if ((c == ']' || c == '}') && depth > 0)
@@ -289,7 +285,7 @@ parse_header (RgSafetensors *st, const char *text, gsize len,
       st_fail (error, st, "header is not UTF-8 JSON text");
       return FALSE;
     }
-  if (!json_depth_ok (text, len))
+  if (!rg_json_depth_ok (text, len, RG_JSON_MAX_DEPTH))
     {
       st_fail (error, st, "header JSON is nested too deeply");
       return FALSE;

@@ -50,4 +50,10 @@ typedef struct
 gboolean rg_safetensors_write (const char *path, const RgTensorWrite *tensors, guint n,
                                GError **error);
 
+/* TRUE when JSON TEXT nests arrays/objects at most MAX_DEPTH deep (brackets
+ * inside strings ignored). json-glib's parser recurses once per level, so
+ * hostile text ("[[[[...") must be refused before json_parser_load_*. */
+gboolean rg_json_depth_ok (const char *text, gsize len, guint max_depth);
+#define RG_JSON_MAX_DEPTH 64
+
 G_END_DECLS

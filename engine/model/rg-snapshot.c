@@ -70,9 +70,10 @@ load_json (const char *dir, const char *name, gboolean required,
     }
   if (!g_file_get_contents (path, &contents, &length, error))
     return FALSE;
-  if (length > RG_SNAPSHOT_MAX_JSON || memchr (contents, '\0', length) != NULL)
+  if (length > RG_SNAPSHOT_MAX_JSON || memchr (contents, '\0', length) != NULL ||
+      !rg_json_depth_ok (contents, length, RG_JSON_MAX_DEPTH))
     {
-      snap_fail (error, REGARD_ERROR_INVALID_MODEL, "%s: not a JSON file of sane size", name);
+      snap_fail (error, REGARD_ERROR_INVALID_MODEL, "%s: not a JSON file of sane size and nesting", name);
       return FALSE;
     }
   parser = json_parser_new ();
