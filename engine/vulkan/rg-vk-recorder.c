@@ -24,6 +24,7 @@ struct _RgVkRecorder
   GArray *pools;                    /* VkDescriptorPool */
   guint sets_in_pool;               /* sets taken from the last pool */
   GError *error;                    /* first recording error (owned) */
+  GPtrArray *scratch;               /* RgVkBuffer* freed after submit (owned) */
   guint n_dispatches;
 
   /* profiling */
@@ -40,6 +41,7 @@ rg_vk_recorder_new (RgVkContext *ctx)
 
   rec->ctx = ctx;
   rec->pools = g_array_new (FALSE, FALSE, sizeof (VkDescriptorPool));
+  rec->scratch = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_vk_buffer_free);
   rec->query_ops = g_ptr_array_new_with_free_func (g_free);
   rec->query_work = g_array_new (FALSE, FALSE, sizeof (double) * 2);
   return rec;
@@ -65,6 +67,7 @@ reset_state (RgVkRecorder *rec)
   g_ptr_array_set_size (rec->query_ops, 0);
   g_array_set_size (rec->query_work, 0);
   g_clear_error (&rec->error);
+  g_ptr_array_set_size (rec->scratch, 0);
 }
 
 void
@@ -76,6 +79,7 @@ rg_vk_recorder_free (RgVkRecorder *rec)
   if (rec->queries)
     vkDestroyQueryPool (rec->ctx->device, rec->queries, NULL);
   g_array_free (rec->pools, TRUE);
+  g_ptr_array_free (rec->scratch, TRUE);
   g_ptr_array_free (rec->query_ops, TRUE);
   g_array_free (rec->query_work, TRUE);
   g_free (rec);
@@ -94,6 +98,12 @@ rg_vk_recorder_take_error (RgVkRecorder *rec, GError *error)
     rec->error = error;
   else
     g_error_free (error);
+}
+
+void
+rg_vk_recorder_keep_buffer (RgVkRecorder *rec, RgVkBuffer *buf)
+{
+  g_ptr_array_add (rec->scratch, buf);
 }
 
 gboolean

@@ -180,6 +180,9 @@ void rg_vk_groups_1d (RgVkContext *ctx, uint64_t n_groups, uint32_t groups[3]);
 void rg_vk_copy (RgVkRecorder *rec, const RgVkBuffer *dst, uint64_t dst_offset,
                  const RgVkBuffer *src, uint64_t src_offset, uint64_t size);
 
+/* The recorder frees BUF after the next submit (scratch memory of an op). */
+void rg_vk_recorder_keep_buffer (RgVkRecorder *rec, RgVkBuffer *buf);
+
 /* Submits everything recorded and waits (with a timeout). The recorder can
  * be reused afterwards: it starts empty again. */
 gboolean rg_vk_recorder_submit (RgVkRecorder *rec, GError **error);

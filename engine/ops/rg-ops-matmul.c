@@ -1,0 +1,83 @@
+/* rg-ops-matmul.c: y = x . W^T (+ bias), the model's linear layers.
+ *
+ * Two shaders: matvec for the few rows of decode (each weight element
+ * read once for all rows: decode is bandwidth-bound), matmul with 32x32
+ * shared-memory tiles for prefill and the vision tower. A weight split into
+ * chunks is dispatched once per chunk, each writing its slice of columns. */
+#include "config.h"
+
+#include "rg-ops.h"
+
+#define MATVEC_MAX_M 8
+#define MATVEC_WG 256
+#define MATMUL_WG 256
+#define MATMUL_TILE 32
+
+/* Mirrors `Push` in shaders/matvec.comp and shaders/matmul.comp. */
+typedef struct
+{
+  uint32_t M;
+  uint32_t N;
+  uint32_t K;
+  uint32_t n_rows;
+  uint32_t row0;
+  uint32_t has_bias;
+  uint32_t tiles_n;
+} MatmulPush;
+G_STATIC_ASSERT (sizeof (MatmulPush) == 28);
+
+void
+rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
+              const RgGpuWeight *w, const RgVkBuffer *bias, uint32_t M)
+{
+  RgVkContext *ctx = rg_vk_recorder_get_context (rec);
+  gboolean matvec = M <= MATVEC_MAX_M;
+  g_autofree char *shader = g_strdup_printf ("%s_%s", matvec ? "matvec" : "matmul", rg_op_weight_suffix (w->dtype));
+  uint64_t row_bytes = rg_gpu_weight_row_bytes (w);
+
+  if (M == 0)
+    return;
+  if ((uint64_t) M * w->cols > G_MAXUINT32 || (uint64_t) M * w->rows > G_MAXUINT32)
+    {
+      rg_vk_recorder_take_error (rec, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                                   "matmul '%s': %u rows is too many for one call", w->name, M));
+      return;
+    }
+  if (!rg_op_check_size (rec, shader, x, (uint64_t) M * w->cols * 4) ||
+      !rg_op_check_size (rec, shader, out, (uint64_t) M * w->rows * 4) ||
+      (bias && !rg_op_check_size (rec, shader, bias, (uint64_t) w->rows * 4)))
+    return;
+
+  for (guint c = 0; c < w->n_chunks; c++)
+    {
+      uint32_t row0 = c * w->rows_per_chunk;
+      uint32_t n_rows = MIN (w->rows_per_chunk, w->rows - row0);
+      RgVkBinding bindings[4] = {
+        rg_vk_bind (x), rg_vk_bind (w->chunks[c]), rg_vk_bind (bias ? bias : x), rg_vk_bind (out),
+      };
+      MatmulPush push = { M, w->rows, w->cols, n_rows, row0, bias != NULL, 0 };
+      RgVkDispatch d = {
+        .shader = shader,
+        .spec = { matvec ? MATVEC_WG : MATMUL_WG },
+        .n_spec = 1,
+        .bindings = bindings,
+        .n_bindings = 4,
+        .push = &push,
+        .push_size = sizeof push,
+        .flops = 2.0 * M * n_rows * w->cols,
+        .bytes = (double) n_rows * row_bytes + 4.0 * M * (w->cols + n_rows),
+      };
+      uint64_t n_groups;
+
+      if (matvec)
+        n_groups = n_rows;
+      else
+        {
+          uint32_t tiles_m = (M + MATMUL_TILE - 1) / MATMUL_TILE;
+          push.tiles_n = (n_rows + MATMUL_TILE - 1) / MATMUL_TILE;
+          n_groups = (uint64_t) tiles_m * push.tiles_n;
+        }
+      rg_vk_groups_1d (ctx, n_groups, d.groups);
+      rg_vk_dispatch (rec, &d);
+    }
+}

@@ -1,0 +1,126 @@
+/* Linear layers on the GPU against rg_ref_matmul_w: every weight type,
+ * mat-vec (M <= 8) and tiled paths, odd shapes, bias, weights split into
+ * chunks, and one weight larger than lavapipe's 128 MiB binding limit. */
+#include "test-gpu.h"
+
+#include <string.h>
+
+/* Random weights in DTYPE's raw layout (f16/bf16 as uint16). */
+static void *
+random_weights (RgDType dtype, size_t n, guint32 seed)
+{
+  g_autofree float *f = rg_test_random_f32 (seed, n, -1, 1);
+
+  if (dtype == RG_DTYPE_F32)
+    return g_steal_pointer (&f);
+  else
+    {
+      uint16_t *h = g_new (uint16_t, MAX (n, 1));
+      for (size_t i = 0; i < n; i++)
+        h[i] = dtype == RG_DTYPE_F16 ? rg_f32_to_f16 (f[i]) : rg_f32_to_bf16 (f[i]);
+      return h;
+    }
+}
+
+static void
+check_matmul (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, gboolean with_bias, uint64_t chunk_bytes,
+              double max_nmse)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree float *x = rg_test_random_f32 (M * 31 + K, (size_t) M * K, -1, 1);
+  g_autofree void *w = random_weights (dtype, (size_t) N * K, N + K);
+  g_autofree float *bias = rg_test_random_f32 (N, N, -0.5, 0.5);
+  g_autofree float *want = g_new (float, (size_t) M * N);
+  g_autofree float *got = NULL;
+  g_autoptr(RgGpuWeight) gw = rg_gpu_weight_new (rg_test_gpu (), "w", dtype, N, K, chunk_bytes, &error);
+  g_autoptr(RgVkBuffer) bx = rg_test_upload_f32 ("x", x, (size_t) M * K);
+  g_autoptr(RgVkBuffer) bb = rg_test_upload_f32 ("bias", bias, N);
+  g_autoptr(RgVkBuffer) by = rg_test_new_buffer ("y", (size_t) M * N * 4);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+
+  g_assert_no_error (error);
+  if (chunk_bytes > 0)
+    g_assert_cmpuint (gw->n_chunks, >, 1);
+  rg_gpu_weight_upload_rows (gw, 0, N, w, &error);
+  g_assert_no_error (error);
+
+  rg_ref_matmul_w (x, w, dtype, with_bias ? bias : NULL, want, M, N, K);
+  rg_op_matmul (rec, by, bx, gw, with_bias ? bb : NULL, M);
+  rg_test_submit (rec);
+  got = rg_test_download_f32 (by, (size_t) M * N);
+  rg_assert_nmse (got, want, (size_t) M * N, max_nmse);
+}
+
+static const RgDType dtypes[] = { RG_DTYPE_F32, RG_DTYPE_F16, RG_DTYPE_BF16 };
+
+static void
+test_matvec_shapes (void)
+{
+  static const uint32_t shapes[][3] = { { 1, 1, 1 }, { 1, 37, 32 }, { 3, 65, 77 }, { 8, 129, 1153 }, { 5, 300, 4099 } };
+
+  for (guint d = 0; d < G_N_ELEMENTS (dtypes); d++)
+    for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+      check_matmul (dtypes[d], shapes[s][0], shapes[s][1], shapes[s][2], s % 2 == 0, 0, 1e-10);
+}
+
+static void
+test_matmul_shapes (void)
+{
+  static const uint32_t shapes[][3] = { { 9, 37, 32 }, { 33, 65, 77 }, { 100, 129, 1153 }, { 257, 31, 17 } };
+
+  for (guint d = 0; d < G_N_ELEMENTS (dtypes); d++)
+    for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+      check_matmul (dtypes[d], shapes[s][0], shapes[s][1], shapes[s][2], s % 2 == 1, 0, 1e-10);
+}
+
+static void
+test_chunked_weight (void)
+{
+  /* 4 KiB chunks: several chunks, and 16-bit rows of odd width whose
+   * chunk boundaries must stay word aligned */
+  for (guint d = 0; d < G_N_ELEMENTS (dtypes); d++)
+    {
+      check_matmul (dtypes[d], 1, 203, 33, TRUE, 4096, 1e-10);
+      check_matmul (dtypes[d], 40, 203, 33, TRUE, 4096, 1e-10);
+    }
+}
+
+static void
+test_weight_beyond_binding_limit (void)
+{
+  const RgVkDeviceInfo *info = rg_vk_context_get_info (rg_test_gpu ());
+  /* an lm_head-like f16 matrix just over the device's binding range */
+  uint32_t K = 2112;
+  uint32_t N = (uint32_t) MIN (info->max_storage_buffer_range / (2 * K) + 97, 32003u * 8);
+
+  if ((uint64_t) N * K * 2 > (1ull << 30))
+    {
+      g_test_skip ("binding limit too large to exceed cheaply on this device");
+      return;
+    }
+  check_matmul (RG_DTYPE_F16, 1, N, K, FALSE, 0, 1e-10);
+}
+
+static void
+test_weight_row_too_wide_is_an_error (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgGpuWeight) gw = rg_gpu_weight_new (rg_test_gpu (), "wide", RG_DTYPE_F32, 4, 1024, 1024, &error);
+
+  g_assert_null (gw);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "wide"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  rg_test_gpu_init ();
+  g_test_add_func ("/gpu/matmul/matvec-shapes", test_matvec_shapes);
+  g_test_add_func ("/gpu/matmul/tiled-shapes", test_matmul_shapes);
+  g_test_add_func ("/gpu/matmul/chunked-weight", test_chunked_weight);
+  g_test_add_func ("/gpu/matmul/weight-beyond-binding-limit", test_weight_beyond_binding_limit);
+  g_test_add_func ("/gpu/matmul/row-too-wide-is-an-error", test_weight_row_too_wide_is_an_error);
+  return g_test_run ();
+}
