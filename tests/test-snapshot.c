@@ -538,6 +538,19 @@ test_not_a_folder (Fixture *f, gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
+static void
+test_file_not_folder (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = tmp_path (f, "config.json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgSnapshot) snap = NULL;
+
+  copy_fixture (f);
+  snap = rg_snapshot_open (path, &error);
+  g_assert_null (snap);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -566,6 +579,7 @@ main (int argc, char **argv)
   ADD ("deep-json", test_deep_json);
   ADD ("image-token-outside-vocab", test_image_token_outside_vocab);
   ADD ("not-a-folder", test_not_a_folder);
+  ADD ("file-not-folder", test_file_not_folder);
 #undef ADD
 
   return g_test_run ();

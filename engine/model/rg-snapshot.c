@@ -603,7 +603,10 @@ rg_snapshot_open (const char *dir, GError **error)
 
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: not a folder", dir);
+      gboolean exists = g_file_test (dir, G_FILE_TEST_EXISTS);
+
+      g_set_error (error, G_IO_ERROR, exists ? G_IO_ERROR_NOT_DIRECTORY : G_IO_ERROR_NOT_FOUND,
+                   exists ? "%s: not a folder" : "%s: no such folder", dir);
       return NULL;
     }
   config_path = g_build_filename (dir, "config.json", NULL);
