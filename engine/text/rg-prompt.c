@@ -1,0 +1,142 @@
+/* rg-prompt.c: the idefics2 chat template, image placeholder expansion and
+ * prompt tokenization (see rg-prompt.h). */
+#include "rg-prompt.h"
+
+#include <string.h>
+
+/* Expansion multiplies the prompt; keep it far from overflow. */
+#define MAX_IMAGE_SEQ_LEN 65536
+
+char *
+rg_prompt_render (RegardConversation *conv, gboolean add_generation_prompt)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint t = 0; t < conv->turns->len; t++)
+    {
+      RgConvTurn *turn = g_ptr_array_index (conv->turns, t);
+      const RgConvPart *first = turn->parts->len ? g_ptr_array_index (turn->parts, 0) : NULL;
+
+      g_string_append (s, rg_role_name (turn->role));
+      g_string_append (s, first && rg_conv_part_is_image (first) ? ":" : ": ");
+      for (guint p = 0; p < turn->parts->len; p++)
+        {
+          const RgConvPart *part = g_ptr_array_index (turn->parts, p);
+          g_string_append (s, rg_conv_part_is_image (part) ? RG_PROMPT_IMAGE : part->text);
+        }
+      g_string_append (s, RG_PROMPT_END_OF_UTTERANCE "\n");
+    }
+  if (add_generation_prompt)
+    g_string_append (s, "Assistant:");
+  return g_string_free (s, FALSE);
+}
+
+guint
+rg_prompt_count_images (const char *text)
+{
+  guint n = 0;
+
+  for (const char *p = text; (p = strstr (p, RG_PROMPT_IMAGE)) != NULL; p += strlen (RG_PROMPT_IMAGE))
+    n++;
+  return n;
+}
+
+char *
+rg_prompt_expand (const char *text, guint image_seq_len, gboolean do_image_splitting)
+{
+  g_autoptr(GString) one = g_string_new (RG_PROMPT_FAKE);
+  g_autoptr(GString) image_str = g_string_new (NULL);
+  GString *s = g_string_new (text);
+
+  for (guint i = 0; i < image_seq_len; i++)
+    g_string_append (one, RG_PROMPT_IMAGE);
+  g_string_append (one, RG_PROMPT_FAKE);
+  for (guint i = 0; i < (do_image_splitting ? 5u : 1u); i++)
+    g_string_append_len (image_str, one->str, (gssize) one->len);
+
+  /* g_string_replace scans left to right without rescanning replacements,
+   * like Python's str.replace. */
+  g_string_replace (s, RG_PROMPT_IMAGE, image_str->str, 0);
+  g_string_replace (s, RG_PROMPT_FAKE RG_PROMPT_FAKE, RG_PROMPT_FAKE, 0);
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+rg_prompt_tokenize (const RgTokenizer *tok, const char *expanded, GArray *ids, GError **error)
+{
+  return rg_tokenizer_encode (tok, expanded, -1, TRUE, ids, error);
+}
+
+/* Raw mode: the single text part, checked. */
+static const char *
+raw_prompt_text (RegardConversation *conv, GError **error)
+{
+  const char *text = NULL;
+  guint n_text = 0;
+
+  for (guint t = 0; t < conv->turns->len; t++)
+    {
+      RgConvTurn *turn = g_ptr_array_index (conv->turns, t);
+      for (guint p = 0; p < turn->parts->len; p++)
+        {
+          RgConvPart *part = g_ptr_array_index (turn->parts, p);
+          if (!rg_conv_part_is_image (part))
+            {
+              text = part->text;
+              n_text++;
+            }
+        }
+    }
+  if (n_text != 1)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                   "A raw prompt needs exactly one text part, not %u", n_text);
+      return NULL;
+    }
+  return text;
+}
+
+gboolean
+rg_prompt_build (const RgTokenizer *tok, RegardConversation *conv,
+                 const RgPromptParams *params, GArray *ids, GPtrArray **images,
+                 char **prompt_out, GError **error)
+{
+  g_autofree char *rendered = NULL;
+  g_autofree char *expanded = NULL;
+  g_autoptr(GPtrArray) parts = rg_conversation_list_images (conv);
+  guint n_placeholders;
+
+  if (params->image_seq_len == 0 || params->image_seq_len > MAX_IMAGE_SEQ_LEN)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL,
+                   "image_seq_len %u is out of range", params->image_seq_len);
+      return FALSE;
+    }
+  if (params->raw_prompt)
+    {
+      const char *text = raw_prompt_text (conv, error);
+      if (text == NULL)
+        return FALSE;
+      rendered = g_strdup (text);
+    }
+  else
+    rendered = rg_prompt_render (conv, params->add_generation_prompt);
+
+  n_placeholders = rg_prompt_count_images (rendered);
+  if (n_placeholders != parts->len)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                   "The prompt has %u <image> placeholders for %u images",
+                   n_placeholders, parts->len);
+      return FALSE;
+    }
+
+  expanded = rg_prompt_expand (rendered, params->image_seq_len, params->do_image_splitting);
+  if (!rg_prompt_tokenize (tok, expanded, ids, error))
+    return FALSE;
+  if (images)
+    *images = g_steal_pointer (&parts);
+  if (prompt_out)
+    *prompt_out = g_steal_pointer (&expanded);
+  return TRUE;
+}
