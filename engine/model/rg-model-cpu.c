@@ -397,7 +397,7 @@ cpu_encode_images (RgModel *model, const RgPixelBatch *batch,
       if (taps)
         memcpy (tap_vis + s * NP * V, x, NP * V * sizeof (float));
 
-  /* features [NL, T] of this sub-image */
+      /* features [NL, T] of this sub-image */
       modality_projection (self, x, NP, c);
       if (taps)
         memcpy (tap_mp + s * NP * T, c, NP * T * sizeof (float));
