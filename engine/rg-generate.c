@@ -197,20 +197,16 @@ rg_generate_decode (RgModel *model, RgKvHistory *history, RgSampler *sampler,
   gint no_image = -1;
 
   *n_generated = 0;
+  if (g_cancellable_is_cancelled (cancellable) || max_new_tokens == 0)
+    {
+      *stop_reason = max_new_tokens == 0 ? REGARD_STOP_MAX_TOKENS : REGARD_STOP_CANCELLED;
+      return TRUE;
+    }
+
   for (;;)
     {
+      gboolean last = TRUE;
       gint32 id;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          *stop_reason = REGARD_STOP_CANCELLED;
-          break;
-        }
-      if (n >= max_new_tokens)
-        {
-          *stop_reason = REGARD_STOP_MAX_TOKENS;
-          break;
-        }
 
       id = rg_sampler_sample (sampler, logits, vocab);
       if (id < 0)
@@ -221,30 +217,24 @@ rg_generate_decode (RgModel *model, RgKvHistory *history, RgSampler *sampler,
           return FALSE;
         }
       n++;
-      if (on_token)
-        on_token (id, token_data);
 
+      /* Decide before emitting, so the last token can carry held text. */
       if (rg_sampler_is_eos (sampler, id))
-        {
-          *stop_reason = REGARD_STOP_EOS;
-          break;
-        }
-      /* Forward only when another token will be sampled (see header). */
-      if (n >= max_new_tokens)
-        {
-          *stop_reason = REGARD_STOP_MAX_TOKENS;
-          break;
-        }
-      if (model->n_past >= model->context_length)
-        {
-          *stop_reason = REGARD_STOP_CONTEXT_FULL;
-          break;
-        }
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          *stop_reason = REGARD_STOP_CANCELLED;
-          break;
-        }
+        *stop_reason = REGARD_STOP_EOS;
+      else if (n >= max_new_tokens)
+        *stop_reason = REGARD_STOP_MAX_TOKENS;
+      else if (model->n_past >= model->context_length)
+        *stop_reason = REGARD_STOP_CONTEXT_FULL;
+      else if (g_cancellable_is_cancelled (cancellable))
+        *stop_reason = REGARD_STOP_CANCELLED;
+      else
+        last = FALSE;
+
+      if (on_token)
+        on_token (id, last, token_data);
+      if (last)
+        break;
+
       if (!model->vtable->forward (model, &id, 1, NULL, 0, logits, error))
         {
           rg_kv_history_truncate (history, 0);

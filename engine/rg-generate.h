@@ -66,13 +66,17 @@ gboolean rg_generate_prefill (RgModel *model, RgKvHistory *history,
                               const RgGenPrompt *prompt, const RgPrefillPlan *plan,
                               const float *features, float *logits, GError **error);
 
-/* Called on the engine thread for every generated token. */
-typedef void (*RgGenTokenFunc) (gint32 id, gpointer user_data);
+/* Called on the engine thread for every generated token; LAST is TRUE
+ * for the final one, so a streaming detokenizer can flush with it. */
+typedef void (*RgGenTokenFunc) (gint32 id, gboolean last, gpointer user_data);
 
 /* Samples from LOGITS (the prefill's; overwritten) until an EOS id,
- * MAX_NEW_TOKENS tokens, a full context or cancellation, which is checked
- * before each token. N_GENERATED receives the tokens given to ON_TOKEN
- * (EOS included). Returns FALSE with ERROR only when the model fails. */
+ * MAX_NEW_TOKENS tokens, a full context or cancellation. Cancellation is
+ * checked once per token: a cancel that arrives while a token is being
+ * computed lets that token out as the last one (it costs nothing more), so
+ * the answer stops within one token and every token's text is delivered.
+ * N_GENERATED receives the tokens given to ON_TOKEN (EOS included).
+ * Returns FALSE with ERROR only when the model fails. */
 gboolean rg_generate_decode (RgModel *model, RgKvHistory *history, RgSampler *sampler,
                              float *logits, guint max_new_tokens,
                              GCancellable *cancellable,

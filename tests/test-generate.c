@@ -146,12 +146,15 @@ typedef struct
   GArray *got;
   guint cancel_after;
   GCancellable *cancellable;
+  gboolean saw_last;
 } Collect;
 
 static void
-collect_token (gint32 id, gpointer data)
+collect_token (gint32 id, gboolean last, gpointer data)
 {
   Collect *c = data;
+  g_assert_false (c->saw_last);
+  c->saw_last = last;
   g_array_append_val (c->got, id);
   if (c->cancel_after && c->got->len == c->cancel_after)
     g_cancellable_cancel (c->cancellable);
@@ -186,6 +189,7 @@ ask (FakeModel *fm, RgKvHistory *history, GArray *ids, const char *const *keys, 
                                      collect_token, &c, stop, &n_gen, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (n_gen, ==, c.got->len);
+  g_assert_true (c.saw_last);
   g_assert_cmpuint (history->ids->len, ==, fm->parent.n_past);
   if (plan_out)
     *plan_out = plan;
@@ -486,9 +490,32 @@ test_cancel (void)
   g_assert_true (rg_generate_prefill (&fm->parent, h, &p, &plan, features, logits, NULL));
   g_assert_true (rg_generate_decode (&fm->parent, h, s, logits, 50, cancellable,
                                      collect_token, &c, &stop, &n_gen, NULL));
+  /* Cancelled while token 4 was being computed: it comes out as the last. */
   g_assert_cmpint (stop, ==, REGARD_STOP_CANCELLED);
-  g_assert_cmpuint (n_gen, ==, 3);
+  g_assert_cmpuint (n_gen, ==, 4);
+  g_assert_true (c.saw_last);
   g_assert_cmpuint (h->ids->len, ==, fm->parent.n_past);
+}
+
+static void
+test_cancelled_before (void)
+{
+  g_autoptr(FakeModel) fm = fake_model_new (200);
+  g_autoptr(RgKvHistory) h = rg_kv_history_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(RgSampler) s = greedy_sampler ();
+  float logits[VOCAB] = { 0 };
+  Collect c = { g_array_new (FALSE, FALSE, sizeof (gint32)), 0, NULL };
+  g_autoptr(GArray) got = c.got;
+  RegardStopReason stop;
+  guint n_gen;
+
+  g_cancellable_cancel (cancellable);
+  g_assert_true (rg_generate_decode (&fm->parent, h, s, logits, 50, cancellable,
+                                     collect_token, &c, &stop, &n_gen, NULL));
+  g_assert_cmpint (stop, ==, REGARD_STOP_CANCELLED);
+  g_assert_cmpuint (n_gen, ==, 0);
+  g_assert_cmpuint (got->len, ==, 0);
 }
 
 static void
@@ -523,6 +550,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/generate/max-tokens", test_max_tokens);
   g_test_add_func ("/engine/generate/eos", test_eos_stops);
   g_test_add_func ("/engine/generate/cancel", test_cancel);
+  g_test_add_func ("/engine/generate/cancelled-before", test_cancelled_before);
   g_test_add_func ("/engine/generate/context-full", test_context_full);
   return g_test_run ();
 }

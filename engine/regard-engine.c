@@ -1,0 +1,483 @@
+/* regard-engine.c: the public engine API, the engine thread and its queue.
+ *
+ * Every request (load, unload, ask, quit) is queued to one GThread, which
+ * alone touches the model. Results come back as GTasks completed from that
+ * thread, which GTask dispatches to the main context that was the caller's
+ * thread default at the *_async call; tokens and progress go to the same
+ * context through g_main_context_invoke_full at the same priority, so they
+ * arrive in order and before the completion. */
+#include "rg-engine-private.h"
+#include "rg-conversation-private.h"
+
+typedef enum
+{
+  REQ_LOAD,
+  REQ_UNLOAD,
+  REQ_ASK,
+  REQ_QUIT,
+} RequestKind;
+
+typedef struct
+{
+  RequestKind kind;
+  GTask *task;                 /* NULL for unload and quit */
+  GMainContext *context;       /* where callbacks go */
+  /* Fired by the caller's cancellable and by regard_engine_free (). */
+  GCancellable *cancellable;
+  GCancellable *user_cancellable;
+  gulong user_handler;
+
+  /* load */
+  char *model_dir;
+  RegardProgressFunc progress;
+  gpointer progress_data;
+
+  /* ask */
+  RegardConversation *conv;    /* private snapshot */
+  RegardAskParams ask;         /* dump_path owned */
+  RegardTokenFunc on_token;
+  gpointer token_data;
+} Request;
+
+struct _RegardEngine
+{
+  RegardEngineParams params;   /* device owned */
+  GThread *thread;
+  GAsyncQueue *queue;          /* Request * */
+
+  GMutex lock;                 /* guards the two fields below */
+  Request *current;            /* running on the engine thread */
+  gboolean shutting_down;
+
+  RgLoadedModel *loaded;       /* engine thread only */
+  RegardModelInfo *info;       /* client thread only */
+};
+
+static void
+forward_cancel (GCancellable *user, gpointer data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (data));
+}
+
+static Request *
+request_new (RequestKind kind, GCancellable *cancellable)
+{
+  Request *req = g_new0 (Request, 1);
+
+  req->kind = kind;
+  req->context = g_main_context_ref_thread_default ();
+  req->cancellable = g_cancellable_new ();
+  if (cancellable)
+    {
+      req->user_cancellable = g_object_ref (cancellable);
+      req->user_handler = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel),
+                                                 g_object_ref (req->cancellable), g_object_unref);
+    }
+  return req;
+}
+
+static void
+request_free (Request *req)
+{
+  if (req->user_cancellable)
+    {
+      g_cancellable_disconnect (req->user_cancellable, req->user_handler);
+      g_object_unref (req->user_cancellable);
+    }
+  g_clear_object (&req->cancellable);
+  g_clear_object (&req->task);
+  g_main_context_unref (req->context);
+  g_free (req->model_dir);
+  g_clear_pointer (&req->conv, regard_conversation_unref);
+  g_free ((char *) req->ask.dump_path);
+  g_free (req);
+}
+
+/* ---- Callbacks to the client's context -------------------------------- */
+
+typedef struct
+{
+  RegardTokenFunc func;
+  gpointer data;
+  gint32 id;
+  char *text;
+} TokenMsg;
+
+static gboolean
+deliver_token (gpointer p)
+{
+  TokenMsg *msg = p;
+  msg->func (msg->id, msg->text, msg->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+token_msg_free (gpointer p)
+{
+  TokenMsg *msg = p;
+  g_free (msg->text);
+  g_free (msg);
+}
+
+static void
+send_token (gint32 id, const char *text, gpointer data)
+{
+  Request *req = data;
+  TokenMsg *msg;
+
+  if (req->on_token == NULL)
+    return;
+  msg = g_new (TokenMsg, 1);
+  msg->func = req->on_token;
+  msg->data = req->token_data;
+  msg->id = id;
+  msg->text = g_strdup (text);
+  g_main_context_invoke_full (req->context, G_PRIORITY_DEFAULT, deliver_token, msg, token_msg_free);
+}
+
+typedef struct
+{
+  RegardProgressFunc func;
+  gpointer data;
+  guint64 done, total;
+} ProgressMsg;
+
+static gboolean
+deliver_progress (gpointer p)
+{
+  ProgressMsg *msg = p;
+  msg->func (msg->done, msg->total, msg->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_progress (guint64 done, guint64 total, gpointer data)
+{
+  Request *req = data;
+  ProgressMsg *msg;
+
+  if (req->progress == NULL)
+    return;
+  msg = g_new (ProgressMsg, 1);
+  *msg = (ProgressMsg) { req->progress, req->progress_data, done, total };
+  g_main_context_invoke_full (req->context, G_PRIORITY_DEFAULT, deliver_progress, msg, g_free);
+}
+
+/* ---- The engine thread ------------------------------------------------- */
+
+static void
+run_load (RegardEngine *engine, Request *req)
+{
+  g_autoptr(GError) error = NULL;
+  RgLoadedModel *m;
+
+  /* The old model goes first: two 8B models rarely fit together. */
+  g_clear_pointer (&engine->loaded, rg_loaded_model_free);
+  m = rg_engine_load_model (req->model_dir, &engine->params, req->cancellable,
+                            send_progress, req, &error);
+  if (m == NULL)
+    {
+      g_task_return_error (req->task, g_steal_pointer (&error));
+      return;
+    }
+  engine->loaded = m;
+  g_task_return_pointer (req->task, rg_model_info_copy (m->info),
+                         (GDestroyNotify) rg_model_info_free);
+}
+
+static void
+run_ask (RegardEngine *engine, Request *req)
+{
+  g_autoptr(GError) error = NULL;
+  RegardAskStats *stats = g_new0 (RegardAskStats, 1);
+
+  if (engine->loaded == NULL)
+    {
+      g_free (stats);
+      g_task_return_new_error (req->task, REGARD_ERROR, REGARD_ERROR_NOT_LOADED,
+                               "No model is loaded");
+      return;
+    }
+  if (!rg_engine_ask_run (engine->loaded, req->conv, &req->ask, req->cancellable,
+                          send_token, req, stats, &error))
+    {
+      g_free (stats);
+      g_task_return_error (req->task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (req->task, stats, g_free);
+}
+
+/* A request popped after regard_engine_free () started, or cancelled
+ * while it waited in the queue. */
+static void
+finish_cancelled (Request *req)
+{
+  if (req->kind == REQ_ASK)
+    {
+      RegardAskStats *stats = g_new0 (RegardAskStats, 1);
+      stats->stop_reason = REGARD_STOP_CANCELLED;
+      g_task_return_pointer (req->task, stats, g_free);
+    }
+  else if (req->task)
+    g_task_return_new_error (req->task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+}
+
+static gpointer
+engine_thread (gpointer data)
+{
+  RegardEngine *engine = data;
+  /* A private thread-default context, so that callbacks for a client
+   * using the global default context are never run on this thread by
+   * g_main_context_invoke_full (). */
+  GMainContext *own = g_main_context_new ();
+
+  g_main_context_push_thread_default (own);
+  for (;;)
+    {
+      Request *req = g_async_queue_pop (engine->queue);
+      gboolean quit = req->kind == REQ_QUIT;
+      gboolean skip;
+
+      g_mutex_lock (&engine->lock);
+      skip = engine->shutting_down || g_cancellable_is_cancelled (req->cancellable);
+      engine->current = req;
+      g_mutex_unlock (&engine->lock);
+
+      if (quit)
+        ;
+      else if (req->kind == REQ_UNLOAD)
+        g_clear_pointer (&engine->loaded, rg_loaded_model_free);
+      else if (skip)
+        finish_cancelled (req);
+      else if (req->kind == REQ_LOAD)
+        run_load (engine, req);
+      else
+        run_ask (engine, req);
+
+      g_mutex_lock (&engine->lock);
+      engine->current = NULL;
+      g_mutex_unlock (&engine->lock);
+      request_free (req);
+      if (quit)
+        break;
+    }
+  g_clear_pointer (&engine->loaded, rg_loaded_model_free);
+  g_main_context_pop_thread_default (own);
+  g_main_context_unref (own);
+  return NULL;
+}
+
+/* ---- Public API ------------------------------------------------------- */
+
+RegardEngineParams
+regard_engine_params_default (void)
+{
+  return (RegardEngineParams) {
+    .device = NULL,
+    .precision = REGARD_PRECISION_AUTO,
+    .context_length = 4096,
+  };
+}
+
+RegardAskParams
+regard_ask_params_default (void)
+{
+  return (RegardAskParams) {
+    .max_new_tokens = 512,
+    .temperature = 0.0f,
+    .top_k = 0,
+    .top_p = 1.0f,
+    .seed = 0,
+    .image_splitting = -1,
+    .raw_prompt = FALSE,
+    .dump_path = NULL,
+  };
+}
+
+const char *
+regard_stop_reason_to_string (RegardStopReason reason)
+{
+  switch (reason)
+    {
+    case REGARD_STOP_EOS: return "eos";
+    case REGARD_STOP_MAX_TOKENS: return "max_tokens";
+    case REGARD_STOP_CANCELLED: return "cancelled";
+    case REGARD_STOP_CONTEXT_FULL: return "context_full";
+    default: return "unknown";
+    }
+}
+
+const char *
+regard_ocr_prompt (void)
+{
+  return "Transcribe all the text in this image, keeping the line breaks.";
+}
+
+RegardEngine *
+regard_engine_new (const RegardEngineParams *params, GError **error)
+{
+  RegardEngineParams defaults = regard_engine_params_default ();
+  RegardEngine *engine = g_new0 (RegardEngine, 1);
+
+  engine->params = params ? *params : defaults;
+  if (engine->params.context_length == 0)
+    engine->params.context_length = defaults.context_length;
+  engine->params.device = g_strdup (engine->params.device);
+  engine->queue = g_async_queue_new ();
+  g_mutex_init (&engine->lock);
+  engine->thread = g_thread_try_new ("regard-engine", engine_thread, engine, error);
+  if (engine->thread == NULL)
+    {
+      g_async_queue_unref (engine->queue);
+      g_mutex_clear (&engine->lock);
+      g_free ((char *) engine->params.device);
+      g_free (engine);
+      return NULL;
+    }
+  return engine;
+}
+
+void
+regard_engine_free (RegardEngine *engine)
+{
+  if (engine == NULL)
+    return;
+
+  g_mutex_lock (&engine->lock);
+  engine->shutting_down = TRUE;
+  if (engine->current)
+    g_cancellable_cancel (engine->current->cancellable);
+  g_mutex_unlock (&engine->lock);
+
+  g_async_queue_push (engine->queue, request_new (REQ_QUIT, NULL));
+  g_thread_join (engine->thread);
+
+  g_async_queue_unref (engine->queue);
+  g_mutex_clear (&engine->lock);
+  rg_model_info_free (engine->info);
+  g_free ((char *) engine->params.device);
+  g_free (engine);
+}
+
+void
+regard_engine_load_async (RegardEngine *engine,
+                          const char *model_dir,
+                          GCancellable *cancellable,
+                          RegardProgressFunc progress,
+                          gpointer progress_data,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  Request *req;
+
+  g_return_if_fail (engine != NULL);
+  g_return_if_fail (model_dir != NULL);
+
+  req = request_new (REQ_LOAD, cancellable);
+  req->task = g_task_new (NULL, NULL, callback, user_data);
+  g_task_set_source_tag (req->task, regard_engine_load_async);
+  req->model_dir = g_strdup (model_dir);
+  req->progress = progress;
+  req->progress_data = progress_data;
+  g_async_queue_push (engine->queue, req);
+}
+
+gboolean
+regard_engine_load_finish (RegardEngine *engine, GAsyncResult *result, GError **error)
+{
+  RegardModelInfo *info;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == regard_engine_load_async, FALSE);
+
+  /* Whatever was loaded before is gone, success or not. */
+  g_clear_pointer (&engine->info, rg_model_info_free);
+  info = g_task_propagate_pointer (G_TASK (result), error);
+  if (info == NULL)
+    return FALSE;
+  engine->info = info;
+  return TRUE;
+}
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
+gboolean
+regard_engine_load (RegardEngine *engine, const char *model_dir,
+                    GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_main_context_push_thread_default (context);
+  regard_engine_load_async (engine, model_dir, cancellable, NULL, NULL, store_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  return regard_engine_load_finish (engine, result, error);
+}
+
+const RegardModelInfo *
+regard_engine_get_model_info (RegardEngine *engine)
+{
+  g_return_val_if_fail (engine != NULL, NULL);
+  return engine->info;
+}
+
+void
+regard_engine_unload (RegardEngine *engine)
+{
+  g_return_if_fail (engine != NULL);
+
+  g_clear_pointer (&engine->info, rg_model_info_free);
+  g_async_queue_push (engine->queue, request_new (REQ_UNLOAD, NULL));
+}
+
+void
+regard_engine_ask_async (RegardEngine *engine,
+                         RegardConversation *conv,
+                         const RegardAskParams *params,
+                         GCancellable *cancellable,
+                         RegardTokenFunc on_token,
+                         gpointer token_data,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  RegardAskParams defaults = regard_ask_params_default ();
+  Request *req;
+
+  g_return_if_fail (engine != NULL);
+  g_return_if_fail (conv != NULL);
+
+  req = request_new (REQ_ASK, cancellable);
+  req->task = g_task_new (NULL, NULL, callback, user_data);
+  g_task_set_source_tag (req->task, regard_engine_ask_async);
+  req->conv = rg_conversation_copy (conv);
+  req->ask = params ? *params : defaults;
+  req->ask.dump_path = g_strdup (req->ask.dump_path);
+  req->on_token = on_token;
+  req->token_data = token_data;
+  g_async_queue_push (engine->queue, req);
+}
+
+gboolean
+regard_engine_ask_finish (RegardEngine *engine, GAsyncResult *result,
+                          RegardAskStats *stats, GError **error)
+{
+  g_autofree RegardAskStats *s = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == regard_engine_ask_async, FALSE);
+
+  s = g_task_propagate_pointer (G_TASK (result), error);
+  if (s == NULL)
+    return FALSE;
+  if (stats)
+    *stats = *s;
+  return TRUE;
+}

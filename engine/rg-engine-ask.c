@@ -1,0 +1,285 @@
+/* rg-engine-ask.c: one ask on the engine thread. */
+#include "rg-engine-private.h"
+
+#include "rg-detokenizer.h"
+#include "rg-image.h"
+#include "rg-prompt.h"
+#include "rg-safetensors.h"
+
+#include <string.h>
+
+typedef struct
+{
+  GPtrArray *bytes;   /* GBytes *, the encoded images in prompt order */
+  GPtrArray *keys;    /* char *, their content keys */
+} PromptImages;
+
+static void
+prompt_images_clear (PromptImages *pi)
+{
+  g_clear_pointer (&pi->bytes, g_ptr_array_unref);
+  g_clear_pointer (&pi->keys, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PromptImages, prompt_images_clear)
+
+/* Reads every image's bytes and keys it by content and split mode, so the
+ * KV cache is reused only for the very same pixels processed the same
+ * way. */
+static gboolean
+collect_images (GPtrArray *parts, gboolean split, PromptImages *out,
+                GCancellable *cancellable, GError **error)
+{
+  out->bytes = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  out->keys = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < parts->len; i++)
+    {
+      const RgConvPart *part = g_ptr_array_index (parts, i);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autofree char *sha = NULL;
+
+      if (part->kind == RG_PART_IMAGE_FILE)
+        {
+          g_autoptr(GFile) file = g_file_new_for_path (part->path);
+          bytes = g_file_load_bytes (file, cancellable, NULL, error);
+          if (bytes == NULL)
+            return FALSE;
+        }
+      else
+        bytes = g_bytes_ref (part->bytes);
+
+      sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+      g_ptr_array_add (out->keys, g_strdup_printf ("%s/split=%d", sha, split ? 1 : 0));
+      g_ptr_array_add (out->bytes, g_steal_pointer (&bytes));
+    }
+  return TRUE;
+}
+
+/* Decodes, preprocesses and encodes images FIRST.. of PI into FEATURES:
+ * the connector rows, [n_sub * n_latents, text hidden] (NULL when there
+ * are none). */
+static gboolean
+encode_images (RgLoadedModel *m, PromptImages *pi, guint first, gboolean split,
+               float **features_out, GError **error)
+{
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_image_free);
+  g_autoptr(RgPixelBatch) batch = NULL;
+  g_autofree float *features = NULL;
+  RgPreprocessOptions opts = m->pre;
+  guint n_latents = m->model->config.perceiver.resampler_n_latents;
+  guint hidden = m->model->config.text.hidden_size;
+
+  *features_out = NULL;
+  if (first >= pi->bytes->len)
+    return TRUE;
+
+  for (guint i = first; i < pi->bytes->len; i++)
+    {
+      g_autoptr(GError) local = NULL;
+      RgImage *img = rg_image_decode_bytes (g_ptr_array_index (pi->bytes, i), &local);
+      if (img == NULL)
+        {
+          g_set_error (error, local->domain, local->code, "Image %u: %s", i + 1, local->message);
+          return FALSE;
+        }
+      g_ptr_array_add (images, img);
+    }
+
+  opts.do_split = split;
+  batch = rg_preprocess_images ((RgImage * const *) images->pdata, images->len, &opts, error);
+  if (batch == NULL)
+    return FALSE;
+  if (batch->n != images->len * (split ? 5 : 1))
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                   "Preprocessing gave %u sub-images for %u image(s)", batch->n, images->len);
+      return FALSE;
+    }
+
+  features = g_new (float, (gsize) batch->n * n_latents * hidden);
+  if (!m->model->vtable->encode_images (m->model, batch, features, error))
+    return FALSE;
+  *features_out = g_steal_pointer (&features);
+  return TRUE;
+}
+
+static gboolean
+write_dump (const char *path, RgModel *model, const GArray *ids, const float *logits,
+            GError **error)
+{
+  g_autoptr(GArray) tensors = g_array_new (FALSE, TRUE, sizeof (RgTensorWrite));
+  g_autofree gint64 *ids64 = g_new (gint64, MAX (ids->len, 1));
+  static const char *const tap_names[] = {
+    "vision_last_hidden_state", "connector_output", "inputs_embeds", "text_last_hidden_state",
+  };
+  RgTensorWrite t;
+
+  for (guint i = 0; i < ids->len; i++)
+    ids64[i] = g_array_index (ids, gint32, i);
+
+  t = (RgTensorWrite) { "input_ids", RG_DTYPE_I64, 1, { ids->len }, ids64 };
+  g_array_append_val (tensors, t);
+  for (guint i = 0; i < G_N_ELEMENTS (tap_names); i++)
+    {
+      const RgTap *tap = model->taps ? rg_taps_lookup (model->taps, tap_names[i]) : NULL;
+      if (tap == NULL)
+        continue;
+      t = (RgTensorWrite) { tap_names[i], RG_DTYPE_F32, tap->n_dims, { 0 }, tap->data };
+      for (guint d = 0; d < tap->n_dims; d++)
+        t.shape[d] = tap->shape[d];
+      g_array_append_val (tensors, t);
+    }
+  t = (RgTensorWrite) { "prefill_last_logits", RG_DTYPE_F32, 1,
+                        { model->config.text.vocab_size }, logits };
+  g_array_append_val (tensors, t);
+
+  return rg_safetensors_write (path, (const RgTensorWrite *) tensors->data, tensors->len, error);
+}
+
+typedef struct
+{
+  RgDetokenizer *detok;
+  RgAskTokenFunc on_token;
+  gpointer token_data;
+} TokenSink;
+
+static void
+on_generated (gint32 id, gboolean last, gpointer data)
+{
+  TokenSink *sink = data;
+  g_autofree char *text = rg_detokenizer_feed (sink->detok, id, NULL);
+
+  if (last)
+    {
+      g_autofree char *rest = rg_detokenizer_flush (sink->detok, NULL);
+      if (*rest)
+        {
+          char *joined = g_strconcat (text, rest, NULL);
+          g_free (text);
+          text = joined;
+        }
+    }
+  if (sink->on_token)
+    sink->on_token (id, text, sink->token_data);
+}
+
+static double
+ms_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+gboolean
+rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
+                   const RegardAskParams *params, GCancellable *cancellable,
+                   RgAskTokenFunc on_token, gpointer token_data,
+                   RegardAskStats *stats, GError **error)
+{
+  RgModel *model = m->model;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr(GPtrArray) parts = NULL;
+  g_auto(PromptImages) pi = { NULL, NULL };
+  g_autofree float *features = NULL;
+  g_autofree float *logits = NULL;
+  g_autoptr(RgTaps) taps = NULL;
+  g_autoptr(RgSampler) sampler = NULL;
+  g_autoptr(RgDetokenizer) detok = NULL;
+  RgPromptParams pp = { 0 };
+  RgGenPrompt gp;
+  RgPrefillPlan plan;
+  RgSamplerParams sp = { 0 };
+  TokenSink sink;
+  gboolean split;
+  gint64 t0;
+
+  memset (stats, 0, sizeof *stats);
+  stats->stop_reason = REGARD_STOP_CANCELLED;
+
+  split = params->image_splitting < 0 ? m->pre.do_split : params->image_splitting != 0;
+  pp.image_seq_len = m->proc.image_seq_len;
+  pp.do_image_splitting = split;
+  pp.raw_prompt = params->raw_prompt;
+  pp.add_generation_prompt = TRUE;
+  if (!rg_prompt_build (m->tokenizer, conv, &pp, ids, &parts, NULL, error))
+    return FALSE;
+  if (!collect_images (parts, split, &pi, cancellable, error))
+    return FALSE;
+
+  gp = (RgGenPrompt) {
+    .ids = (const gint32 *) ids->data,
+    .n_ids = ids->len,
+    .image_token_id = model->config.image_token_id,
+    .rows_per_image = m->proc.image_seq_len * (split ? 5 : 1),
+    .image_keys = (const char *const *) pi.keys->pdata,
+    .n_images = pi.keys->len,
+  };
+  if (!rg_prefill_plan (m->history, &gp, model->context_length, &plan, error))
+    return FALSE;
+  if (params->dump_path)
+    {
+      /* A dump describes the whole prompt, so nothing is reused. */
+      plan.n_keep = 0;
+      plan.first_image = 0;
+      taps = rg_taps_new ();
+      model->taps = taps;
+    }
+
+  if (g_cancellable_is_cancelled (cancellable))
+    goto out;
+
+  /* Images first: a bad image fails the ask before the cache is touched. */
+  t0 = g_get_monotonic_time ();
+  if (!encode_images (m, &pi, plan.first_image, split, &features, error))
+    goto fail;
+  stats->image_encode_ms = ms_since (t0);
+  if (g_cancellable_is_cancelled (cancellable))
+    goto out;
+
+  t0 = g_get_monotonic_time ();
+  logits = g_new (float, model->config.text.vocab_size);
+  if (!rg_generate_prefill (model, m->history, &gp, &plan, features, logits, error))
+    goto fail;
+  stats->prefill_ms = ms_since (t0);
+  stats->cached_tokens = plan.n_keep;
+  stats->prompt_tokens = ids->len - plan.n_keep;
+
+  if (params->dump_path)
+    {
+      model->taps = NULL;
+      if (!write_dump (params->dump_path, model, ids, logits, error))
+        return FALSE;
+    }
+
+  sp.temperature = params->temperature;
+  sp.top_k = params->top_k;
+  sp.top_p = params->top_p;
+  sp.seed = params->seed;
+  sp.bad_ids = m->proc.bad_words_ids;
+  sp.n_bad_ids = m->proc.n_bad_words_ids;
+  sp.eos_ids = m->proc.eos_token_ids;
+  sp.n_eos_ids = m->proc.n_eos_token_ids;
+  sampler = rg_sampler_new (&sp);
+  detok = rg_detokenizer_new (m->tokenizer);
+  sink = (TokenSink) { detok, on_token, token_data };
+
+  t0 = g_get_monotonic_time ();
+  if (!rg_generate_decode (model, m->history, sampler, logits,
+                           params->max_new_tokens ? params->max_new_tokens : 512,
+                           cancellable, on_generated, &sink,
+                           &stats->stop_reason, &stats->generated_tokens, error))
+    return FALSE;
+  {
+    double s = ms_since (t0) / 1000.0;
+    stats->decode_tokens_per_s = s > 0 ? stats->generated_tokens / s : 0.0;
+  }
+  return TRUE;
+
+out:
+  model->taps = NULL;
+  stats->stop_reason = REGARD_STOP_CANCELLED;
+  return TRUE;
+
+fail:
+  model->taps = NULL;
+  return FALSE;
+}
