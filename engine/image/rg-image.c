@@ -200,39 +200,96 @@ image_from_pixbuf (GdkPixbuf *pixbuf, const char *what, GError **error)
   return image;
 }
 
-/* Feeds the loader from READ_CHUNK until EOF, a decoder error or a refused
- * size; always closes it. Returns the decoded image. */
-typedef gssize (*ReadChunkFunc) (gpointer source, guint8 *buf, gsize size, GError **error);
-
-static RgImage *
-decode_with_loader (ReadChunkFunc read_chunk, gpointer source, const char *what, GError **error)
+/* gdk-pixbuf returns a partial image, without an error, for a PNG or JPEG
+ * cut short (PIL raises "image file is truncated"). These structural
+ * checks catch that: a PNG must reach its IEND chunk, a JPEG its EOI
+ * marker after the first scan. */
+static gboolean
+png_is_complete (const guint8 *p, gsize len)
 {
-  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  gsize pos = 8;
+
+  while (pos + 12 <= len)
+    {
+      guint32 n = ((guint32) p[pos] << 24) | ((guint32) p[pos + 1] << 16) |
+                  ((guint32) p[pos + 2] << 8) | p[pos + 3];
+
+      if (memcmp (p + pos + 4, "IEND", 4) == 0)
+        return TRUE;
+      if (n > len - pos - 12)
+        return FALSE;
+      pos += 12 + (gsize) n;
+    }
+  return FALSE;
+}
+
+static gboolean
+jpeg_is_complete (const guint8 *p, gsize len)
+{
+  gsize pos = 2;
+
+  /* Walk the marker segments up to the first scan (SOS). */
+  while (pos + 4 <= len)
+    {
+      guint8 marker;
+      gsize seg;
+
+      if (p[pos] != 0xff)
+        return FALSE;
+      marker = p[pos + 1];
+      if (marker == 0xff)
+        {
+          pos++;   /* fill byte */
+          continue;
+        }
+      seg = ((gsize) p[pos + 2] << 8) | p[pos + 3];
+      if (seg < 2 || seg > len - pos - 2)
+        return FALSE;
+      pos += 2 + seg;
+      if (marker == 0xda)
+        break;
+    }
+  /* Entropy-coded data stuffs 0xff as ff 00, so ff d9 is the EOI. */
+  for (; pos + 1 < len; pos++)
+    if (p[pos] == 0xff && p[pos + 1] == 0xd9)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+is_complete (GdkPixbufLoader *loader, const guint8 *data, gsize len)
+{
+  GdkPixbufFormat *format = gdk_pixbuf_loader_get_format (loader);
+  g_autofree char *name = format ? gdk_pixbuf_format_get_name (format) : NULL;
+
+  if (g_strcmp0 (name, "png") == 0)
+    return png_is_complete (data, len);
+  if (g_strcmp0 (name, "jpeg") == 0)
+    return jpeg_is_complete (data, len);
+  return TRUE;
+}
+
+/* Feeds the loader in chunks until the end, a decoder error or a refused
+ * size; always closes it. */
+static RgImage *
+decode_data (const guint8 *data, gsize len, const char *what, GError **error)
+{
+  g_autoptr(GdkPixbufLoader) loader = NULL;
   g_autoptr(GError) local = NULL;
   g_autoptr(GdkPixbuf) oriented = NULL;
-  g_autofree guint8 *buf = g_malloc (FEED_CHUNK);
   SizeCheck check = { 0 };
   GdkPixbuf *pixbuf;
-  gsize total = 0;
   gboolean ok = TRUE;
 
-  g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &check);
-
-  while (ok && !check.refused)
+  if (len == 0)
     {
-      gssize n = read_chunk (source, buf, FEED_CHUNK, &local);
-
-      if (n < 0)
-        {
-          gdk_pixbuf_loader_close (loader, NULL);
-          g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ", what);
-          return NULL;
-        }
-      if (n == 0)
-        break;
-      total += (gsize) n;
-      ok = gdk_pixbuf_loader_write (loader, buf, (gsize) n, &local);
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE, "%s: empty image file", what);
+      return NULL;
     }
+  loader = gdk_pixbuf_loader_new ();
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &check);
+  for (gsize pos = 0; ok && !check.refused && pos < len; pos += FEED_CHUNK)
+    ok = gdk_pixbuf_loader_write (loader, data + pos, MIN (FEED_CHUNK, len - pos), &local);
   /* Closing a loader a failed write already closed is a no-op. */
   if (!gdk_pixbuf_loader_close (loader, local ? NULL : &local))
     ok = FALSE;
@@ -240,11 +297,6 @@ decode_with_loader (ReadChunkFunc read_chunk, gpointer source, const char *what,
   if (check.refused)
     {
       set_refused_error (&check, what, error);
-      return NULL;
-    }
-  if (total == 0)
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE, "%s: empty image file", what);
       return NULL;
     }
   if (!ok)
@@ -260,6 +312,12 @@ decode_with_loader (ReadChunkFunc read_chunk, gpointer source, const char *what,
                    "%s: the decoder produced no image", what);
       return NULL;
     }
+  if (!is_complete (loader, data, len))
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                   "%s: image file is truncated", what);
+      return NULL;
+    }
   /* PIL's exif_transpose, as transformers' load_image applies it. */
   oriented = gdk_pixbuf_apply_embedded_orientation (pixbuf);
   if (oriented == NULL)
@@ -271,51 +329,29 @@ decode_with_loader (ReadChunkFunc read_chunk, gpointer source, const char *what,
   return image_from_pixbuf (oriented, what, error);
 }
 
-typedef struct
-{
-  const guint8 *data;
-  gsize len, pos;
-} MemSource;
-
-static gssize
-read_mem (gpointer source, guint8 *buf, gsize size, GError **error)
-{
-  MemSource *mem = source;
-  gsize n = MIN (size, mem->len - mem->pos);
-
-  memcpy (buf, mem->data + mem->pos, n);
-  mem->pos += n;
-  return (gssize) n;
-}
-
-static gssize
-read_stream (gpointer source, guint8 *buf, gsize size, GError **error)
-{
-  return g_input_stream_read (G_INPUT_STREAM (source), buf, size, NULL, error);
-}
-
 RgImage *
 rg_image_decode_bytes (GBytes *bytes, GError **error)
 {
-  MemSource mem = { 0 };
+  gsize len = 0;
+  const guint8 *data;
 
   g_return_val_if_fail (bytes != NULL, NULL);
-  mem.data = g_bytes_get_data (bytes, &mem.len);
-  return decode_with_loader (read_mem, &mem, "image data", error);
+  data = g_bytes_get_data (bytes, &len);
+  return decode_data (data, len, "image data", error);
 }
 
 RgImage *
 rg_image_decode_file (const char *path, GError **error)
 {
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(GFileInputStream) stream = NULL;
+  g_autoptr(GMappedFile) mapped = NULL;
   g_autofree char *name = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
-  file = g_file_new_for_path (path);
-  name = g_file_get_parse_name (file);
-  stream = g_file_read (file, NULL, error);
-  if (stream == NULL)
+  name = g_filename_display_name (path);
+  /* Mapped, not read: only the pages the decoder touches are loaded. */
+  mapped = g_mapped_file_new (path, FALSE, error);
+  if (mapped == NULL)
     return NULL;
-  return decode_with_loader (read_stream, stream, name, error);
+  return decode_data ((const guint8 *) g_mapped_file_get_contents (mapped),
+                      g_mapped_file_get_length (mapped), name, error);
 }
