@@ -301,6 +301,58 @@ test_composite_over_white (void)
     }
 }
 
+/* Other containers decode to the same pixels as the PNG they came from. */
+static void
+test_other_formats (void)
+{
+  static const char *const types[] = { "bmp", "tiff" };
+  g_autofree char *path = rg_test_fixture_path ("images/tiny_30x20.png");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (path, &error);
+  g_autoptr(RgImage) ref = NULL;
+
+  g_assert_no_error (error);
+  ref = rg_image_decode_file (path, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      g_autoptr(GBytes) bytes = encode (pixbuf, types[i]);
+      g_autoptr(RgImage) image = rg_image_decode_bytes (bytes, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (image->width, ==, 30);
+      g_assert_cmpuint (image->height, ==, 20);
+      g_assert_cmpmem (image->rgb, 30 * 20 * 3, ref->rgb, 30 * 20 * 3);
+    }
+}
+
+/* An animated GIF gives its first frame (as PIL's Image.open). Two 2x1
+ * frames, LZW by hand: codes clear(4), pixels, end(5) in 3 bits. */
+static void
+test_gif_first_frame (void)
+{
+  static const guint8 gif[] = {
+    'G', 'I', 'F', '8', '9', 'a', 0x02, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0xff, 0xff, 0xff,                       /* black, white */
+    0x21, 0xf9, 0x04, 0x00, 0x0a, 0x00, 0x00, 0x00,           /* 100 ms */
+    0x2c, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00,
+    0x02, 0x02, 0x0c, 0x0a, 0x00,                             /* white, black */
+    0x21, 0xf9, 0x04, 0x00, 0x0a, 0x00, 0x00, 0x00,
+    0x2c, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00,
+    0x02, 0x02, 0x44, 0x0a, 0x00,                             /* black, white */
+    0x3b,
+  };
+  g_autoptr(GBytes) bytes = g_bytes_new_static (gif, sizeof gif);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgImage) image = rg_image_decode_bytes (bytes, &error);
+  static const guint8 expect[6] = { 255, 255, 255, 0, 0, 0 };
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (image->width, ==, 2);
+  g_assert_cmpuint (image->height, ==, 1);
+  g_assert_cmpmem (image->rgb, 6, expect, 6);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -319,5 +371,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/image/hostile/png-bad-data", test_png_bad_data);
   g_test_add_func ("/engine/image/decode/exif-orientation", test_jpeg_exif_orientation);
   g_test_add_func ("/engine/image/decode/composite-over-white", test_composite_over_white);
+  g_test_add_func ("/engine/image/decode/other-formats", test_other_formats);
+  g_test_add_func ("/engine/image/decode/gif-first-frame", test_gif_first_frame);
   return g_test_run ();
 }
