@@ -172,7 +172,7 @@ image_from_pixbuf (GdkPixbuf *pixbuf, const char *what, GError **error)
   if (gdk_pixbuf_get_colorspace (pixbuf) != GDK_COLORSPACE_RGB ||
       gdk_pixbuf_get_bits_per_sample (pixbuf) != 8 ||
       channels != (alpha ? 4 : 3) || w <= 0 || h <= 0 ||
-      stride < w * channels)
+      stride < (gint64) w * channels)
     {
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
                    "%s: unsupported pixel layout from the decoder", what);

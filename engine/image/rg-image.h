@@ -34,7 +34,9 @@ RgImage *rg_image_copy (const RgImage *image);
 RgImage *rg_image_crop (const RgImage *image, guint x0, guint y0, guint x1, guint y1);
 
 /* Decode encoded bytes (PNG, JPEG, GIF, BMP, TIFF, WebP, ... whatever
- * gdk-pixbuf has a loader for). Errors: REGARD_ERROR_INVALID_IMAGE. */
+ * gdk-pixbuf has a loader for). Errors: REGARD_ERROR_INVALID_IMAGE
+ * (empty, corrupt, truncated, over RG_IMAGE_MAX_PIXELS), and G_FILE_ERROR
+ * when the file cannot be opened. */
 RgImage *rg_image_decode_bytes (GBytes *bytes, GError **error);
 RgImage *rg_image_decode_file (const char *path, GError **error);
 
