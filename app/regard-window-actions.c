@@ -1,0 +1,196 @@
+/* regard-window-actions.c: the win. actions.
+ *
+ * Copyright 2025 The Regard authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "regard-window-private.h"
+
+static void
+send_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *param)
+{
+  _regard_window_send (REGARD_WINDOW (widget), FALSE);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *param)
+{
+  _regard_window_stop (REGARD_WINDOW (widget));
+}
+
+static void
+regenerate_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  _regard_window_regenerate (REGARD_WINDOW (widget));
+}
+
+static void
+new_chat_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  _regard_window_new_chat (REGARD_WINDOW (widget));
+}
+
+static void
+copy_text (RegardWindow *self,
+           const char   *text)
+{
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), text);
+  _regard_window_toast (self, _("Copied"));
+}
+
+static void
+copy_answer_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  RegardWindow *self = REGARD_WINDOW (widget);
+
+  if (self->last_answer != NULL)
+    copy_text (self, regard_message_get_text (self->last_answer));
+}
+
+static void
+copy_text_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  copy_text (REGARD_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+extract_text_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  RegardWindow *self = REGARD_WINDOW (widget);
+
+  regard_window_extract_text (self, NULL, 0);
+}
+
+static void
+attach_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  _regard_window_choose_images (REGARD_WINDOW (widget));
+}
+
+static void
+screenshot_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  _regard_window_take_screenshot (REGARD_WINDOW (widget));
+}
+
+static void
+paste_image_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  RegardWindow *self = REGARD_WINDOW (widget);
+
+  if (!regard_window_paste_image (self))
+    _regard_window_toast (self, _("The clipboard holds no image"));
+}
+
+static void
+choose_model_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  _regard_window_choose_model (REGARD_WINDOW (widget));
+}
+
+static void
+cancel_load_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  RegardWindow *self = REGARD_WINDOW (widget);
+
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+}
+
+static void
+scroll_down_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  _regard_window_scroll_to_bottom (REGARD_WINDOW (widget));
+}
+
+static void
+choose_model_response (GtkNativeDialog *dialog,
+                       int              response,
+                       RegardWindow    *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = folder ? g_file_get_path (folder) : NULL;
+
+      if (path != NULL)
+        {
+          /* The settings' changed handler loads it. */
+          if (g_strcmp0 (path, regard_session_get_model_dir (self->session)) == 0)
+            regard_window_load_model (self, path);
+          else
+            g_settings_set_string (self->settings, "model-folder", path);
+        }
+    }
+
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+void
+_regard_window_choose_model (RegardWindow *self)
+{
+  GtkFileChooserNative *native;
+
+  native = gtk_file_chooser_native_new (_("Choose Model Folder"),
+                                        GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                        _("_Open"),
+                                        _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  g_signal_connect (native, "response", G_CALLBACK (choose_model_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+void
+_regard_window_class_init_actions (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "win.regenerate", NULL, regenerate_action);
+  gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat_action);
+  gtk_widget_class_install_action (widget_class, "win.copy-answer", NULL, copy_answer_action);
+  gtk_widget_class_install_action (widget_class, "win.copy-text", "s", copy_text_action);
+  gtk_widget_class_install_action (widget_class, "win.extract-text", NULL, extract_text_action);
+  gtk_widget_class_install_action (widget_class, "win.attach", NULL, attach_action);
+  gtk_widget_class_install_action (widget_class, "win.screenshot", NULL, screenshot_action);
+  gtk_widget_class_install_action (widget_class, "win.paste-image", NULL, paste_image_action);
+  gtk_widget_class_install_action (widget_class, "win.choose-model", NULL, choose_model_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
+  gtk_widget_class_install_action (widget_class, "win.scroll-down", NULL, scroll_down_action);
+
+  /* Escape stops an answer; as a class binding it runs after popovers
+   * and dialogs had their chance at the key. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.stop", NULL);
+}

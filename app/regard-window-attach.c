@@ -1,0 +1,551 @@
+/* regard-window-attach.c: images into the composer.
+ *
+ * Attach button, drag and drop, paste and screenshots all end in
+ * regard_window_add_attachment (): one pending image with its encoded bytes
+ * (what the model reads) and a thumbnail decoded off the main thread (what
+ * the user sees).
+ *
+ * Copyright 2025 The Regard authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <libportal-gtk4/portal-gtk4.h>
+
+#include "regard-window-private.h"
+
+void
+regard_attachment_free (RegardAttachment *attachment)
+{
+  if (attachment->cancellable != NULL)
+    g_cancellable_cancel (attachment->cancellable);
+  if (attachment->chip != NULL && gtk_widget_get_parent (attachment->chip) != NULL)
+    gtk_box_remove (GTK_BOX (gtk_widget_get_parent (attachment->chip)), attachment->chip);
+
+  g_clear_object (&attachment->cancellable);
+  g_clear_pointer (&attachment->bytes, g_bytes_unref);
+  g_clear_object (&attachment->texture);
+  g_clear_pointer (&attachment->name, g_free);
+  g_free (attachment);
+}
+
+void
+_regard_window_clear_attachments (RegardWindow *self)
+{
+  g_ptr_array_set_size (self->attachments, 0);
+  self->n_loading = 0;
+  _regard_window_update_actions (self);
+}
+
+static void
+remove_clicked_cb (GtkButton    *button,
+                   RegardWindow *self)
+{
+  GtkWidget *chip = gtk_widget_get_ancestor (GTK_WIDGET (button), GTK_TYPE_OVERLAY);
+
+  for (guint i = 0; i < self->attachments->len; i++)
+    {
+      RegardAttachment *attachment = g_ptr_array_index (self->attachments, i);
+
+      if (attachment->chip == chip)
+        {
+          if (attachment->texture == NULL && self->n_loading > 0)
+            self->n_loading--;
+          g_ptr_array_remove_index (self->attachments, i);
+          break;
+        }
+    }
+
+  _regard_window_update_actions (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+static GtkWidget *
+create_chip (RegardWindow     *self,
+             RegardAttachment *attachment)
+{
+  GtkWidget *overlay = gtk_overlay_new ();
+  GtkWidget *frame = gtk_frame_new (NULL);
+  GtkWidget *button = gtk_button_new_from_icon_name ("window-close-symbolic");
+  g_autofree char *remove_label = g_strdup_printf (_("Remove %s"), attachment->name);
+
+  attachment->picture = gtk_picture_new ();
+  gtk_picture_set_can_shrink (GTK_PICTURE (attachment->picture), TRUE);
+  gtk_picture_set_content_fit (GTK_PICTURE (attachment->picture), GTK_CONTENT_FIT_COVER);
+  gtk_picture_set_alternative_text (GTK_PICTURE (attachment->picture), attachment->name);
+  gtk_widget_set_size_request (attachment->picture, 64, 64);
+  gtk_widget_set_tooltip_text (attachment->picture, attachment->name);
+
+  gtk_widget_add_css_class (frame, "attachment");
+  gtk_frame_set_child (GTK_FRAME (frame), attachment->picture);
+  gtk_overlay_set_child (GTK_OVERLAY (overlay), frame);
+
+  gtk_widget_set_tooltip_text (button, _("Remove Image"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, remove_label,
+                                  -1);
+  gtk_widget_set_halign (button, GTK_ALIGN_END);
+  gtk_widget_set_valign (button, GTK_ALIGN_START);
+  gtk_widget_add_css_class (button, "osd");
+  gtk_widget_add_css_class (button, "circular");
+  gtk_widget_add_css_class (button, "remove-attachment");
+  g_signal_connect_object (button, "clicked", G_CALLBACK (remove_clicked_cb), self, 0);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), button);
+
+  gtk_widget_set_margin_top (overlay, 6);
+  gtk_widget_set_margin_bottom (overlay, 6);
+
+  return overlay;
+}
+
+#define THUMBNAIL_SIZE 240
+
+static void
+size_prepared_cb (GdkPixbufLoader *loader,
+                  int              width,
+                  int              height,
+                  gpointer         user_data)
+{
+  double scale = MIN ((double)THUMBNAIL_SIZE / width, (double)THUMBNAIL_SIZE / height);
+
+  /* Only ever down: the model reads the original bytes anyway. */
+  if (scale < 1.0)
+    gdk_pixbuf_loader_set_size (loader, MAX (1, (int)(width * scale)), MAX (1, (int)(height * scale)));
+}
+
+/* Decodes a thumbnail, which also proves the bytes are an image. */
+static void
+decode_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  GBytes *bytes = task_data;
+  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  g_autoptr(GdkPixbuf) oriented = NULL;
+  GError *error = NULL;
+  GdkPixbuf *pixbuf;
+
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb), NULL);
+
+  if (!gdk_pixbuf_loader_write_bytes (loader, bytes, &error) ||
+      !gdk_pixbuf_loader_close (loader, &error))
+    {
+      gdk_pixbuf_loader_close (loader, NULL);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
+  if (pixbuf == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "No image");
+      return;
+    }
+
+  oriented = gdk_pixbuf_apply_embedded_orientation (pixbuf);
+  g_task_return_pointer (task, gdk_texture_new_for_pixbuf (oriented), g_object_unref);
+}
+
+static void
+decode_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  RegardWindow *self = REGARD_WINDOW (object);
+  RegardAttachment *attachment = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkTexture) texture = g_task_propagate_pointer (G_TASK (result), &error);
+
+  /* Removed (and freed) while decoding. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self->n_loading--;
+
+  if (texture == NULL)
+    {
+      g_autofree char *title = g_strdup_printf (_("“%s” is not an image Regard can read"), attachment->name);
+
+      g_debug ("Cannot decode %s: %s", attachment->name, error->message);
+      g_ptr_array_remove (self->attachments, attachment);
+      _regard_window_toast (self, title);
+      _regard_window_update_actions (self);
+
+      /* Text extraction waits for an image that will not come. */
+      if (self->attachments->len == 0)
+        self->ocr_queued = FALSE;
+      return;
+    }
+
+  attachment->texture = g_steal_pointer (&texture);
+  gtk_picture_set_paintable (GTK_PICTURE (attachment->picture), GDK_PAINTABLE (attachment->texture));
+
+  _regard_window_update_actions (self);
+  _regard_window_run_queued_ocr (self);
+}
+
+/* The one path every image takes: BYTES are what the model reads; the
+ * thumbnail is decoded from them off the main thread. */
+static void
+regard_window_add_attachment (RegardWindow *self,
+                              GBytes       *bytes,
+                              const char   *name)
+{
+  RegardAttachment *attachment = g_new0 (RegardAttachment, 1);
+
+  attachment->bytes = g_bytes_ref (bytes);
+  attachment->name = g_strdup (name ? name : _("Image"));
+  attachment->chip = create_chip (self, attachment);
+  g_ptr_array_add (self->attachments, attachment);
+  gtk_box_append (self->pending_box, attachment->chip);
+
+  {
+    g_autoptr(GTask) task = NULL;
+
+    attachment->cancellable = g_cancellable_new ();
+    task = g_task_new (self, attachment->cancellable, decode_cb, attachment);
+    g_task_set_source_tag (task, regard_window_add_attachment);
+    g_task_set_task_data (task, g_bytes_ref (bytes), (GDestroyNotify)g_bytes_unref);
+    g_task_run_in_thread (task, decode_thread);
+    self->n_loading++;
+  }
+
+  _regard_window_update_actions (self);
+  _regard_window_run_queued_ocr (self);
+}
+
+void
+regard_window_attach_image_bytes (RegardWindow *self,
+                                  GBytes       *bytes,
+                                  const char   *name)
+{
+  g_return_if_fail (REGARD_IS_WINDOW (self));
+  g_return_if_fail (bytes != NULL);
+
+  regard_window_add_attachment (self, bytes, name);
+}
+
+static void
+load_contents_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(RegardWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *name = NULL;
+  gsize length = 0;
+  GFile *file = G_FILE (object);
+
+  name = g_file_get_basename (file);
+
+  if (!g_file_load_contents_finish (file, result, &contents, &length, NULL, &error))
+    {
+      g_autofree char *title = g_strdup_printf (_("Could not open “%s”"), name);
+
+      g_debug ("%s", error->message);
+      _regard_window_toast (self, title);
+      if (self->attachments->len == 0)
+        self->ocr_queued = FALSE;
+      return;
+    }
+
+  {
+    g_autoptr(GBytes) bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
+    regard_window_add_attachment (self, bytes, name);
+  }
+}
+
+void
+regard_window_attach_image_file (RegardWindow *self,
+                                 GFile        *file)
+{
+  g_return_if_fail (REGARD_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  g_file_load_contents_async (file, NULL, load_contents_cb, g_object_ref (self));
+}
+
+static void
+attach_files (RegardWindow *self,
+              GSList       *files)
+{
+  for (const GSList *l = files; l != NULL; l = l->next)
+    regard_window_attach_image_file (self, l->data);
+}
+
+/* ---- Textures: pasted or dropped, encoded as PNG off the main thread - */
+
+static void
+encode_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  GdkTexture *texture = task_data;
+
+  g_task_return_pointer (task, gdk_texture_save_to_png_bytes (texture),
+                         (GDestroyNotify)g_bytes_unref);
+}
+
+static void
+encode_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  RegardWindow *self = REGARD_WINDOW (object);
+  g_autoptr(GBytes) bytes = g_task_propagate_pointer (G_TASK (result), NULL);
+  const char *name = user_data;
+
+  if (bytes != NULL)
+    regard_window_add_attachment (self, bytes, gettext (name));
+}
+
+static void
+regard_window_attach_texture (RegardWindow *self,
+                              GdkTexture   *texture,
+                              const char   *name)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, encode_cb, (gpointer)name);
+
+  g_task_set_source_tag (task, regard_window_attach_texture);
+  g_task_set_task_data (task, g_object_ref (texture), g_object_unref);
+  g_task_run_in_thread (task, encode_thread);
+}
+
+static void
+read_texture_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(RegardWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkTexture) texture = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (object), result, &error);
+
+  if (texture == NULL)
+    {
+      g_debug ("Cannot paste: %s", error->message);
+      _regard_window_toast (self, _("Could not paste the image"));
+      return;
+    }
+
+  regard_window_attach_texture (self, texture, N_("Pasted image"));
+}
+
+static void
+read_files_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(RegardWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  const GValue *value = gdk_clipboard_read_value_finish (GDK_CLIPBOARD (object), result, &error);
+
+  if (value == NULL)
+    {
+      g_debug ("Cannot paste: %s", error->message);
+      _regard_window_toast (self, _("Could not paste the image"));
+      return;
+    }
+
+  attach_files (self, g_value_get_boxed (value));
+}
+
+gboolean
+regard_window_paste_image (RegardWindow *self)
+{
+  GdkClipboard *clipboard;
+  GdkContentFormats *formats;
+
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), FALSE);
+
+  clipboard = gtk_widget_get_clipboard (GTK_WIDGET (self));
+  formats = gdk_clipboard_get_formats (clipboard);
+
+  if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_TEXTURE))
+    {
+      gdk_clipboard_read_texture_async (clipboard, NULL, read_texture_cb, g_object_ref (self));
+      return TRUE;
+    }
+
+  if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
+    {
+      gdk_clipboard_read_value_async (clipboard, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT,
+                                      NULL, read_files_cb, g_object_ref (self));
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* ---- Drag and drop ---------------------------------------------------- */
+
+static GdkDragAction
+drop_enter_cb (GtkDropTarget *target,
+               double         x,
+               double         y,
+               RegardWindow  *self)
+{
+  gtk_revealer_set_reveal_child (self->drop_revealer, TRUE);
+  return GDK_ACTION_COPY;
+}
+
+static void
+drop_leave_cb (GtkDropTarget *target,
+               RegardWindow  *self)
+{
+  gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
+}
+
+static gboolean
+drop_cb (GtkDropTarget *target,
+         const GValue  *value,
+         double         x,
+         double         y,
+         RegardWindow  *self)
+{
+  gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
+
+  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    {
+      attach_files (self, g_value_get_boxed (value));
+      return TRUE;
+    }
+
+  if (G_VALUE_HOLDS (value, GDK_TYPE_TEXTURE))
+    {
+      regard_window_attach_texture (self, g_value_get_object (value), N_("Dropped image"));
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* ---- File chooser ----------------------------------------------------- */
+
+static void
+choose_images_response (GtkNativeDialog *dialog,
+                        int              response,
+                        RegardWindow    *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
+
+      for (guint i = 0; i < g_list_model_get_n_items (files); i++)
+        {
+          g_autoptr(GFile) file = g_list_model_get_item (files, i);
+          regard_window_attach_image_file (self, file);
+        }
+    }
+
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+void
+_regard_window_choose_images (RegardWindow *self)
+{
+  static const char * const mime_types[] = {
+    "image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff",
+  };
+  GtkFileChooserNative *native;
+  g_autoptr(GtkFileFilter) images = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+
+  native = gtk_file_chooser_native_new (_("Attach Images"),
+                                        GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_OPEN,
+                                        _("_Attach"),
+                                        _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (native), TRUE);
+
+  gtk_file_filter_set_name (images, _("Images"));
+  for (guint i = 0; i < G_N_ELEMENTS (mime_types); i++)
+    gtk_file_filter_add_mime_type (images, mime_types[i]);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), images);
+
+  gtk_file_filter_set_name (all, _("All Files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), all);
+  gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (native), images);
+
+  g_signal_connect (native, "response", G_CALLBACK (choose_images_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+/* ---- Screenshots ------------------------------------------------------ */
+
+static void
+screenshot_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(RegardWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = xdp_portal_take_screenshot_finish (XDP_PORTAL (object), result, &error);
+
+  gtk_window_present (GTK_WINDOW (self));
+
+  if (uri == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_debug ("Screenshot failed: %s", error->message);
+          _regard_window_toast (self, _("Could not take a screenshot"));
+        }
+      if (self->attachments->len == 0)
+        self->ocr_queued = FALSE;
+      return;
+    }
+
+  {
+    g_autoptr(GFile) file = g_file_new_for_uri (uri);
+    regard_window_attach_image_file (self, file);
+  }
+}
+
+void
+_regard_window_take_screenshot (RegardWindow *self)
+{
+  XdpParent *parent;
+
+  if (self->portal == NULL)
+    self->portal = xdp_portal_new ();
+
+  parent = xdp_parent_new_gtk (GTK_WINDOW (self));
+  xdp_portal_take_screenshot (self->portal, parent,
+                              XDP_SCREENSHOT_FLAG_INTERACTIVE,
+                              NULL, screenshot_cb, g_object_ref (self));
+  xdp_parent_free (parent);
+}
+
+void
+_regard_window_init_attach (RegardWindow *self)
+{
+  GType types[] = { GDK_TYPE_FILE_LIST, GDK_TYPE_TEXTURE };
+  GtkDropTarget *target;
+  GtkEventController *shortcuts;
+  GtkShortcut *paste;
+
+  target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
+  gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));
+  g_signal_connect_object (target, "enter", G_CALLBACK (drop_enter_cb), self, 0);
+  g_signal_connect_object (target, "leave", G_CALLBACK (drop_leave_cb), self, 0);
+  g_signal_connect_object (target, "drop", G_CALLBACK (drop_cb), self, 0);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
+
+  /* Ctrl+V anywhere the focus does not paste by itself (the composer
+   * handles its own, through its paste-clipboard signal). */
+  shortcuts = gtk_shortcut_controller_new ();
+  gtk_event_controller_set_propagation_phase (shortcuts, GTK_PHASE_BUBBLE);
+  paste = gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control>v"),
+                            gtk_named_action_new ("win.paste-image"));
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts), paste);
+  gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
+}

@@ -1,0 +1,88 @@
+/* regard-window-private.h: shared between the files of RegardWindow,
+ * split by concern: regard-window.c (state, asks), regard-window-actions.c
+ * (win. actions), regard-window-attach.c (attach, drop, paste,
+ * screenshots). */
+#pragma once
+
+#include <libportal/portal.h>
+
+#include "regard-message.h"
+#include "regard-window.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GBytes *bytes;              /* owned: encoded image */
+  GdkTexture *texture;        /* owned, NULL while decoding */
+  char *name;                 /* owned: shown as alternative text */
+  GtkWidget *chip;            /* borrowed: a child of pending_box */
+  GtkWidget *picture;         /* borrowed: inside chip */
+  GCancellable *cancellable;  /* owned: cancels the decoding */
+} RegardAttachment;
+
+struct _RegardWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  /* Owned */
+  GSettings *settings;
+  RegardSession *session;
+  RegardConversation *conv;
+  GPtrArray *attachments;          /* RegardAttachment, in order */
+  GCancellable *load_cancellable;
+  GCancellable *ask_cancellable;   /* non-NULL while an answer streams */
+  RegardMessage *answering;        /* the row an answer streams into */
+  XdpPortal *portal;               /* created on the first screenshot */
+
+  /* Borrowed, from the template */
+  AdwToastOverlay *toast_overlay;
+  AdwWindowTitle *window_title;
+  GtkRevealer *cpu_banner;
+  GtkLabel *cpu_banner_label;
+  GtkStack *main_stack;
+  AdwStatusPage *empty_page;
+  AdwStatusPage *loading_page;
+  GtkProgressBar *load_progress;
+  GtkStack *transcript_stack;
+  GtkScrolledWindow *transcript_scroller;
+  GtkBox *transcript_box;
+  GtkRevealer *scroll_down_revealer;
+  GtkRevealer *pending_revealer;
+  GtkBox *pending_box;
+  GtkTextView *composer;
+  GtkLabel *composer_placeholder;
+  GtkStack *send_stop_stack;
+  GtkRevealer *drop_revealer;
+  GtkWidget *download_button;
+
+  /* Borrowed: a child of transcript_box */
+  RegardMessage *last_answer;
+
+  guint n_loading;                 /* attachments still decoding */
+  guint n_messages;
+  guint stick_to_bottom : 1;
+  guint conv_ends_with_answer : 1;
+  guint asking_ocr : 1;            /* the answer in flight extracts text */
+  guint ocr_queued : 1;            /* extract text once ready */
+};
+
+void _regard_window_class_init_actions (GtkWidgetClass *widget_class);
+void _regard_window_init_attach        (RegardWindow   *self);
+void _regard_window_update_actions     (RegardWindow   *self);
+void _regard_window_send               (RegardWindow   *self,
+                                        gboolean        ocr);
+void _regard_window_stop               (RegardWindow   *self);
+void _regard_window_regenerate         (RegardWindow   *self);
+void _regard_window_new_chat           (RegardWindow   *self);
+void _regard_window_choose_model       (RegardWindow   *self);
+void _regard_window_choose_images      (RegardWindow   *self);
+void _regard_window_take_screenshot    (RegardWindow   *self);
+void _regard_window_scroll_to_bottom   (RegardWindow   *self);
+void _regard_window_toast              (RegardWindow   *self,
+                                        const char     *title);
+void _regard_window_run_queued_ocr     (RegardWindow   *self);
+void _regard_window_clear_attachments  (RegardWindow   *self);
+void  regard_attachment_free           (RegardAttachment *attachment);
+
+G_END_DECLS

@@ -1,0 +1,763 @@
+/* regard-window.c: state, model loading and the ask flow.
+ *
+ * Copyright 2025 The Regard authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "regard-window-private.h"
+
+G_DEFINE_FINAL_TYPE (RegardWindow, regard_window, ADW_TYPE_APPLICATION_WINDOW)
+
+void
+_regard_window_toast (RegardWindow *self,
+                      const char   *title)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (title));
+}
+
+static char *
+regard_window_get_question (RegardWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  GtkTextIter begin, end;
+  char *text;
+
+  gtk_text_buffer_get_bounds (buffer, &begin, &end);
+  text = gtk_text_buffer_get_text (buffer, &begin, &end, FALSE);
+
+  return g_strstrip (text);
+}
+
+void
+_regard_window_update_actions (RegardWindow *self)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  gboolean ready = regard_session_get_state (self->session) == REGARD_SESSION_READY;
+  gboolean busy = self->ask_cancellable != NULL;
+  g_autofree char *question = regard_window_get_question (self);
+  gboolean has_input = question[0] != '\0' || self->attachments->len > 0;
+
+  gtk_widget_action_set_enabled (widget, "win.send",
+                                 ready && !busy && has_input && self->n_loading == 0);
+  gtk_widget_action_set_enabled (widget, "win.stop", busy);
+  gtk_widget_action_set_enabled (widget, "win.regenerate",
+                                 ready && !busy && self->last_answer != NULL);
+  gtk_widget_action_set_enabled (widget, "win.new-chat", !busy && self->n_messages > 0);
+  gtk_widget_action_set_enabled (widget, "win.copy-answer",
+                                 self->last_answer != NULL &&
+                                 regard_message_get_text (self->last_answer)[0] != '\0');
+  gtk_widget_action_set_enabled (widget, "win.extract-text", ready && !busy);
+  gtk_widget_action_set_enabled (widget, "win.cancel-load",
+                                 regard_session_get_state (self->session) == REGARD_SESSION_LOADING);
+
+  gtk_stack_set_visible_child_name (self->send_stop_stack, busy ? "stop" : "send");
+  gtk_widget_set_visible (GTK_WIDGET (self->composer_placeholder), question[0] == '\0');
+  gtk_revealer_set_reveal_child (self->pending_revealer, self->attachments->len > 0);
+  gtk_stack_set_visible_child_name (self->transcript_stack,
+                                    self->n_messages > 0 ? "transcript" : "hint");
+}
+
+static void
+regard_window_update_state (RegardWindow *self)
+{
+  RegardSessionState state = regard_session_get_state (self->session);
+  const char *model_name = regard_session_get_model_name (self->session);
+  const char *device_name = regard_session_get_device_name (self->session);
+  gboolean on_cpu = state == REGARD_SESSION_READY &&
+                    regard_session_get_device_is_cpu (self->session);
+
+  switch (state)
+    {
+    case REGARD_SESSION_EMPTY:
+      adw_status_page_set_title (self->empty_page, _("Choose a Model"));
+      adw_status_page_set_description (self->empty_page,
+                                       _("Regard answers questions about images with an IDEFICS2 model, on your own computer. "
+                                         "Choose the folder of a downloaded model, with its config.json and safetensors weights."));
+      gtk_stack_set_visible_child_name (self->main_stack, "empty");
+      adw_window_title_set_subtitle (self->window_title, NULL);
+      break;
+
+    case REGARD_SESSION_FAILED:
+      {
+        const GError *error = regard_session_get_error (self->session);
+        g_autofree char *escaped = g_markup_escape_text (error ? error->message : "", -1);
+
+        adw_status_page_set_title (self->empty_page, _("The Model Could Not Be Loaded"));
+        adw_status_page_set_description (self->empty_page, escaped);
+        gtk_stack_set_visible_child_name (self->main_stack, "empty");
+        adw_window_title_set_subtitle (self->window_title, NULL);
+      }
+      break;
+
+    case REGARD_SESSION_LOADING:
+      {
+        const char *dir = regard_session_get_model_dir (self->session);
+        g_autofree char *base = dir ? g_path_get_basename (dir) : NULL;
+        g_autofree char *escaped = base ? g_markup_escape_text (base, -1) : NULL;
+
+        adw_status_page_set_description (self->loading_page, escaped);
+        gtk_stack_set_visible_child_name (self->main_stack, "loading");
+      }
+      break;
+
+    case REGARD_SESSION_READY:
+      {
+        g_autofree char *subtitle = NULL;
+
+        if (model_name != NULL && device_name != NULL)
+          /* Translators: the window subtitle: model name, then the device running it */
+          subtitle = g_strdup_printf (_("%s on %s"), model_name, device_name);
+        else
+          subtitle = g_strdup (model_name ? model_name : device_name);
+
+        adw_window_title_set_subtitle (self->window_title, subtitle);
+        gtk_widget_set_tooltip_text (GTK_WIDGET (self->window_title), subtitle);
+        gtk_stack_set_visible_child_name (self->main_stack, "chat");
+      }
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  if (on_cpu)
+    {
+      g_autofree char *uuid = g_settings_get_string (self->settings, "device-uuid");
+
+      if (uuid[0] != '\0')
+        gtk_label_set_text (self->cpu_banner_label,
+                            _("The model runs on the processor, as chosen in Preferences. Answers will be slow."));
+      else
+        gtk_label_set_text (self->cpu_banner_label,
+                            _("The model runs on the processor because no Vulkan graphics card was found. Answers will be slow."));
+    }
+
+  gtk_revealer_set_reveal_child (self->cpu_banner, on_cpu);
+  _regard_window_update_actions (self);
+}
+
+static void
+regard_window_progress_changed (RegardWindow *self)
+{
+  double progress = regard_session_get_progress (self->session);
+  g_autofree char *text = g_strdup_printf (_("%.0f %%"), progress * 100.0);
+
+  gtk_progress_bar_set_fraction (self->load_progress, progress);
+  gtk_progress_bar_set_text (self->load_progress, text);
+}
+
+static void
+regard_window_load_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(RegardWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!regard_session_load_finish (REGARD_SESSION (object), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_message ("Could not load the model: %s", error->message);
+      return;
+    }
+
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+
+  _regard_window_run_queued_ocr (self);
+}
+
+void
+regard_window_load_model (RegardWindow *self,
+                          const char   *model_dir)
+{
+  g_autofree char *device = NULL;
+
+  g_return_if_fail (REGARD_IS_WINDOW (self));
+  g_return_if_fail (model_dir != NULL);
+
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->load_cancellable = g_cancellable_new ();
+
+  device = g_settings_get_string (self->settings, "device-uuid");
+  regard_session_load_async (self->session, model_dir, device,
+                             self->load_cancellable,
+                             regard_window_load_cb,
+                             g_object_ref (self));
+}
+
+static void
+regard_window_settings_changed (RegardWindow *self,
+                                const char   *key,
+                                GSettings    *settings)
+{
+  if (g_str_equal (key, "model-folder"))
+    {
+      g_autofree char *dir = g_settings_get_string (settings, key);
+
+      if (dir[0] != '\0' && g_strcmp0 (dir, regard_session_get_model_dir (self->session)) != 0)
+        regard_window_load_model (self, dir);
+    }
+  else if (g_str_equal (key, "device-uuid"))
+    {
+      const char *dir = regard_session_get_model_dir (self->session);
+
+      if (dir != NULL && self->ask_cancellable == NULL)
+        {
+          g_autofree char *copy = g_strdup (dir);
+          regard_window_load_model (self, copy);
+        }
+    }
+}
+
+/* ---- Asking ---------------------------------------------------------- */
+
+static void
+regard_window_append_message (RegardWindow *self,
+                              GtkWidget    *message)
+{
+  gtk_box_append (self->transcript_box, message);
+  self->n_messages++;
+}
+
+static void
+regard_window_on_token (gint32      token_id,
+                        const char *text,
+                        gpointer    user_data)
+{
+  RegardWindow *self = user_data;
+
+  if (self->answering != NULL)
+    regard_message_append_text (self->answering, text);
+}
+
+static void
+regard_window_ask_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(RegardWindow) self = user_data;
+  g_autoptr(RegardMessage) row = g_steal_pointer (&self->answering);
+  g_autoptr(GError) error = NULL;
+  RegardAskStats stats = { 0 };
+  gboolean was_ocr = self->asking_ocr;
+  const char *text;
+
+  g_clear_object (&self->ask_cancellable);
+  self->asking_ocr = FALSE;
+
+  regard_message_set_streaming (row, FALSE);
+  text = regard_message_get_text (row);
+
+  if (regard_session_ask_finish (REGARD_SESSION (object), result, &stats, &error))
+    {
+      regard_conversation_add_text (self->conv, REGARD_ROLE_ASSISTANT, text);
+      self->conv_ends_with_answer = TRUE;
+
+      switch (stats.stop_reason)
+        {
+        case REGARD_STOP_CANCELLED:
+          regard_message_set_status (row, _("Stopped"));
+          break;
+
+        case REGARD_STOP_MAX_TOKENS:
+          regard_message_set_status (row, _("Stopped at the answer length limit"));
+          break;
+
+        case REGARD_STOP_CONTEXT_FULL:
+          regard_message_set_status (row, _("The conversation is too long for the model. Start a new chat to continue."));
+          break;
+
+        case REGARD_STOP_EOS:
+        default:
+          if (text[0] == '\0')
+            regard_message_set_status (row, _("The model gave an empty answer"));
+          break;
+        }
+
+      if (was_ocr && stats.stop_reason != REGARD_STOP_CANCELLED && text[0] != '\0')
+        {
+          AdwToast *toast = adw_toast_new (_("Text extracted"));
+
+          adw_toast_set_button_label (toast, _("_Copy"));
+          adw_toast_set_action_name (toast, "win.copy-answer");
+          adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+          adw_toast_overlay_add_toast (self->toast_overlay, toast);
+        }
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      regard_conversation_add_text (self->conv, REGARD_ROLE_ASSISTANT, text);
+      self->conv_ends_with_answer = TRUE;
+      regard_message_set_status (row, _("Stopped"));
+    }
+  else
+    {
+      g_autofree char *status = g_strdup_printf (_("No answer: %s"), error->message);
+
+      self->conv_ends_with_answer = FALSE;
+      regard_message_set_status (row, status);
+      regard_message_set_is_error (row, TRUE);
+    }
+
+  if (row == self->last_answer)
+    regard_message_set_can_regenerate (row, TRUE);
+
+  _regard_window_update_actions (self);
+  _regard_window_run_queued_ocr (self);
+}
+
+static void
+regard_window_start_answer (RegardWindow *self)
+{
+  RegardAskParams params = regard_ask_params_default ();
+  GtkWidget *row;
+  int splitting;
+
+  if (self->last_answer != NULL)
+    regard_message_set_can_regenerate (self->last_answer, FALSE);
+
+  row = regard_message_new (REGARD_ROLE_ASSISTANT);
+  regard_message_set_streaming (REGARD_MESSAGE (row), TRUE);
+  regard_window_append_message (self, row);
+  self->last_answer = REGARD_MESSAGE (row);
+  g_set_object (&self->answering, REGARD_MESSAGE (row));
+
+  params.max_new_tokens = g_settings_get_uint (self->settings, "max-new-tokens");
+  params.temperature = (float)g_settings_get_double (self->settings, "temperature");
+  params.seed = g_random_int ();
+  splitting = g_settings_get_enum (self->settings, "image-splitting");
+  params.image_splitting = splitting == 1 ? 0 : splitting == 2 ? 1 : -1;
+
+  self->ask_cancellable = g_cancellable_new ();
+  self->stick_to_bottom = TRUE;
+
+  regard_session_ask_async (self->session, self->conv, &params,
+                            self->ask_cancellable,
+                            regard_window_on_token, self,
+                            regard_window_ask_cb, g_object_ref (self));
+
+  _regard_window_update_actions (self);
+  _regard_window_scroll_to_bottom (self);
+}
+
+void
+_regard_window_send (RegardWindow *self,
+                     gboolean      ocr)
+{
+  g_autofree char *question = regard_window_get_question (self);
+  GtkWidget *row;
+
+  if (regard_session_get_state (self->session) != REGARD_SESSION_READY ||
+      self->ask_cancellable != NULL || self->n_loading > 0)
+    return;
+
+  if (ocr && self->attachments->len == 0)
+    return;
+
+  if (!ocr && question[0] == '\0' && self->attachments->len == 0)
+    return;
+
+  /* A question that got no answer leaves the model's view of the chat. */
+  if (!self->conv_ends_with_answer && regard_conversation_get_n_turns (self->conv) > 0)
+    regard_conversation_pop_turn (self->conv);
+
+  row = regard_message_new (REGARD_ROLE_USER);
+
+  for (guint i = 0; i < self->attachments->len; i++)
+    {
+      RegardAttachment *attachment = g_ptr_array_index (self->attachments, i);
+
+      regard_conversation_add_image_bytes (self->conv, REGARD_ROLE_USER, attachment->bytes);
+      if (attachment->texture != NULL)
+        regard_message_add_image (REGARD_MESSAGE (row), attachment->texture, attachment->name);
+    }
+
+  if (ocr)
+    {
+      regard_conversation_add_text (self->conv, REGARD_ROLE_USER, regard_ocr_prompt ());
+      regard_message_set_text (REGARD_MESSAGE (row), _("Extract the text from this image."));
+    }
+  else
+    {
+      if (question[0] != '\0')
+        regard_conversation_add_text (self->conv, REGARD_ROLE_USER, question);
+      regard_message_set_text (REGARD_MESSAGE (row), question);
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
+    }
+
+  self->conv_ends_with_answer = FALSE;
+  self->asking_ocr = !!ocr;
+
+  _regard_window_clear_attachments (self);
+  regard_window_append_message (self, row);
+  regard_window_start_answer (self);
+}
+
+void
+_regard_window_stop (RegardWindow *self)
+{
+  if (self->ask_cancellable != NULL)
+    g_cancellable_cancel (self->ask_cancellable);
+}
+
+void
+_regard_window_regenerate (RegardWindow *self)
+{
+  if (self->last_answer == NULL || self->ask_cancellable != NULL ||
+      regard_session_get_state (self->session) != REGARD_SESSION_READY)
+    return;
+
+  if (self->conv_ends_with_answer)
+    regard_conversation_pop_turn (self->conv);
+  self->conv_ends_with_answer = FALSE;
+
+  gtk_box_remove (self->transcript_box, GTK_WIDGET (self->last_answer));
+  self->last_answer = NULL;
+  self->n_messages--;
+
+  regard_window_start_answer (self);
+}
+
+void
+_regard_window_new_chat (RegardWindow *self)
+{
+  GtkWidget *child;
+
+  if (self->ask_cancellable != NULL)
+    return;
+
+  regard_conversation_clear (self->conv);
+  self->conv_ends_with_answer = FALSE;
+  self->last_answer = NULL;
+  self->n_messages = 0;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->transcript_box))))
+    gtk_box_remove (self->transcript_box, child);
+
+  _regard_window_update_actions (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+void
+_regard_window_run_queued_ocr (RegardWindow *self)
+{
+  if (!self->ocr_queued)
+    return;
+
+  if (regard_session_get_state (self->session) != REGARD_SESSION_READY ||
+      self->ask_cancellable != NULL || self->n_loading > 0 ||
+      self->attachments->len == 0)
+    return;
+
+  self->ocr_queued = FALSE;
+  _regard_window_send (self, TRUE);
+}
+
+void
+regard_window_extract_text (RegardWindow  *self,
+                            GFile        **files,
+                            guint          n_files)
+{
+  g_return_if_fail (REGARD_IS_WINDOW (self));
+
+  self->ocr_queued = TRUE;
+
+  for (guint i = 0; i < n_files; i++)
+    regard_window_attach_image_file (self, files[i]);
+
+  if (n_files == 0 && self->attachments->len == 0)
+    _regard_window_take_screenshot (self);
+  else
+    _regard_window_run_queued_ocr (self);
+}
+
+/* ---- Scrolling ------------------------------------------------------- */
+
+void
+_regard_window_scroll_to_bottom (RegardWindow *self)
+{
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->transcript_scroller);
+
+  self->stick_to_bottom = TRUE;
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+}
+
+static void
+regard_window_vadjustment_changed (RegardWindow  *self,
+                                   GtkAdjustment *adj)
+{
+  /* The content grew: follow it only if the reader was at the bottom. */
+  if (self->stick_to_bottom)
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+}
+
+static void
+regard_window_vadjustment_value_changed (RegardWindow  *self,
+                                         GtkAdjustment *adj)
+{
+  double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
+
+  self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - 24.0;
+  gtk_revealer_set_reveal_child (self->scroll_down_revealer, !self->stick_to_bottom);
+}
+
+/* ---- Composer -------------------------------------------------------- */
+
+static gboolean
+regard_window_composer_key_pressed (RegardWindow          *self,
+                                    guint                  keyval,
+                                    guint                  keycode,
+                                    GdkModifierType        state,
+                                    GtkEventControllerKey *controller)
+{
+  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter) &&
+      (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK)) == 0)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.send", NULL);
+      return GDK_EVENT_STOP;
+    }
+
+  return GDK_EVENT_PROPAGATE;
+}
+
+static void
+regard_window_composer_paste (RegardWindow *self,
+                              GtkTextView  *composer)
+{
+  if (regard_window_paste_image (self))
+    g_signal_stop_emission_by_name (composer, "paste-clipboard");
+}
+
+/* ---- GObject --------------------------------------------------------- */
+
+static gboolean
+regard_window_close_request (GtkWindow *window)
+{
+  RegardWindow *self = REGARD_WINDOW (window);
+  int width, height;
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_delay (self->settings);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+  g_settings_apply (self->settings);
+
+  _regard_window_stop (self);
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+
+  return GTK_WINDOW_CLASS (regard_window_parent_class)->close_request (window);
+}
+
+static void
+regard_window_dispose (GObject *object)
+{
+  RegardWindow *self = (RegardWindow *)object;
+
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+  if (self->ask_cancellable != NULL)
+    g_cancellable_cancel (self->ask_cancellable);
+
+  if (self->attachments != NULL)
+    g_ptr_array_set_size (self->attachments, 0);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), REGARD_TYPE_WINDOW);
+
+  G_OBJECT_CLASS (regard_window_parent_class)->dispose (object);
+}
+
+static void
+regard_window_finalize (GObject *object)
+{
+  RegardWindow *self = (RegardWindow *)object;
+
+  g_clear_object (&self->settings);
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->conv, regard_conversation_unref);
+  g_clear_pointer (&self->attachments, g_ptr_array_unref);
+  g_clear_object (&self->load_cancellable);
+  g_clear_object (&self->ask_cancellable);
+  g_clear_object (&self->answering);
+  g_clear_object (&self->portal);
+
+  G_OBJECT_CLASS (regard_window_parent_class)->finalize (object);
+}
+
+static void
+regard_window_class_init (RegardWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = regard_window_dispose;
+  object_class->finalize = regard_window_finalize;
+  window_class->close_request = regard_window_close_request;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/regardapp/Regard/regard-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, cpu_banner);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, cpu_banner_label);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, loading_page);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, load_progress);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, transcript_stack);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, transcript_scroller);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, transcript_box);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, scroll_down_revealer);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, pending_revealer);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, pending_box);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, composer);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, composer_placeholder);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, send_stop_stack);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, drop_revealer);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, download_button);
+
+  _regard_window_class_init_actions (widget_class);
+}
+
+static void
+regard_window_init (RegardWindow *self)
+{
+  GtkEventController *key;
+  GtkAdjustment *vadj;
+  g_autofree char *model_dir = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->settings = g_settings_new (APP_ID);
+  self->session = regard_session_new ();
+  self->conv = regard_conversation_new ();
+  self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify)regard_attachment_free);
+  self->stick_to_bottom = TRUE;
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+#if REGARD_DEBUG_BUILD
+  gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+#endif
+
+  g_signal_connect_object (self->session, "notify::state",
+                           G_CALLBACK (regard_window_update_state), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::model-name",
+                           G_CALLBACK (regard_window_update_state), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::progress",
+                           G_CALLBACK (regard_window_progress_changed), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed",
+                           G_CALLBACK (regard_window_settings_changed), self,
+                           G_CONNECT_SWAPPED);
+
+  key = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (key, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (key, "key-pressed",
+                           G_CALLBACK (regard_window_composer_key_pressed), self,
+                           G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->composer), key);
+
+  g_signal_connect_object (self->composer, "paste-clipboard",
+                           G_CALLBACK (regard_window_composer_paste), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->composer), "changed",
+                           G_CALLBACK (_regard_window_update_actions), self,
+                           G_CONNECT_SWAPPED);
+
+  vadj = gtk_scrolled_window_get_vadjustment (self->transcript_scroller);
+  g_signal_connect_object (vadj, "changed",
+                           G_CALLBACK (regard_window_vadjustment_changed), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (vadj, "value-changed",
+                           G_CALLBACK (regard_window_vadjustment_value_changed), self,
+                           G_CONNECT_SWAPPED);
+
+  _regard_window_init_attach (self);
+
+  regard_window_update_state (self);
+  regard_window_progress_changed (self);
+
+  model_dir = g_settings_get_string (self->settings, "model-folder");
+  if (model_dir[0] != '\0')
+    regard_window_load_model (self, model_dir);
+}
+
+RegardWindow *
+regard_window_new (AdwApplication *application)
+{
+  return g_object_new (REGARD_TYPE_WINDOW,
+                       "application", application,
+                       NULL);
+}
+
+RegardSession *
+regard_window_get_session (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), NULL);
+  return self->session;
+}
+
+guint
+regard_window_get_n_attachments (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), 0);
+  return self->attachments->len;
+}
+
+guint
+regard_window_get_n_loading (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), 0);
+  return self->n_loading;
+}
+
+guint
+regard_window_get_n_messages (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), 0);
+  return self->n_messages;
+}
+
+gboolean
+regard_window_get_busy (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), FALSE);
+  return self->ask_cancellable != NULL;
+}
+
+const char *
+regard_window_get_last_answer (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), NULL);
+  return self->last_answer ? regard_message_get_text (self->last_answer) : NULL;
+}
+
+const char *
+regard_window_get_last_status (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), NULL);
+  return self->last_answer ? regard_message_get_status (self->last_answer) : NULL;
+}
+
+void
+regard_window_set_question (RegardWindow *self,
+                            const char   *text)
+{
+  g_return_if_fail (REGARD_IS_WINDOW (self));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), text, -1);
+}
