@@ -104,8 +104,8 @@ encode_images (RgLoadedModel *m, PromptImages *pi, guint first, gboolean split,
 }
 
 static gboolean
-write_dump (const char *path, RgModel *model, const GArray *ids, const float *logits,
-            GError **error)
+write_dump (const char *path, RgModel *model, RgTaps *taps, const GArray *ids,
+            const float *logits, GError **error)
 {
   g_autoptr(GArray) tensors = g_array_new (FALSE, TRUE, sizeof (RgTensorWrite));
   g_autofree gint64 *ids64 = g_new (gint64, MAX (ids->len, 1));
@@ -121,7 +121,7 @@ write_dump (const char *path, RgModel *model, const GArray *ids, const float *lo
   g_array_append_val (tensors, t);
   for (guint i = 0; i < G_N_ELEMENTS (tap_names); i++)
     {
-      const RgTap *tap = model->taps ? rg_taps_lookup (model->taps, tap_names[i]) : NULL;
+      const RgTap *tap = rg_taps_lookup (taps, tap_names[i]);
       if (tap == NULL)
         continue;
       t = (RgTensorWrite) { tap_names[i], RG_DTYPE_F32, tap->n_dims, { 0 }, tap->data };
@@ -246,7 +246,7 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
   if (params->dump_path)
     {
       model->taps = NULL;
-      if (!write_dump (params->dump_path, model, ids, logits, error))
+      if (!write_dump (params->dump_path, model, taps, ids, logits, error))
         return FALSE;
     }
 
