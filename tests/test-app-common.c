@@ -1,0 +1,146 @@
+/* test-app-common.c */
+
+#include "config.h"
+
+#include "test-app-common.h"
+#include "test-common.h"
+
+void
+rg_app_test_init (int    *argc,
+                  char ***argv)
+{
+  regard_application_init_i18n ();
+  g_test_init (argc, argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      g_printerr ("No display: skipping (run under xvfb-run)\n");
+      exit (RG_TEST_EXIT_SKIP);
+    }
+
+  adw_init ();
+}
+
+RegardApplication *
+rg_app_test_app (void)
+{
+  g_autoptr(GError) error = NULL;
+  RegardApplication *app = regard_application_new (G_APPLICATION_NON_UNIQUE);
+
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  return app;
+}
+
+RegardWindow *
+rg_app_test_window (RegardApplication *app,
+                    const char        *model_dir)
+{
+  RegardWindow *window = regard_window_new (ADW_APPLICATION (app));
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 720, 760);
+  gtk_window_present (GTK_WINDOW (window));
+
+  if (model_dir != NULL)
+    regard_window_load_model (window, model_dir);
+
+  return window;
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+void
+rg_app_test_wait (RegardWindow  *window,
+                  RgAppTestCond  cond,
+                  guint          timeout_s,
+                  const char    *what)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_s * G_USEC_PER_SEC;
+  guint id = g_timeout_add (10, tick_cb, NULL);
+
+  while (!cond (window))
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_source_remove (id);
+          g_error ("Timed out after %u s waiting for %s", timeout_s, what);
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  g_source_remove (id);
+}
+
+void
+rg_app_test_settle (guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64)ms * 1000;
+  guint id = g_timeout_add (10, tick_cb, NULL);
+
+  while (g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_source_remove (id);
+}
+
+static gboolean
+settled_load (RegardWindow *window)
+{
+  RegardSessionState state = regard_session_get_state (regard_window_get_session (window));
+
+  return state == REGARD_SESSION_READY || state == REGARD_SESSION_FAILED;
+}
+
+void
+rg_app_test_wait_ready (RegardWindow *window)
+{
+  RegardSession *session = regard_window_get_session (window);
+  const GError *error;
+
+  rg_app_test_wait (window, settled_load, 120, "the model to load");
+
+  error = regard_session_get_error (session);
+  if (regard_session_get_state (session) == REGARD_SESSION_FAILED &&
+      g_error_matches (error, REGARD_ERROR, REGARD_ERROR_NO_DEVICE))
+    {
+      g_printerr ("No Vulkan device: skipping (%s)\n", error->message);
+      exit (RG_TEST_EXIT_SKIP);
+    }
+
+  g_assert_no_error ((GError *)error);
+  g_assert_cmpint (regard_session_get_state (session), ==, REGARD_SESSION_READY);
+}
+
+char *
+rg_app_test_snapshot (GtkWidget  *widget,
+                      const char *name)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *file = g_strconcat (name, ".png", NULL);
+  const char *dir = g_getenv ("G_TEST_BUILDDIR");
+  char *path = g_build_filename (dir ? dir : ".", file, NULL);
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Screenshot: %s", path);
+
+  return path;
+}

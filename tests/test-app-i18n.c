@@ -1,0 +1,74 @@
+/* test-app-i18n.c: the window in French (LANGUAGE=fr, set by meson). */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "regard-window-private.h"
+#include "test-app-common.h"
+#include "test-common.h"
+
+static gboolean
+attachments_ready (RegardWindow *window)
+{
+  return regard_window_get_n_attachments (window) == 1 &&
+         regard_window_get_n_loading (window) == 0;
+}
+
+static gboolean
+not_busy (RegardWindow *window)
+{
+  return !regard_window_get_busy (window);
+}
+
+static void
+test_french (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(RegardApplication) app = NULL;
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  g_autofree char *image = rg_test_fixture_path ("images/tiny_30x20.png");
+  g_autoptr(GFile) file = g_file_new_for_path (image);
+  g_autofree char *shot = NULL;
+  g_autofree char *shot2 = NULL;
+  RegardWindow *window;
+
+  /* The catalog itself, then what the window shows. */
+  g_assert_cmpstr (_("Choose a Model"), ==, "Choisir un modèle");
+
+  g_settings_set_uint (settings, "max-new-tokens", 8);
+  app = rg_app_test_app ();
+  window = rg_app_test_window (app, NULL);
+  rg_app_test_settle (600);
+
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Regard");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (window->main_stack), ==, "empty");
+  g_assert_cmpstr (adw_status_page_get_title (window->empty_page), ==, "Choisir un modèle");
+
+  shot = rg_app_test_snapshot (GTK_WIDGET (window), "app-window-french-empty");
+
+  /* The chat, in French too. */
+  regard_window_load_model (window, model);
+  rg_app_test_wait_ready (window);
+  regard_window_attach_image_file (window, file);
+  rg_app_test_wait (window, attachments_ready, 30, "the image to decode");
+  regard_window_set_question (window, "Qu’y a-t-il sur cette image ?");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  rg_app_test_wait (window, not_busy, 300, "the answer");
+
+  rg_app_test_settle (600);
+  shot2 = rg_app_test_snapshot (GTK_WIDGET (window), "app-window-french-chat");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  rg_app_test_init (&argc, &argv);
+
+  g_test_add_func ("/app/window/french", test_french);
+
+  return g_test_run ();
+}

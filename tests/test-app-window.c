@@ -1,0 +1,80 @@
+/* test-app-window.c: ask about an image in the real window and watch the
+ * answer stream into the transcript. */
+
+#include "config.h"
+
+#include "test-app-common.h"
+#include "test-common.h"
+
+static gboolean streamed_while_busy;
+
+static gboolean
+attachments_ready (RegardWindow *window)
+{
+  return regard_window_get_n_attachments (window) == 1 &&
+         regard_window_get_n_loading (window) == 0;
+}
+
+static gboolean
+answer_done (RegardWindow *window)
+{
+  const char *answer = regard_window_get_last_answer (window);
+
+  if (regard_window_get_busy (window) && answer != NULL && answer[0] != '\0')
+    streamed_while_busy = TRUE;
+
+  return !regard_window_get_busy (window);
+}
+
+static void
+test_ask_streams (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(RegardApplication) app = NULL;
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  g_autofree char *image = rg_test_fixture_path ("images/screenshot_text_800x450.png");
+  g_autoptr(GFile) file = g_file_new_for_path (image);
+  g_autofree char *shot = NULL;
+  RegardWindow *window;
+  const char *answer;
+
+  g_settings_set_uint (settings, "max-new-tokens", 16);
+
+  app = rg_app_test_app ();
+  window = rg_app_test_window (app, model);
+  rg_app_test_wait_ready (window);
+
+  /* The same path drops and pastes take. */
+  regard_window_attach_image_file (window, file);
+  rg_app_test_wait (window, attachments_ready, 30, "the image to decode");
+
+  regard_window_set_question (window, "What does the screenshot say?");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  g_assert_true (regard_window_get_busy (window));
+  g_assert_cmpuint (regard_window_get_n_attachments (window), ==, 0);
+
+  rg_app_test_wait (window, answer_done, 300, "the answer");
+
+  answer = regard_window_get_last_answer (window);
+  g_assert_nonnull (answer);
+  g_assert_cmpstr (answer, !=, "");
+  g_assert_true (streamed_while_busy);
+  g_assert_cmpuint (regard_window_get_n_messages (window), ==, 2);
+  g_test_message ("Answer: %s", answer);
+
+  rg_app_test_settle (600);
+  shot = rg_app_test_snapshot (GTK_WIDGET (window), "app-window-ask-streams");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  rg_app_test_init (&argc, &argv);
+
+  g_test_add_func ("/app/window/ask-streams", test_ask_streams);
+
+  return g_test_run ();
+}
