@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "regard-download.h"
+#include "rg-download.h"
 
 #define REPO "test/tiny"
 #define GATED_REPO "gated/tiny"
@@ -679,6 +680,53 @@ test_network_down (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "127.0.0.1"));
 }
 
+typedef struct
+{
+  RgDownloadConfig *config;
+  gboolean ok;
+  GError *error;
+  gint done;
+} InternalRun;
+
+static gpointer
+internal_run_thread (gpointer user_data)
+{
+  InternalRun *run = user_data;
+
+  run->ok = rg_download_run (run->config, NULL, NULL, NULL, &run->error);
+  g_atomic_int_set (&run->done, 1);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static void
+test_no_space (Fixture *fx, gconstpointer data)
+{
+  RgDownloadConfig config = {
+    .repo = g_strdup (REPO),
+    .revision = g_strdup ("main"),
+    .endpoint = g_strdup (fx->hub_url),
+    .dest_dir = g_strdup (fx->dest_dir),
+    /* Room for the small files, not for the shards. */
+    .free_space_override = 4 * 1024 * 1024,
+  };
+  InternalRun run = { .config = &config };
+  GThread *thread = g_thread_new ("download", internal_run_thread, &run);
+
+  while (!g_atomic_int_get (&run.done))
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (thread);
+  g_assert_false (run.ok);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+  g_assert_nonnull (strstr (run.error->message, "disk space"));
+  /* Checked before any weights were fetched. */
+  g_assert_cmpuint (fx->shard1_ranges->len, ==, 0);
+  g_assert_false (dest_has (fx, SHARD1 ".part"));
+  g_assert_false (dest_has (fx, "tokenizer.json"));
+  g_clear_error (&run.error);
+  rg_download_config_clear (&config);
+}
+
 static void
 test_invalid_repo (Fixture *fx, gconstpointer data)
 {
@@ -785,6 +833,7 @@ main (int argc, char **argv)
   ADD ("/engine/download/installed-skipped", test_installed_files_skipped);
   ADD ("/engine/download/network-down", test_network_down);
   ADD ("/engine/download/invalid-repo", test_invalid_repo);
+  ADD ("/engine/download/no-space", test_no_space);
   ADD ("/engine/download/resolve", test_sync_resolve);
 #undef ADD
 

@@ -142,6 +142,32 @@ fetch_one (Job *job, guint index, GCancellable *cancellable, GError **error)
   return TRUE;
 }
 
+/* The small index file, fetched before anything else and without
+ * progress: the download's size is not known until it is here. */
+static gboolean
+fetch_index (Job *job, RgHubFile *file, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *final_path = file_path (job, file->name, NULL);
+  g_autofree char *part_path = file_path (job, file->name, ".part");
+  g_autofree char *url = rg_hub_resolve_url (job->config->endpoint, job->config->repo,
+                                             job->config->revision, file->name);
+  RgFetchTarget target = {
+    .endpoint = job->config->endpoint,
+    .repo = job->config->repo,
+    .revision = job->config->revision,
+    .name = file->name,
+    .url = url,
+    .final_path = final_path,
+    .part_path = part_path,
+    .size = file->size,
+    .sha256 = file->sha256,
+  };
+
+  if (rg_fetch_file_size (final_path) >= 0)
+    return TRUE;
+  return rg_fetch_file (job->http, &target, NULL, NULL, cancellable, error);
+}
+
 static RgHttpResponse *
 send_checked (Job *job, const char *method, const char *url, const char *file,
               GCancellable *cancellable, GError **error)
@@ -304,7 +330,6 @@ run_job (Job *job, GCancellable *cancellable, GError **error)
 {
   g_autoptr(RgHubRevision) rev = NULL;
   gboolean has_index = FALSE;
-  guint n_before;
 
   emit (job, TRUE);
   rev = fetch_revision (job, cancellable, error);
@@ -324,8 +349,12 @@ run_job (Job *job, GCancellable *cancellable, GError **error)
       return FALSE;
     }
 
-  /* The small files come first; the shards are known once the index is
-   * here, so the space check waits for it. */
+  /* The index comes first, alone: the shards it names are part of the
+   * space check and of the total. */
+  if (has_index
+      && (!fetch_index (job, g_ptr_array_index (job->files, job->files->len - 1), cancellable, error)
+          || !add_shards (job, rev, error)))
+    return FALSE;
   if (!learn_sizes (job, 0, cancellable, error)
       || !count_and_check_space (job, 0, cancellable, error))
     return FALSE;
@@ -333,18 +362,6 @@ run_job (Job *job, GCancellable *cancellable, GError **error)
   for (guint i = 0; i < job->files->len; i++)
     if (!fetch_one (job, i, cancellable, error))
       return FALSE;
-
-  if (has_index)
-    {
-      n_before = job->files->len;
-      if (!add_shards (job, rev, error)
-          || !learn_sizes (job, n_before, cancellable, error)
-          || !count_and_check_space (job, n_before, cancellable, error))
-        return FALSE;
-      for (guint i = n_before; i < job->files->len; i++)
-        if (!fetch_one (job, i, cancellable, error))
-          return FALSE;
-    }
 
   job->p.phase = REGARD_DOWNLOAD_PHASE_DONE;
   job->p.file = NULL;
