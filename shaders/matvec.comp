@@ -35,6 +35,24 @@ void main()
   for (uint m = 0; m < MAX_M; m++)
     acc[m] = 0.0;
 
+#ifdef W_QUANT
+  // a thread takes whole blocks (rows are whole blocks): each scale and
+  // value word is read once, and the 32 weights stay in registers
+  uint nb = p.K / W_QK;
+  for (uint b = t; b < nb; b += WG_SIZE)
+    {
+      float wv[32];
+      load_block(r * nb + b, wv);
+      for (uint m = 0; m < p.M; m++)
+        {
+          uint xb = m * p.K + b * W_QK;
+          float s = 0.0;
+          for (uint j = 0u; j < W_QK; j++)
+            s += x[xb + j] * wv[j];
+          acc[m] += s;
+        }
+    }
+#else
   uint wbase = r * p.K;
   for (uint k = t; k < p.K; k += WG_SIZE)
     {
@@ -42,6 +60,7 @@ void main()
       for (uint m = 0; m < p.M; m++)
         acc[m] += x[m * p.K + k] * wv;
     }
+#endif
   for (uint m = 0; m < p.M; m++)
     partial[m][t] = acc[m];
   barrier();

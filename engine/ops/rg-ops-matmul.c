@@ -10,6 +10,9 @@
 
 #define MATVEC_MAX_M 8
 #define MATVEC_WG 256
+/* Block-quantized rows give one block (32 weights) per thread: a 4096-wide
+ * row has only 128 blocks, so 256 threads would leave half of them idle. */
+#define MATVEC_QUANT_WG 64
 #define MATMUL_WG 256
 #define MATMUL_TILE 32
 
@@ -58,7 +61,7 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
       MatmulPush push = { M, w->rows, w->cols, n_rows, row0, bias != NULL, 0 };
       RgVkDispatch d = {
         .shader = shader,
-        .spec = { matvec ? MATVEC_WG : MATMUL_WG },
+        .spec = { !matvec ? MATMUL_WG : rg_dtype_traits (w->dtype)->block_elems > 1 ? MATVEC_QUANT_WG : MATVEC_WG },
         .n_spec = 1,
         .bindings = bindings,
         .n_bindings = 4,
