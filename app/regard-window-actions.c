@@ -121,8 +121,18 @@ cancel_load_action (GtkWidget  *widget,
 {
   RegardWindow *self = REGARD_WINDOW (widget);
 
-  if (self->load_cancellable != NULL)
+  if (self->download_cancellable != NULL)
+    g_cancellable_cancel (self->download_cancellable);
+  else if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
+}
+
+static void
+download_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  _regard_window_download (REGARD_WINDOW (widget));
 }
 
 static void
@@ -189,6 +199,7 @@ _regard_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.choose-model", NULL, choose_model_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
   gtk_widget_class_install_action (widget_class, "win.scroll-down", NULL, scroll_down_action);
+  gtk_widget_class_install_action (widget_class, "win.download", NULL, download_action);
 
   /* Escape stops an answer; as a class binding it runs after popovers
    * and dialogs had their chance at the key. */

@@ -1,11 +1,12 @@
 /* regard-window-private.h: shared between the files of RegardWindow,
  * split by concern: regard-window.c (state, asks), regard-window-actions.c
  * (win. actions), regard-window-attach.c (attach, drop, paste,
- * screenshots). */
+ * screenshots), regard-window-download.c (models from the hub). */
 #pragma once
 
 #include <libportal/portal.h>
 
+#include "regard-download.h"
 #include "regard-message.h"
 #include "regard-window.h"
 
@@ -34,6 +35,8 @@ struct _RegardWindow
   GCancellable *ask_cancellable;   /* non-NULL while an answer streams */
   RegardMessage *answering;        /* the row an answer streams into */
   XdpPortal *portal;               /* created on the first screenshot */
+  RegardDownload *download;        /* non-NULL while a model downloads */
+  GCancellable *download_cancellable;
 
   /* Borrowed, from the template */
   AdwToastOverlay *toast_overlay;
@@ -70,6 +73,8 @@ struct _RegardWindow
 void _regard_window_class_init_actions (GtkWidgetClass *widget_class);
 void _regard_window_init_attach        (RegardWindow   *self);
 void _regard_window_update_actions     (RegardWindow   *self);
+void _regard_window_update_state       (RegardWindow   *self);
+void _regard_window_download           (RegardWindow   *self);
 void _regard_window_send               (RegardWindow   *self,
                                         gboolean        ocr);
 void _regard_window_stop               (RegardWindow   *self);

@@ -52,7 +52,9 @@ _regard_window_update_actions (RegardWindow *self)
                                  regard_message_get_text (self->last_answer)[0] != '\0');
   gtk_widget_action_set_enabled (widget, "win.extract-text", ready && !busy);
   gtk_widget_action_set_enabled (widget, "win.cancel-load",
+                                 self->download != NULL ||
                                  regard_session_get_state (self->session) == REGARD_SESSION_LOADING);
+  gtk_widget_action_set_enabled (widget, "win.download", self->download == NULL);
 
   gtk_stack_set_visible_child_name (self->send_stop_stack, busy ? "stop" : "send");
   gtk_widget_set_visible (GTK_WIDGET (self->composer_placeholder), question[0] == '\0');
@@ -61,8 +63,8 @@ _regard_window_update_actions (RegardWindow *self)
                                     self->n_messages > 0 ? "transcript" : "hint");
 }
 
-static void
-regard_window_update_state (RegardWindow *self)
+void
+_regard_window_update_state (RegardWindow *self)
 {
   RegardSessionState state = regard_session_get_state (self->session);
   const char *model_name = regard_session_get_model_name (self->session);
@@ -76,7 +78,8 @@ regard_window_update_state (RegardWindow *self)
       adw_status_page_set_title (self->empty_page, _("Choose a Model"));
       adw_status_page_set_description (self->empty_page,
                                        _("Regard answers questions about images with an IDEFICS2 model, on your own computer. "
-                                         "Choose the folder of a downloaded model, with its config.json and safetensors weights."));
+                                         "Choose the folder of a model you already have, with its config.json and safetensors weights, "
+                                         "or download one from Hugging Face."));
       gtk_stack_set_visible_child_name (self->main_stack, "empty");
       adw_window_title_set_subtitle (self->window_title, NULL);
       break;
@@ -135,6 +138,15 @@ regard_window_update_state (RegardWindow *self)
         gtk_label_set_text (self->cpu_banner_label,
                             _("The model runs on the processor because no Vulkan graphics card was found. Answers will be slow."));
     }
+
+  if (self->download != NULL)
+    {
+      adw_status_page_set_title (self->loading_page, _("Downloading Model"));
+      adw_status_page_set_description (self->loading_page, regard_download_get_repo (self->download));
+      gtk_stack_set_visible_child_name (self->main_stack, "loading");
+    }
+  else
+    adw_status_page_set_title (self->loading_page, _("Loading Model"));
 
   gtk_revealer_set_reveal_child (self->cpu_banner, on_cpu);
   _regard_window_update_actions (self);
@@ -566,6 +578,8 @@ regard_window_dispose (GObject *object)
     g_cancellable_cancel (self->load_cancellable);
   if (self->ask_cancellable != NULL)
     g_cancellable_cancel (self->ask_cancellable);
+  if (self->download_cancellable != NULL)
+    g_cancellable_cancel (self->download_cancellable);
 
   if (self->attachments != NULL)
     g_ptr_array_set_size (self->attachments, 0);
@@ -588,6 +602,8 @@ regard_window_finalize (GObject *object)
   g_clear_object (&self->ask_cancellable);
   g_clear_object (&self->answering);
   g_clear_object (&self->portal);
+  g_clear_object (&self->download_cancellable);
+  g_clear_pointer (&self->download, regard_download_free);
 
   G_OBJECT_CLASS (regard_window_parent_class)->finalize (object);
 }
@@ -653,10 +669,10 @@ regard_window_init (RegardWindow *self)
 #endif
 
   g_signal_connect_object (self->session, "notify::state",
-                           G_CALLBACK (regard_window_update_state), self,
+                           G_CALLBACK (_regard_window_update_state), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "notify::model-name",
-                           G_CALLBACK (regard_window_update_state), self,
+                           G_CALLBACK (_regard_window_update_state), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "notify::progress",
                            G_CALLBACK (regard_window_progress_changed), self,
@@ -689,7 +705,7 @@ regard_window_init (RegardWindow *self)
 
   _regard_window_init_attach (self);
 
-  regard_window_update_state (self);
+  _regard_window_update_state (self);
   regard_window_progress_changed (self);
 
   model_dir = g_settings_get_string (self->settings, "model-folder");

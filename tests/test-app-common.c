@@ -24,13 +24,19 @@ rg_app_test_init (int    *argc,
 RegardApplication *
 rg_app_test_app (void)
 {
-  g_autoptr(GError) error = NULL;
-  RegardApplication *app = regard_application_new (G_APPLICATION_NON_UNIQUE);
+  static RegardApplication *app;
 
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  /* One per process: a registered application keeps its D-Bus path. */
+  if (app == NULL)
+    {
+      g_autoptr(GError) error = NULL;
 
-  return app;
+      app = regard_application_new (G_APPLICATION_NON_UNIQUE);
+      g_application_register (G_APPLICATION (app), NULL, &error);
+      g_assert_no_error (error);
+    }
+
+  return g_object_ref (app);
 }
 
 RegardWindow *
@@ -131,11 +137,22 @@ rg_app_test_snapshot (GtkWidget  *widget,
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
 
+  g_test_message ("snapshot %s: mapped %d, %dx%d, frame %" G_GINT64_FORMAT, name, gtk_widget_get_mapped (widget), width, height,
+                  gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (widget)));
   g_assert_cmpint (width, >, 0);
   g_assert_cmpint (height, >, 0);
 
   gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
   node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+
+  /* Nothing drawn yet through the paintable (no frame since mapping):
+   * ask the widget to draw itself. */
+  if (node == NULL)
+    {
+      snapshot = gtk_snapshot_new ();
+      GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+    }
   g_assert_nonnull (node);
 
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));

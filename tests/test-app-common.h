@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 
 /* i18n, g_test_init, a display (exits 77 without one). */
 void               rg_app_test_init      (int *argc, char ***argv);
-/* A registered, non-unique application. */
+/* The process's registered, non-unique application (a new reference). */
 RegardApplication *rg_app_test_app       (void);
 /* A presented window, its model loading (NULL: no model). */
 RegardWindow      *rg_app_test_window    (RegardApplication *app, const char *model_dir);
