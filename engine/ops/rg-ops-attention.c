@@ -1,0 +1,217 @@
+/* rg-ops-attention.c: tiled attention with an online softmax
+ * (shaders/attention.comp); see the shader for the algorithm. */
+#include "config.h"
+
+#include "rg-ops.h"
+#include "regard-engine.h"
+
+/* Mirrors `Push` in shaders/attention.comp. */
+typedef struct
+{
+  uint32_t n_q;
+  uint32_t n_kv;
+  uint32_t n_heads;
+  uint32_t n_kv_heads;
+  uint32_t group;
+  uint32_t n_rows;
+  uint32_t n_blocks;
+  uint32_t causal;
+  uint32_t q_pos0;
+  uint32_t window;
+  uint32_t has_mask;
+  float scale;
+  uint32_t n_split;
+  uint32_t split_len;
+} AttnPush;
+G_STATIC_ASSERT (sizeof (AttnPush) == 56);
+
+/* llvmpipe (lavapipe) ends a shader's loops once an invocation has run
+ * 65535 iterations of them in total (LP_MAX_TGSI_LOOP_ITERATIONS, shared
+ * by every loop): keep each workgroup's key range below that, with room. */
+#define CPU_LOOP_BUDGET 60000
+
+/* Loop iterations one invocation runs per key tile, counting every loop
+ * of attention.comp as if none were unrolled (an upper bound). */
+static uint64_t
+loop_iterations_per_tile (uint32_t wg, uint32_t bq, uint32_t bk, uint32_t hd)
+{
+#define CEIL_DIV(a, b) (((uint64_t) (a) + (b) - 1) / (b))
+  return 1 + 2 * CEIL_DIV (bk * hd, wg) + CEIL_DIV (bq * bk, wg) * (1 + hd) + CEIL_DIV (bq, wg) * (1 + 2 * bk) +
+         CEIL_DIV (bq * hd, wg) * (1 + bk);
+#undef CEIL_DIV
+}
+
+static uint64_t
+shared_bytes (uint32_t bq, uint32_t bk, uint32_t hd)
+{
+  /* sQ, sO [BQ*HD], sKV [BK*HD], sS [BQ*BK], sM, sL, sA [BQ] */
+  return 4 * ((uint64_t) 2 * bq * hd + (uint64_t) bk * hd + (uint64_t) bq * bk + 3 * (uint64_t) bq);
+}
+
+static void
+attn_error (RgVkRecorder *rec, const char *what, const RgAttnParams *p)
+{
+  rg_vk_recorder_take_error (rec, g_error_new (REGARD_ERROR, REGARD_ERROR_FAILED,
+                                               "attention: %s (Lq=%u Lk=%u Hq=%u Hkv=%u D=%u)", what,
+                                               p->n_q, p->n_kv, p->n_heads, p->n_kv_heads, p->head_dim));
+}
+
+void
+rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
+                 const RgVkBuffer *k, const RgVkBuffer *v, const RgVkBuffer *key_mask,
+                 const RgAttnParams *p)
+{
+  RgVkContext *ctx = rg_vk_recorder_get_context (rec);
+  const RgVkDeviceInfo *info = rg_vk_context_get_info (ctx);
+  uint32_t wg = MIN (128u, info->max_compute_workgroup_invocations);
+  uint32_t group, n_rows, bq, bk, hd = p->head_dim;
+  uint32_t n_split, split_len, n_tiles, n_blocks;
+  uint64_t q_bytes, kv_bytes, mask_bytes, n_groups, part_o_bytes = 0, part_ml_bytes = 0;
+  AttnPush push;
+  RgVkBinding bindings[7];
+  RgVkBuffer *part_o = NULL, *part_ml = NULL;
+  RgVkDispatch d = { 0 };
+
+  if (p->n_q == 0 || p->n_heads == 0)
+    return;
+  if (p->n_kv_heads == 0 || p->n_heads % p->n_kv_heads != 0 || hd == 0)
+    {
+      attn_error (rec, "invalid head layout", p);
+      return;
+    }
+  group = p->n_heads / p->n_kv_heads;
+  q_bytes = (uint64_t) p->n_q * p->n_heads * hd * 4;
+  kv_bytes = (uint64_t) p->n_kv * p->n_kv_heads * hd * 4;
+  mask_bytes = (uint64_t) p->n_kv * 4;
+  if (q_bytes > G_MAXUINT32 || kv_bytes > G_MAXUINT32 || (uint64_t) p->q_pos0 + p->n_q > G_MAXUINT32)
+    {
+      attn_error (rec, "too large for 32-bit indexing", p);
+      return;
+    }
+  if (!rg_op_check_size (rec, "attention", q, q_bytes) ||
+      !rg_op_check_size (rec, "attention", k, kv_bytes) ||
+      !rg_op_check_size (rec, "attention", v, kv_bytes) ||
+      (key_mask && !rg_op_check_size (rec, "attention", key_mask, mask_bytes)) ||
+      !rg_op_check_size (rec, "attention", out, q_bytes))
+    return;
+
+  /* BQ rows (query x head-in-group) per workgroup: 16, or fewer when there
+   * are fewer (decode); BK keys per tile so that the score phase has about
+   * one dot product per invocation. Both shrink until shared memory fits. */
+  n_rows = p->n_q * group;
+  for (bq = 1; bq < 16 && bq < n_rows; bq *= 2)
+    ;
+  bk = CLAMP (wg / bq, 16u, 64u);
+  while (shared_bytes (bq, bk, hd) > info->max_compute_shared_memory && (bk > 1 || bq > 1))
+    {
+      if (bk >= bq && bk > 1)
+        bk /= 2;
+      else
+        bq /= 2;
+    }
+  if (shared_bytes (bq, bk, hd) > info->max_compute_shared_memory)
+    {
+      attn_error (rec, "head dim too large for the device's shared memory", p);
+      return;
+    }
+
+  /* Split-K: enough workgroups to fill a GPU when there are few query
+   * blocks (decode), each still with a few tiles of keys; on a CPU device,
+   * enough splits to stay under llvmpipe's loop cap. */
+  n_blocks = (n_rows + bq - 1) / bq;
+  n_tiles = MAX (1u, (p->n_kv + bk - 1) / bk);
+  n_split = 1;
+  if ((uint64_t) n_blocks * p->n_kv_heads < 128)
+    n_split = MIN ((128 + n_blocks * p->n_kv_heads - 1) / (n_blocks * p->n_kv_heads), MAX (1u, n_tiles / 4));
+  if (info->type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+    {
+      uint64_t per_tile = loop_iterations_per_tile (wg, bq, bk, hd);
+      uint64_t max_tiles = MAX (1u, (CPU_LOOP_BUDGET - 2 * (bq * hd + wg - 1) / wg - 1) / per_tile);
+
+      n_split = MAX (n_split, (uint32_t) ((n_tiles + max_tiles - 1) / max_tiles));
+    }
+  split_len = ((n_tiles + n_split - 1) / n_split) * bk;
+  n_split = MAX (1u, (p->n_kv + split_len - 1) / split_len);
+  if (n_split > 1)
+    {
+      GError *error = NULL;
+
+      part_o_bytes = (uint64_t) n_split * q_bytes;
+      part_ml_bytes = (uint64_t) n_split * p->n_q * p->n_heads * 2 * 4;
+      if (part_o_bytes > MIN (info->max_storage_buffer_range, G_MAXUINT32))
+        {
+          attn_error (rec, "split-K scratch exceeds one binding", p);
+          return;
+        }
+      part_o = rg_vk_buffer_new (ctx, "attention partial O", part_o_bytes, &error);
+      if (part_o)
+        part_ml = rg_vk_buffer_new (ctx, "attention partial max/sum", part_ml_bytes, &error);
+      if (part_o)
+        rg_vk_recorder_keep_buffer (rec, part_o);
+      if (part_ml)
+        rg_vk_recorder_keep_buffer (rec, part_ml);
+      if (error)
+        {
+          rg_vk_recorder_take_error (rec, error);
+          return;
+        }
+    }
+
+  push = (AttnPush) {
+    .n_q = p->n_q,
+    .n_kv = p->n_kv,
+    .n_heads = p->n_heads,
+    .n_kv_heads = p->n_kv_heads,
+    .group = group,
+    .n_rows = n_rows,
+    .n_blocks = n_blocks,
+    .causal = p->causal != FALSE,
+    .q_pos0 = p->q_pos0,
+    .window = p->window,
+    .has_mask = key_mask != NULL,
+    .scale = p->scale,
+    .n_split = n_split,
+    .split_len = split_len,
+  };
+  n_groups = (uint64_t) n_blocks * p->n_kv_heads * n_split;
+
+  /* Explicit ranges: a KV cache buffer larger than one binding allows is
+   * fine as long as the rows in use fit. */
+  bindings[0] = (RgVkBinding) { q, 0, q_bytes };
+  bindings[1] = (RgVkBinding) { k, 0, kv_bytes ? kv_bytes : 4 };
+  bindings[2] = (RgVkBinding) { v, 0, kv_bytes ? kv_bytes : 4 };
+  bindings[3] = key_mask ? (RgVkBinding) { key_mask, 0, mask_bytes ? mask_bytes : 4 }
+                         : (RgVkBinding) { k, 0, 4 };  /* unused dummy */
+  bindings[4] = (RgVkBinding) { out, 0, q_bytes };
+  bindings[5] = part_o ? rg_vk_bind (part_o) : bindings[4];  /* unused dummies */
+  bindings[6] = part_ml ? rg_vk_bind (part_ml) : bindings[4];
+
+  d.shader = "attention_f32";
+  d.spec[0] = wg;
+  d.spec[1] = bq;
+  d.spec[2] = bk;
+  d.spec[3] = hd;
+  d.n_spec = 4;
+  d.bindings = bindings;
+  d.n_bindings = 7;
+  d.push = &push;
+  d.push_size = sizeof push;
+  d.flops = 4.0 * p->n_q * p->n_heads * (double) p->n_kv * hd;
+  d.bytes = 2.0 * q_bytes + 2.0 * kv_bytes * ((n_rows + bq - 1) / bq);
+  rg_vk_groups_1d (ctx, n_groups, d.groups);
+  rg_vk_dispatch (rec, &d);
+
+  if (n_split > 1)
+    {
+      /* merge the splits: one invocation per output element */
+      uint64_t n_out = (uint64_t) p->n_q * p->n_heads * hd;
+      uint32_t cwg = rg_op_default_wg (rec);
+
+      d.shader = "attention_combine_f32";
+      d.spec[0] = cwg;
+      d.flops = 4.0 * n_out * n_split;
+      d.bytes = 4.0 * n_out * (n_split + 1);
+      rg_vk_groups_1d (ctx, (n_out + cwg - 1) / cwg, d.groups);
+      rg_vk_dispatch (rec, &d);
+    }
+}
