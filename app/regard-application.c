@@ -75,7 +75,7 @@ regard_application_command_line (GApplication            *app,
 
   g_variant_dict_lookup (options, "model", "^ay", &model);
   g_variant_dict_lookup (options, "ocr", "b", &ocr);
-  if (g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &args))
+  if (g_variant_dict_lookup (options, G_OPTION_REMAINING, "^aay", &args))
     {
       for (guint i = 0; args[i] != NULL; i++)
         g_ptr_array_add (files, g_application_command_line_create_file_for_arg (cmdline, args[i]));
