@@ -240,6 +240,70 @@ test_multi_turn_reuses_cache (void)
 }
 
 static void
+count_token (gint32 id, const char *text, gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+store_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* Freeing the engine cancels the running ask and joins the thread without
+ * waiting for the answer to end; the ask still completes on the caller's
+ * context. */
+static void
+test_free_in_flight (void)
+{
+  g_autofree char *model_dir = rg_test_fixture_path ("idefics2-tiny");
+  g_autoptr(GMainContext) ctx = g_main_context_new ();
+  g_autoptr(RegardConversation) conv = regard_conversation_new ();
+  g_autoptr(GError) error = NULL;
+  RegardEngine *engine;
+  RegardAskParams params = regard_ask_params_default ();
+  guint n_tokens = 0;
+  gboolean done = FALSE;
+  gint64 start;
+
+  engine = regard_engine_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (regard_engine_load (engine, model_dir, NULL, &error));
+  g_assert_no_error (error);
+
+  regard_conversation_add_text (conv, REGARD_ROLE_USER, "Tell me a long story.");
+  params.max_new_tokens = 3500;
+
+  /* Without the cancel this answer runs all 3500 tokens (no EOS), which
+   * is what makes the timing below mean something. */
+  {
+    g_autoptr(GArray) ids = NULL;
+    g_autofree char *text = NULL;
+    RegardAskStats stats;
+
+    g_assert_true (ask_sync (shared_engine, conv, &params, 0, &ids, &text, &stats, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (stats.stop_reason, ==, REGARD_STOP_MAX_TOKENS);
+    g_test_message ("3500 tokens in %.2f s", 3500 / stats.decode_tokens_per_s);
+  }
+
+  g_main_context_push_thread_default (ctx);
+  regard_engine_ask_async (engine, conv, &params, NULL, count_token, &n_tokens, store_done, &done);
+  while (n_tokens == 0)
+    g_main_context_iteration (ctx, TRUE);
+
+  start = g_get_monotonic_time ();
+  regard_engine_free (engine);
+  /* 3500 tokens take seconds; a cancelled ask stops within one. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  while (!done)
+    g_main_context_iteration (ctx, TRUE);
+  g_main_context_pop_thread_default (ctx);
+  g_assert_cmpuint (n_tokens, <, 3500);
+}
+
+static void
 test_not_loaded (void)
 {
   g_autoptr(RegardEngine) engine = NULL;
@@ -454,6 +518,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/engine/ask/cancel", test_cancel);
   g_test_add_func ("/engine/ask/multi-turn-cache", test_multi_turn_reuses_cache);
+  g_test_add_func ("/engine/ask/free-in-flight", test_free_in_flight);
   g_test_add_func ("/engine/ask/not-loaded", test_not_loaded);
   g_test_add_func ("/engine/ask/corrupt-image", test_corrupt_image);
   g_test_add_func ("/engine/ask/dump", test_dump);
