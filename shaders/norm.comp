@@ -4,6 +4,7 @@
 // reductions in shared memory (no subgroup ops: any device, any WG_SIZE).
 // x at binding 0, gain at 1, bias at 2 (a dummy when p.has_bias == 0), out at 3.
 #include "common.glsl"
+#include "reduce.glsl"
 
 layout(binding = 0) readonly buffer X { float x[]; };
 layout(binding = 1) readonly buffer W { float w[]; };
@@ -17,28 +18,6 @@ layout(push_constant) uniform Push
   float eps;
   uint has_bias;
 } p;
-
-shared float red[WG_SIZE];
-
-// Sum of V over the workgroup; every invocation gets the result.
-float wg_sum(float v)
-{
-  uint t = gl_LocalInvocationID.x;
-  red[t] = v;
-  barrier();
-  // WG_SIZE need not be a power of two: fold the tail onto the front first.
-  uint n = WG_SIZE;
-  while (n > 1) {
-    uint half_n = (n + 1) / 2;
-    if (t < n - half_n)
-      red[t] += red[t + half_n];
-    barrier();
-    n = half_n;
-  }
-  float s = red[0];
-  barrier(); // red[] is reused by the next call
-  return s;
-}
 
 void main()
 {
