@@ -68,6 +68,44 @@ test_ask_streams (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+ocr_done (RegardWindow *window)
+{
+  return regard_window_get_n_messages (window) == 2 && !regard_window_get_busy (window);
+}
+
+/* `regard --ocr FILE`: the image is read as soon as model and image are
+ * ready, with no question typed. */
+static void
+test_extract_text (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(RegardApplication) app = NULL;
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  g_autofree char *image = rg_test_fixture_path ("images/screenshot_text_800x450.png");
+  g_autoptr(GFile) file = g_file_new_for_path (image);
+  g_autofree char *shot = NULL;
+  RegardWindow *window;
+
+  g_settings_set_uint (settings, "max-new-tokens", 12);
+
+  app = rg_app_test_app ();
+  window = rg_app_test_window (app, model);
+  regard_window_extract_text (window, &file, 1);
+
+  rg_app_test_wait_ready (window);
+  rg_app_test_wait (window, ocr_done, 300, "the extracted text");
+
+  g_assert_nonnull (regard_window_get_last_answer (window));
+  g_assert_cmpstr (regard_window_get_last_answer (window), !=, "");
+  g_assert_cmpuint (regard_window_get_n_attachments (window), ==, 0);
+
+  rg_app_test_settle (600);
+  shot = rg_app_test_snapshot (GTK_WIDGET (window), "app-window-extract-text");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -75,6 +113,7 @@ main (int   argc,
   rg_app_test_init (&argc, &argv);
 
   g_test_add_func ("/app/window/ask-streams", test_ask_streams);
+  g_test_add_func ("/app/window/extract-text", test_extract_text);
 
   return g_test_run ();
 }
