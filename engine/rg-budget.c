@@ -1,0 +1,220 @@
+/* rg-budget.c: device memory estimates per weight format. */
+#include "rg-budget.h"
+
+#include "regard-engine.h"
+
+#define QK 32u
+
+/* Text tokens of a prompt besides the image tokens, for the prefill's
+ * activations: the chat template and a question. */
+#define PROMPT_TEXT_TOKENS 64u
+
+/* Bytes of a [rows, cols] matrix of the language model in FORMAT: rows
+ * that are not whole blocks stay f16, as the loader keeps them. */
+static guint64
+text_matrix (RgDType format, guint64 rows, guint64 cols)
+{
+  uint64_t row_bytes;
+
+  if (!rg_dtype_bytes_checked (format, cols, &row_bytes))
+    row_bytes = cols * 2;
+  return rows * row_bytes;
+}
+
+/* The vision tower and the connector: f16 unless the format is f32 or
+ * bf16 (quantizing them costs accuracy for little memory). */
+static guint64
+other_matrix (RgDType format, guint64 rows, guint64 cols)
+{
+  return rows * cols * (format == RG_DTYPE_F32 ? 4 : 2);
+}
+
+void
+rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_length,
+                    gboolean image_splitting, RgBudgetEstimate *out)
+{
+  const RgVisionConfig *vc = &cfg->vision;
+  const RgPerceiverConfig *pc = &cfg->perceiver;
+  const RgTextConfig *tc = &cfg->text;
+  guint64 V = vc->hidden_size, Vi = vc->intermediate_size, P = vc->patch_size, C = vc->num_channels;
+  guint64 S = vc->image_size, side = S / P, NP = side * side;
+  guint64 T = tc->hidden_size, I = tc->intermediate_size, vocab = tc->vocab_size;
+  guint64 H = tc->num_attention_heads, Hkv = tc->num_key_value_heads, D = tc->head_dim;
+  guint64 NL = pc->resampler_n_latents, NK = NP + NL;
+  guint64 pq = (guint64) pc->resampler_n_heads * pc->resampler_head_dim;
+  guint64 pkv = (guint64) pc->num_key_value_heads * pc->resampler_head_dim;
+  guint64 n_sub = image_splitting ? 5 : 1;
+  guint64 ctx = context_length, L, m = 0, v = 0, vision_act, layer_act, prefill_act;
+
+  /* vision tower */
+  m += other_matrix (format, V, C * P * P) + other_matrix (format, NP, V);
+  m += vc->num_hidden_layers * (4 * other_matrix (format, V, V) + 2 * other_matrix (format, Vi, V));
+  v += V + vc->num_hidden_layers * (9 * V + Vi) + 2 * V;
+  /* connector */
+  m += 2 * other_matrix (format, I, V) + other_matrix (format, T, I);
+  m += pc->resampler_depth * (2 * other_matrix (format, pq, T) + 2 * other_matrix (format, pkv, T) +
+                              3 * other_matrix (format, 4 * T, T));
+  v += NL * T + pc->resampler_depth * 3 * T + T;
+  /* language model; lm_head even when tied (the loader may share it, the
+   * estimate stays on the safe side) */
+  m += 2 * text_matrix (format, vocab, T);
+  m += tc->num_hidden_layers * (2 * text_matrix (format, H * D, T) + 2 * text_matrix (format, Hkv * D, T) +
+                                2 * text_matrix (format, I, T) + text_matrix (format, T, I));
+  v += tc->num_hidden_layers * 2 * T + T + ctx * D;
+
+  out->matrices = m;
+  out->vectors = v * 4;
+  out->kv_cache = (guint64) tc->num_hidden_layers * ctx * Hkv * D * 4 * 2;
+
+  /* one sub-image: pixels, im2col, x, positions, context, features, then
+   * the largest of a vision layer, the projection and a perceiver layer */
+  vision_act = C * S * S + NP * C * P * P + 2 * NP * V + NP * T + n_sub * NL * T;
+  layer_act = MAX (4 * NP * V + NP * Vi, 2 * NP * I);
+  layer_act = MAX (layer_act, 5 * NL * T + NK * T + 2 * NL * pq + 2 * NK * pkv + 8 * NL * T);
+  vision_act = (vision_act + layer_act) * 4;
+
+  /* prefill of the image tokens and a question: hidden states, logits,
+   * features, and one decoder layer */
+  L = MIN (n_sub * NL + PROMPT_TEXT_TOKENS, MAX (ctx, 1));
+  prefill_act = L * T + vocab + n_sub * NL * T + T;
+  prefill_act += L * (MAX (T, H * D) + 2 * H * D + 2 * Hkv * D + 2 * I);
+  prefill_act *= 4;
+
+  out->activations = MAX (vision_act, prefill_act);
+  out->total = out->matrices + out->vectors + out->kv_cache + out->activations;
+}
+
+static double
+gb (guint64 bytes)
+{
+  return (double) bytes / 1e9;
+}
+
+static const char *
+format_label (RgDType format)
+{
+  switch (format)
+    {
+    case RG_DTYPE_F32: return "f32";
+    case RG_DTYPE_F16: return "f16";
+    case RG_DTYPE_BF16: return "bf16";
+    case RG_DTYPE_Q8_0: return "q8_0";
+    case RG_DTYPE_Q4_0: return "q4_0";
+    default: return "?";
+    }
+}
+
+/* The longest context (a multiple of 256) with which FORMAT fits USABLE,
+ * or 0. */
+static guint
+fitting_context (const RgModelConfig *cfg, RgDType format, gboolean splitting, guint64 usable)
+{
+  guint best = 0;
+
+  for (guint ctx = 256; ctx <= 32768; ctx += 256)
+    {
+      RgBudgetEstimate e;
+
+      rg_budget_estimate (cfg, format, ctx, splitting, &e);
+      if (e.total > usable)
+        break;
+      best = ctx;
+    }
+  return best;
+}
+
+gboolean
+rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_length,
+                  gboolean image_splitting, guint64 budget_bytes, const char *device_name,
+                  RgDType *chosen, char **reason, GError **error)
+{
+  static const RgDType auto_order[] = { RG_DTYPE_F16, RG_DTYPE_Q8_0, RG_DTYPE_Q4_0 };
+  guint64 usable = (guint64) ((double) budget_bytes * (1.0 - RG_BUDGET_HEADROOM));
+  gboolean is_auto = requested == RG_DTYPE_COUNT;
+  const char *dev = device_name ? device_name : "the device";
+  RgBudgetEstimate e;
+  g_autoptr(GString) help = g_string_new (NULL);
+  guint ctx_fit;
+
+  for (guint i = 0; i < (is_auto ? G_N_ELEMENTS (auto_order) : 1); i++)
+    {
+      RgDType f = is_auto ? auto_order[i] : requested;
+
+      rg_budget_estimate (cfg, f, context_length, image_splitting, &e);
+      if (e.total <= usable)
+        {
+          *chosen = f;
+          if (reason)
+            {
+              if (!is_auto)
+                *reason = g_strdup_printf ("%s weights as requested: %.1f GB of the %.1f GB %s has.",
+                                           format_label (f), gb (e.total), gb (budget_bytes), dev);
+              else if (i == 0)
+                *reason = g_strdup_printf ("f16 weights (the most accurate format) fit: %.1f GB of the "
+                                           "%.1f GB %s has.", gb (e.total), gb (budget_bytes), dev);
+              else
+                {
+                  RgBudgetEstimate better;
+
+                  rg_budget_estimate (cfg, auto_order[i - 1], context_length, image_splitting, &better);
+                  *reason = g_strdup_printf ("%s weights: %s would need %.1f GB but %s has %.1f GB; %s needs "
+                                             "%.1f GB.", format_label (f), format_label (auto_order[i - 1]),
+                                             gb (better.total), dev, gb (budget_bytes), format_label (f),
+                                             gb (e.total));
+                }
+            }
+          return TRUE;
+        }
+    }
+
+  /* nothing fits: say what would */
+  if (!is_auto && requested != RG_DTYPE_Q4_0)
+    {
+      g_autofree char *alt = NULL;
+      RgDType order_after[] = { RG_DTYPE_Q8_0, RG_DTYPE_Q4_0 };
+
+      for (guint i = 0; i < G_N_ELEMENTS (order_after) && alt == NULL; i++)
+        {
+          RgBudgetEstimate a;
+
+          if (order_after[i] == requested)
+            continue;
+          rg_budget_estimate (cfg, order_after[i], context_length, image_splitting, &a);
+          if (a.total <= usable && a.total < e.total)
+            alt = g_strdup_printf ("the smaller %s format (%.1f GB)", format_label (order_after[i]), gb (a.total));
+        }
+      if (alt)
+        g_string_append_printf (help, "%s; ", alt);
+    }
+  if (image_splitting)
+    {
+      RgBudgetEstimate ns;
+
+      /* sub-images are encoded one at a time: splitting only adds image
+       * tokens, so this rarely matters, but say so when it does */
+      rg_budget_estimate (cfg, is_auto ? RG_DTYPE_Q4_0 : requested, context_length, FALSE, &ns);
+      if (ns.total <= usable)
+        g_string_append_printf (help, "turning image splitting off (%.1f GB); ", gb (ns.total));
+    }
+  ctx_fit = fitting_context (cfg, is_auto ? RG_DTYPE_Q4_0 : requested, image_splitting, usable);
+  if (ctx_fit > 0 && ctx_fit < context_length)
+    g_string_append_printf (help, "a context of %u tokens instead of %u; ", ctx_fit, context_length);
+  if (help->len == 0)
+    {
+      RgBudgetEstimate least;
+
+      rg_budget_estimate (cfg, RG_DTYPE_Q4_0, 256, FALSE, &least);
+      g_string_append_printf (help, "another device with more memory: even q4_0 (the smallest format) without "
+                                    "image splitting and with a context of 256 tokens needs %.1f GB",
+                              gb (least.total));
+    }
+  else
+    g_string_append (help, "or another device with more memory");
+  g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY,
+               "The model needs %.1f GB in %s (%.1f GB weights, %.1f GB KV cache for %u tokens, %.1f GB "
+               "activations) but %s has %.1f GB. Try %s.",
+               gb (e.total), format_label (is_auto ? RG_DTYPE_Q4_0 : requested),
+               gb (e.matrices + e.vectors), gb (e.kv_cache), context_length, gb (e.activations),
+               dev, gb (budget_bytes), help->str);
+  return FALSE;
+}

@@ -1,0 +1,53 @@
+/* rg-budget.h: how much device memory a model needs, and which weight
+ * format fits a device.
+ *
+ * The estimate follows what rg-model-gpu.c allocates: every matrix in the
+ * chosen format (block-quantized formats quantize only the language model's
+ * matrices whose rows are whole blocks; the vision tower, the connector and
+ * the other matrices stay f16), f32 vectors, the f32 KV cache
+ * [layers, context, kv_heads, head_dim] for keys and values, the RoPE table,
+ * and the peak of the scratch activations: one vision sub-image (at most
+ * (image_size / patch_size)^2 patches, one at a time) or the prefill of a
+ * prompt with its image tokens, whichever is larger, for one layer at a
+ * time. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "rg-config.h"
+#include "rg-dtype.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint64 matrices;      /* weight matrices in their stored types */
+  guint64 vectors;       /* norms, biases, latents, RoPE table (f32) */
+  guint64 kv_cache;
+  guint64 activations;   /* scratch peak */
+  guint64 total;
+} RgBudgetEstimate;
+
+/* FORMAT: the language model's matrix type (F32, F16, BF16, Q8_0, Q4_0).
+ * IMAGE_SPLITTING: prompts carry 5 sub-images per image (more image
+ * tokens in the prefill). */
+void rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_length,
+                         gboolean image_splitting, RgBudgetEstimate *out);
+
+/* Share of the budget kept free for the driver, other programs' growth
+ * and block fragmentation. */
+#define RG_BUDGET_HEADROOM 0.05
+
+/* Picks a format for BUDGET_BYTES of device memory (RgVkDeviceInfo's
+ * budget_bytes) on DEVICE_NAME (for messages). REQUESTED is a format or
+ * RG_DTYPE_COUNT for "auto": the best that fits, f16 > q8_0 > q4_0. A
+ * requested format that does not fit is an error too. REASON gets a
+ * sentence saying what was chosen and why; the error (OUT_OF_MEMORY) names
+ * what would help: a smaller format, a shorter context, no image splitting,
+ * another device. */
+gboolean rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_length,
+                           gboolean image_splitting, guint64 budget_bytes, const char *device_name,
+                           RgDType *chosen, char **reason, GError **error);
+
+G_END_DECLS

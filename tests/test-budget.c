@@ -1,0 +1,158 @@
+/* Device memory budget: idefics2-8b's shapes (written out here, as its
+ * config.json gives them) against fake device budgets. */
+#include "test-common.h"
+
+#include <string.h>
+
+#include "regard-engine.h"
+#include "rg-budget.h"
+
+#define GiB (1024.0 * 1024 * 1024)
+
+static RgModelConfig
+idefics2_8b (void)
+{
+  RgModelConfig c = { 0 };
+
+  c.vision = (RgVisionConfig) { 1152, 4304, 27, 16, 3, 980, 14, 1e-6f };
+  c.perceiver = (RgPerceiverConfig) { 4096, 64, 3, 16, 96, 4, 1e-5f };
+  c.text = (RgTextConfig) { 32003, 4096, 14336, 32, 32, 8, 128, 32768, 4096, 1e-5f, 10000.0f, FALSE };
+  c.image_token_id = 32001;
+  return c;
+}
+
+static void
+test_estimate_8b (void)
+{
+  RgModelConfig cfg = idefics2_8b ();
+  RgBudgetEstimate f16, q8, q4, f32;
+
+  rg_budget_estimate (&cfg, RG_DTYPE_F16, 4096, TRUE, &f16);
+  rg_budget_estimate (&cfg, RG_DTYPE_Q8_0, 4096, TRUE, &q8);
+  rg_budget_estimate (&cfg, RG_DTYPE_Q4_0, 4096, TRUE, &q4);
+  rg_budget_estimate (&cfg, RG_DTYPE_F32, 4096, TRUE, &f32);
+  g_test_message ("f16 %.2f GB (matrices %.2f, kv %.2f, act %.2f); q8_0 %.2f; q4_0 %.2f",
+                  f16.total / 1e9, f16.matrices / 1e9, f16.kv_cache / 1e9, f16.activations / 1e9,
+                  q8.total / 1e9, q4.total / 1e9);
+
+  /* 8.40e9 parameters in 16 bits (Mistral 7.24e9, SigLIP 0.42e9, connector 0.74e9) */
+  g_assert_cmpfloat (f16.matrices / 1e9, >, 16.7);
+  g_assert_cmpfloat (f16.matrices / 1e9, <, 16.9);
+  g_assert_cmpuint (f32.matrices, ==, 2 * f16.matrices);
+  /* 32 layers x 4096 tokens x 8 heads x 128 x f32 x (K, V) */
+  g_assert_cmpuint (f16.kv_cache, ==, 32ull * 4096 * 8 * 128 * 4 * 2);
+  /* the language model's matrices shrink by 34/64 and 18/64; the vision
+   * tower and connector (2.32 GB) stay f16 */
+  g_assert_cmpfloat ((f16.matrices - q8.matrices) / 1e9, >, 7.24 * (2 - 34.0 / 32) - 0.05);
+  g_assert_cmpfloat ((f16.matrices - q4.matrices) / 1e9, >, 7.24 * (2 - 18.0 / 32) - 0.05);
+  g_assert_cmpuint (q8.kv_cache, ==, f16.kv_cache);
+  g_assert_cmpuint (q8.activations, ==, f16.activations);
+}
+
+static RgDType
+choose (guint64 budget, guint ctx, gboolean split, GError **error, char **reason)
+{
+  RgModelConfig cfg = idefics2_8b ();
+  RgDType chosen = RG_DTYPE_COUNT;
+
+  if (!rg_budget_choose (&cfg, RG_DTYPE_COUNT, ctx, split, budget, "Test GPU", &chosen, reason, error))
+    return RG_DTYPE_COUNT;
+  return chosen;
+}
+
+static void
+test_auto_24g (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+
+  g_assert_cmpint (choose (24 * GiB, 4096, TRUE, &error, &reason), ==, RG_DTYPE_F16);
+  g_assert_no_error (error);
+  g_test_message ("%s", reason);
+  g_assert_nonnull (strstr (reason, "f16"));
+  g_assert_nonnull (strstr (reason, "Test GPU"));
+}
+
+static void
+test_auto_12g (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+
+  /* q8_0 at 4096 tokens: 11.8 GB of 12.2 usable (95% of 12 GiB) */
+  g_assert_cmpint (choose (12 * GiB, 4096, TRUE, &error, &reason), ==, RG_DTYPE_Q8_0);
+  g_assert_no_error (error);
+  g_test_message ("12 GiB: %s", reason);
+  /* says why not f16 */
+  g_assert_nonnull (strstr (reason, "f16 would need"));
+  g_assert_nonnull (strstr (reason, "q8_0 needs"));
+}
+
+static void
+test_auto_10g (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+
+  g_assert_cmpint (choose (10 * GiB, 4096, TRUE, &error, &reason), ==, RG_DTYPE_Q4_0);
+  g_assert_no_error (error);
+  g_test_message ("10 GiB: %s", reason);
+  g_assert_nonnull (strstr (reason, "q8_0 would need"));
+}
+
+static void
+test_too_little (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* q4_0 weights alone are 6.4 GB (the vision tower and connector stay
+   * f16): only another device helps */
+  g_assert_cmpint (choose (3 * GiB, 4096, TRUE, &error, NULL), ==, RG_DTYPE_COUNT);
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY);
+  g_test_message ("3 GiB: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "Test GPU"));
+  g_assert_nonnull (strstr (error->message, "6.4 GB weights"));
+  g_assert_nonnull (strstr (error->message, "another device"));
+  g_assert_nonnull (strstr (error->message, "even q4_0"));
+  g_clear_error (&error);
+
+  /* 8 GiB: q4_0 needs 8.2 GB with 4096 tokens; a shorter context fits */
+  g_assert_cmpint (choose (8 * GiB, 4096, TRUE, &error, NULL), ==, RG_DTYPE_COUNT);
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY);
+  g_test_message ("8 GiB: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "a context of"));
+  g_assert_nonnull (strstr (error->message, "another device"));
+}
+
+static void
+test_requested_format (void)
+{
+  RgModelConfig cfg = idefics2_8b ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  RgDType chosen = RG_DTYPE_COUNT;
+
+  /* f16 asked for on 12 GiB: refused, pointing at q8_0 or q4_0 */
+  g_assert_false (rg_budget_choose (&cfg, RG_DTYPE_F16, 2048, FALSE, 12 * GiB, "Test GPU", &chosen, NULL, &error));
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "smaller q8_0 format"));
+  g_clear_error (&error);
+
+  g_assert_true (rg_budget_choose (&cfg, RG_DTYPE_Q4_0, 2048, FALSE, 12 * GiB, "Test GPU", &chosen, &reason, &error));
+  g_assert_cmpint (chosen, ==, RG_DTYPE_Q4_0);
+  g_assert_nonnull (strstr (reason, "as requested"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/budget/estimate-8b", test_estimate_8b);
+  g_test_add_func ("/budget/auto/24g-f16", test_auto_24g);
+  g_test_add_func ("/budget/auto/12g-q8_0", test_auto_12g);
+  g_test_add_func ("/budget/auto/10g-q4_0", test_auto_10g);
+  g_test_add_func ("/budget/too-little-names-options", test_too_little);
+  g_test_add_func ("/budget/requested-format", test_requested_format);
+  return g_test_run ();
+}
