@@ -267,6 +267,30 @@ test_many_workgroups (void)
 }
 
 static void
+test_chunked_query_rows (void)
+{
+  /* a split-K scratch larger than the (lowered) binding limit: the query
+   * rows go in chunks at bound offsets, causal positions following */
+  Case c = { 50, 3000, 4, 2, 16, TRUE, 2950, 0, NULL, 0 };
+  Case plain = { 37, 2000, 2, 2, 8, FALSE, 0, 0, NULL, 0 };
+
+  g_setenv ("REGARD_MAX_BINDING_BYTES", "8192", TRUE);
+  check (&c);
+  check (&plain);
+  g_unsetenv ("REGARD_MAX_BINDING_BYTES");
+}
+
+static void
+test_no_keys_gives_zeros (void)
+{
+  Case c = { 3, 0, 2, 1, 8, FALSE, 0, 0, NULL, 0 };
+  g_autofree float *got = run_case (&c, 1e-7);
+
+  for (size_t i = 0; i < 3 * 2 * 8; i++)
+    g_assert_cmpfloat (got[i], ==, 0.0f);
+}
+
+static void
 test_bad_heads_is_an_error (void)
 {
   g_autoptr(RgVkBuffer) b = rg_test_new_buffer ("t", 4096);
@@ -316,6 +340,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/attention/long-kv", test_long_kv);
   g_test_add_func ("/gpu/attention/sparse-mask-long-kv", test_sparse_mask_long_kv);
   g_test_add_func ("/gpu/attention/many-workgroups", test_many_workgroups);
+  g_test_add_func ("/gpu/attention/chunked-query-rows", test_chunked_query_rows);
+  g_test_add_func ("/gpu/attention/no-keys-gives-zeros", test_no_keys_gives_zeros);
   g_test_add_func ("/gpu/attention/bad-heads-is-an-error", test_bad_heads_is_an_error);
   g_test_add_func ("/gpu/attention/short-kv-is-an-error", test_short_kv_is_an_error);
   return g_test_run ();

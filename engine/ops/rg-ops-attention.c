@@ -48,6 +48,18 @@ shared_bytes (uint32_t bq, uint32_t bk, uint32_t hd)
   return 4 * ((uint64_t) 2 * bq * hd + (uint64_t) bk * hd + (uint64_t) bq * bk + 3 * (uint64_t) bq);
 }
 
+static uint64_t
+gcd_u64 (uint64_t a, uint64_t b)
+{
+  while (b != 0)
+    {
+      uint64_t t = a % b;
+      a = b;
+      b = t;
+    }
+  return a;
+}
+
 static void
 attn_error (RgVkRecorder *rec, const char *what, const RgAttnParams *p)
 {
@@ -65,12 +77,10 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
   const RgVkDeviceInfo *info = rg_vk_context_get_info (ctx);
   uint32_t wg = MIN (128u, info->max_compute_workgroup_invocations);
   uint32_t group, n_rows, bq, bk, hd = p->head_dim;
-  uint32_t n_split, split_len, n_tiles, n_blocks;
-  uint64_t q_bytes, kv_bytes, mask_bytes, n_groups, part_o_bytes = 0, part_ml_bytes = 0;
-  AttnPush push;
+  uint32_t n_split, split_len, n_tiles, n_blocks, chunk_rows;
+  uint64_t q_bytes, kv_bytes, mask_bytes, row_bytes;
   RgVkBinding bindings[7];
   RgVkBuffer *part_o = NULL, *part_ml = NULL;
-  RgVkDispatch d = { 0 };
 
   if (p->n_q == 0 || p->n_heads == 0)
     return;
@@ -132,20 +142,34 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
     }
   split_len = ((n_tiles + n_split - 1) / n_split) * bk;
   n_split = MAX (1u, (p->n_kv + split_len - 1) / split_len);
+
+  /* The split-K scratch holds n_split partial rows per query row; when that
+   * exceeds one binding, the query rows go in chunks (each a dispatch pair
+   * reusing the scratch) at offsets the device can bind. */
+  row_bytes = (uint64_t) p->n_heads * hd * 4;
+  chunk_rows = p->n_q;
   if (n_split > 1)
     {
+      uint64_t limit = MIN (info->max_storage_buffer_range, info->max_memory_allocation_size);
+      uint64_t align = MAX (info->min_storage_buffer_offset_alignment, 1);
+      uint64_t unit = align / gcd_u64 (align, row_bytes);
+      const char *env = g_getenv ("REGARD_MAX_BINDING_BYTES");
       GError *error = NULL;
 
-      part_o_bytes = (uint64_t) n_split * q_bytes;
-      part_ml_bytes = (uint64_t) n_split * p->n_q * p->n_heads * 2 * 4;
-      if (part_o_bytes > MIN (info->max_storage_buffer_range, G_MAXUINT32))
+      if (env != NULL && g_ascii_strtoull (env, NULL, 10) > 0)
+        limit = MIN (limit, g_ascii_strtoull (env, NULL, 10));
+      limit = MIN (limit, G_MAXUINT32);
+      if ((uint64_t) chunk_rows * n_split * row_bytes > limit)
+        chunk_rows = (uint32_t) ((limit / (n_split * row_bytes)) / unit * unit);
+      if (chunk_rows == 0)
         {
-          attn_error (rec, "split-K scratch exceeds one binding", p);
+          attn_error (rec, "split-K scratch for one query row exceeds one binding", p);
           return;
         }
-      part_o = rg_vk_buffer_new (ctx, "attention partial O", part_o_bytes, &error);
+      part_o = rg_vk_buffer_new (ctx, "attention partial O", (uint64_t) chunk_rows * n_split * row_bytes, &error);
       if (part_o)
-        part_ml = rg_vk_buffer_new (ctx, "attention partial max/sum", part_ml_bytes, &error);
+        part_ml = rg_vk_buffer_new (ctx, "attention partial max/sum",
+                                    (uint64_t) n_split * chunk_rows * p->n_heads * 2 * 4, &error);
       if (part_o)
         rg_vk_recorder_keep_buffer (rec, part_o);
       if (part_ml)
@@ -157,61 +181,69 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
         }
     }
 
-  push = (AttnPush) {
-    .n_q = p->n_q,
-    .n_kv = p->n_kv,
-    .n_heads = p->n_heads,
-    .n_kv_heads = p->n_kv_heads,
-    .group = group,
-    .n_rows = n_rows,
-    .n_blocks = n_blocks,
-    .causal = p->causal != FALSE,
-    .q_pos0 = p->q_pos0,
-    .window = p->window,
-    .has_mask = key_mask != NULL,
-    .scale = p->scale,
-    .n_split = n_split,
-    .split_len = split_len,
-  };
-  n_groups = (uint64_t) n_blocks * p->n_kv_heads * n_split;
-
   /* Explicit ranges: a KV cache buffer larger than one binding allows is
    * fine as long as the rows in use fit. */
-  bindings[0] = (RgVkBinding) { q, 0, q_bytes };
   bindings[1] = (RgVkBinding) { k, 0, kv_bytes ? kv_bytes : 4 };
   bindings[2] = (RgVkBinding) { v, 0, kv_bytes ? kv_bytes : 4 };
   bindings[3] = key_mask ? (RgVkBinding) { key_mask, 0, mask_bytes ? mask_bytes : 4 }
                          : (RgVkBinding) { k, 0, 4 };  /* unused dummy */
-  bindings[4] = (RgVkBinding) { out, 0, q_bytes };
-  bindings[5] = part_o ? rg_vk_bind (part_o) : bindings[4];  /* unused dummies */
-  bindings[6] = part_ml ? rg_vk_bind (part_ml) : bindings[4];
 
-  d.shader = "attention_f32";
-  d.spec[0] = wg;
-  d.spec[1] = bq;
-  d.spec[2] = bk;
-  d.spec[3] = hd;
-  d.n_spec = 4;
-  d.bindings = bindings;
-  d.n_bindings = 7;
-  d.push = &push;
-  d.push_size = sizeof push;
-  d.flops = 4.0 * p->n_q * p->n_heads * (double) p->n_kv * hd;
-  d.bytes = 2.0 * q_bytes + 2.0 * kv_bytes * ((n_rows + bq - 1) / bq);
-  rg_vk_groups_1d (ctx, n_groups, d.groups);
-  rg_vk_dispatch (rec, &d);
-
-  if (n_split > 1)
+  for (uint32_t i0 = 0; i0 < p->n_q; i0 += chunk_rows)
     {
-      /* merge the splits: one invocation per output element */
-      uint64_t n_out = (uint64_t) p->n_q * p->n_heads * hd;
-      uint32_t cwg = rg_op_default_wg (rec);
+      uint32_t nq = MIN (chunk_rows, p->n_q - i0);
+      uint32_t rows = nq * group;
+      uint32_t blocks = (rows + bq - 1) / bq;
+      uint64_t n_groups = (uint64_t) blocks * p->n_kv_heads * n_split;
+      AttnPush push = {
+        .n_q = nq,
+        .n_kv = p->n_kv,
+        .n_heads = p->n_heads,
+        .n_kv_heads = p->n_kv_heads,
+        .group = group,
+        .n_rows = rows,
+        .n_blocks = blocks,
+        .causal = p->causal != FALSE,
+        .q_pos0 = p->q_pos0 + i0,
+        .window = p->window,
+        .has_mask = key_mask != NULL,
+        .scale = p->scale,
+        .n_split = n_split,
+        .split_len = split_len,
+      };
+      RgVkDispatch d = { 0 };
 
-      d.shader = "attention_combine_f32";
-      d.spec[0] = cwg;
-      d.flops = 4.0 * n_out * n_split;
-      d.bytes = 4.0 * n_out * (n_split + 1);
-      rg_vk_groups_1d (ctx, (n_out + cwg - 1) / cwg, d.groups);
+      bindings[0] = (RgVkBinding) { q, i0 * row_bytes, nq * row_bytes };
+      bindings[4] = (RgVkBinding) { out, i0 * row_bytes, nq * row_bytes };
+      bindings[5] = part_o ? rg_vk_bind (part_o) : bindings[4];  /* unused dummies */
+      bindings[6] = part_ml ? rg_vk_bind (part_ml) : bindings[4];
+
+      d.shader = "attention_f32";
+      d.spec[0] = wg;
+      d.spec[1] = bq;
+      d.spec[2] = bk;
+      d.spec[3] = hd;
+      d.n_spec = 4;
+      d.bindings = bindings;
+      d.n_bindings = 7;
+      d.push = &push;
+      d.push_size = sizeof push;
+      d.flops = 4.0 * nq * p->n_heads * (double) p->n_kv * hd;
+      d.bytes = 2.0 * nq * row_bytes + 2.0 * kv_bytes * blocks;
+      rg_vk_groups_1d (ctx, n_groups, d.groups);
       rg_vk_dispatch (rec, &d);
+
+      if (n_split > 1)
+        {
+          /* merge the splits: one invocation per output element */
+          uint64_t n_out = (uint64_t) nq * p->n_heads * hd;
+          uint32_t cwg = rg_op_default_wg (rec);
+
+          d.shader = "attention_combine_f32";
+          d.spec[0] = cwg;
+          d.flops = 4.0 * n_out * n_split;
+          d.bytes = 4.0 * n_out * (n_split + 1);
+          rg_vk_groups_1d (ctx, (n_out + cwg - 1) / cwg, d.groups);
+          rg_vk_dispatch (rec, &d);
+        }
     }
 }
