@@ -1,4 +1,4 @@
-/* The CPU reference model against HF's own tensors, for every model case of
+/* The model (CPU reference or Vulkan) against HF's own tensors, for every model case of
  * golden/manifest.json, with the README's fp32 tolerances:
  *   vision / connector / inputs_embeds / text hidden   max abs 1e-4
  *   logits                                             max abs 5e-4
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rg-model-cpu.h"
+#include "rg-model-gpu.h"
 #include "rg-preprocess.h"
 #include "rg-ref-ops.h"
 #include "rg-safetensors.h"
@@ -37,9 +38,20 @@ typedef struct
   guint n_feature_rows;
 } Case;
 
+/* Built twice: test-golden-cpu (the plain-C reference) and, with
+ * GOLDEN_GPU, test-golden-gpu (the Vulkan model with f32 weights). */
+#ifdef GOLDEN_GPU
+#define BACKEND "gpu"
+#else
+#define BACKEND "cpu"
+#endif
+
 static RgSnapshot *snapshot;
 static RgModel *model;
 static RgTaps *taps;
+#ifdef GOLDEN_GPU
+static RgVkContext *vk;
+#endif
 
 static RgModel *
 get_model (void)
@@ -53,7 +65,13 @@ get_model (void)
     snapshot = rg_snapshot_open (dir, &error);
     g_assert_no_error (error);
   }
+#ifdef GOLDEN_GPU
+  vk = rg_vk_context_new (NULL, &error);
+  g_assert_no_error (error);
+  model = rg_model_gpu_new (snapshot, vk, RG_WEIGHTS_F32, 1024, NULL, NULL, NULL, &error);
+#else
   model = rg_model_cpu_new (snapshot, 1024, &error);
+#endif
   g_assert_no_error (error);
   taps = rg_taps_new ();
   model->taps = taps;
@@ -526,6 +544,17 @@ main (int argc, char **argv)
   int ret;
 
   g_test_init (&argc, &argv, NULL);
+#ifdef GOLDEN_GPU
+  {
+    g_autoptr(GArray) devices = rg_vk_enumerate_devices (NULL);
+
+    if (devices->len == 0)
+      {
+        g_printerr ("no Vulkan device: skipping the GPU golden tests\n");
+        return RG_TEST_EXIT_SKIP;
+      }
+  }
+#endif
   cases = load_cases ();
 
   /* text_only first: it needs no image path at all. */
@@ -534,9 +563,9 @@ main (int argc, char **argv)
       {
         Case *c = cases->pdata[i];
         gboolean text_only = c->images[0] == NULL;
-        g_autofree char *p_vision = g_strdup_printf ("/engine/golden/cpu/%s/vision", c->name);
-        g_autofree char *p_prefill = g_strdup_printf ("/engine/golden/cpu/%s/prefill", c->name);
-        g_autofree char *p_generate = g_strdup_printf ("/engine/golden/cpu/%s/generate", c->name);
+        g_autofree char *p_vision = g_strdup_printf ("/engine/golden/" BACKEND "/%s/vision", c->name);
+        g_autofree char *p_prefill = g_strdup_printf ("/engine/golden/" BACKEND "/%s/prefill", c->name);
+        g_autofree char *p_generate = g_strdup_printf ("/engine/golden/" BACKEND "/%s/generate", c->name);
 
         if (text_only != (pass == 0))
           continue;
@@ -546,15 +575,20 @@ main (int argc, char **argv)
         g_test_add_data_func (p_generate, c, test_generate);
       }
 
-  g_test_add_func ("/engine/golden/cpu/truncate/reprefill", test_truncate_reprefill);
-  g_test_add_func ("/engine/golden/cpu/errors/context-full", test_error_context_full);
-  g_test_add_func ("/engine/golden/cpu/errors/bad-token", test_error_bad_token);
-  g_test_add_func ("/engine/golden/cpu/errors/image-rows", test_error_image_rows);
-  g_test_add_func ("/engine/golden/cpu/weights/shape-mismatch", test_weights_shape_mismatch);
+  g_test_add_func ("/engine/golden/" BACKEND "/truncate/reprefill", test_truncate_reprefill);
+  g_test_add_func ("/engine/golden/" BACKEND "/errors/context-full", test_error_context_full);
+  g_test_add_func ("/engine/golden/" BACKEND "/errors/bad-token", test_error_bad_token);
+  g_test_add_func ("/engine/golden/" BACKEND "/errors/image-rows", test_error_image_rows);
+#ifndef GOLDEN_GPU
+  g_test_add_func ("/engine/golden/" BACKEND "/weights/shape-mismatch", test_weights_shape_mismatch);
+#endif
 
   ret = g_test_run ();
   g_clear_pointer (&model, rg_model_free);
   g_clear_pointer (&taps, rg_taps_free);
   g_clear_pointer (&snapshot, rg_snapshot_close);
+#ifdef GOLDEN_GPU
+  g_clear_pointer (&vk, rg_vk_context_free);
+#endif
   return ret;
 }

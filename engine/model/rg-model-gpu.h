@@ -1,0 +1,40 @@
+/* rg-model-gpu.h: IDEFICS2 on Vulkan, the same RgModel interface as the
+ * plain-C reference (rg-model-cpu.h). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "rg-model.h"
+#include "rg-snapshot.h"
+#include "rg-vk.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  RG_WEIGHTS_F32,   /* every matrix upcast to f32: the reference path */
+  RG_WEIGHTS_AUTO,  /* bf16 checkpoints stay bf16 (exact), others go to f16 */
+  RG_WEIGHTS_F16,
+  RG_WEIGHTS_Q8_0,  /* language model in Q8_0 where rows are whole blocks, the rest f16 */
+  RG_WEIGHTS_Q4_0,  /* the same with Q4_0 */
+} RgWeightFormat;
+
+typedef void (*RgModelProgress) (guint64 done, guint64 total, gpointer user_data);
+
+/* Uploads the snapshot's weights to CTX (borrowed: it must outlive the
+ * model), streaming from the mapped files one tensor at a time. */
+RgModel *rg_model_gpu_new (RgSnapshot *snap, RgVkContext *ctx, RgWeightFormat format,
+                           guint context_length, GCancellable *cancellable,
+                           RgModelProgress progress, gpointer progress_data,
+                           GError **error);
+
+/* "f32", "f16", "bf16", "q8_0", "q4_0" (the language model's type) or
+ * "mixed": what the matrices were stored as. */
+const char *rg_model_gpu_get_weight_format (RgModel *model);
+/* Device memory the model holds (weights + KV cache). */
+guint64 rg_model_gpu_get_device_bytes (RgModel *model);
+/* How many matrices the load converted, and how many it took already
+ * converted from the weight cache (rg-weight-cache.h). */
+void rg_model_gpu_get_load_stats (RgModel *model, guint *n_converted, guint *n_from_cache);
+
+G_END_DECLS
