@@ -2,6 +2,7 @@
 #include "rg-engine-private.h"
 
 #include "rg-model-cpu.h"
+#include "rg-model-gpu.h"
 
 void
 rg_model_info_free (RegardModelInfo *info)
@@ -33,10 +34,66 @@ rg_loaded_model_free (RgLoadedModel *m)
   if (!m)
     return;
   rg_model_free (m->model);
+  /* The device goes after the model whose buffers live on it. */
+  g_clear_pointer (&m->vk, rg_vk_context_free);
   rg_tokenizer_free (m->tokenizer);
   rg_kv_history_free (m->history);
   rg_model_info_free (m->info);
   g_free (m);
+}
+
+/* Picks the backend. $REGARD_BACKEND=cpu forces the plain-C reference,
+ * =vulkan forbids falling back to it. Otherwise Vulkan is used whenever a
+ * device opens (a software one such as lavapipe included: the app says so
+ * in a banner), and the reference backend (slow, but correct) only when
+ * none does, unless the caller named a device: then not finding it is an
+ * error, not a silent switch to the CPU. */
+static gboolean
+create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *params,
+              GCancellable *cancellable, RgLoadProgress progress, gpointer progress_data,
+              GError **error)
+{
+  const char *backend = g_getenv ("REGARD_BACKEND");
+  g_autoptr(GError) vk_error = NULL;
+  RgWeightFormat format;
+
+  if (backend && !g_str_equal (backend, "cpu") && !g_str_equal (backend, "vulkan"))
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                   "REGARD_BACKEND must be \"cpu\" or \"vulkan\", not \"%s\"", backend);
+      return FALSE;
+    }
+
+  if (backend == NULL || g_str_equal (backend, "vulkan"))
+    {
+      m->vk = rg_vk_context_new (params->device, &vk_error);
+      if (m->vk == NULL
+          && (backend != NULL || params->device != NULL || g_getenv ("REGARD_DEVICE") != NULL))
+        {
+          g_propagate_error (error, g_steal_pointer (&vk_error));
+          return FALSE;
+        }
+    }
+
+  if (m->vk)
+    {
+      switch (params->precision)
+        {
+        case REGARD_PRECISION_F32: format = RG_WEIGHTS_F32; break;
+        case REGARD_PRECISION_F16: format = RG_WEIGHTS_F16; break;
+        case REGARD_PRECISION_AUTO:
+        default: format = RG_WEIGHTS_AUTO; break;
+        }
+      m->model = rg_model_gpu_new (snap, m->vk, format, params->context_length, cancellable,
+                                   progress, progress_data, error);
+    }
+  else
+    {
+      if (vk_error)
+        g_debug ("No Vulkan device (%s): using the CPU reference backend", vk_error->message);
+      m->model = rg_model_cpu_new (snap, params->context_length, error);
+    }
+  return m->model != NULL;
 }
 
 RgLoadedModel *
@@ -74,11 +131,8 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
-  /* Only the CPU reference backend exists so far; the Vulkan backend will
-   * be chosen here from params->device and params->precision. */
   total = rg_snapshot_get_total_bytes (snap);
-  m->model = rg_model_cpu_new (snap, params->context_length, error);
-  if (m->model == NULL)
+  if (!create_model (m, snap, params, cancellable, progress, progress_data, error))
     return NULL;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
@@ -90,10 +144,21 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
   name = g_path_get_basename (model_dir);
   m->info = g_new0 (RegardModelInfo, 1);
   m->info->name = g_steal_pointer (&name);
-  m->info->device_name = g_strdup ("CPU (reference backend)");
-  m->info->device_uuid = g_strdup ("");
-  m->info->device_is_cpu = TRUE;
-  m->info->weight_format = g_strdup ("f32");
+  if (m->vk)
+    {
+      const RgVkDeviceInfo *dev = rg_vk_context_get_info (m->vk);
+      m->info->device_name = g_strdup (dev->name);
+      m->info->device_uuid = g_strdup (dev->uuid_hex);
+      m->info->device_is_cpu = dev->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+      m->info->weight_format = g_strdup (rg_model_gpu_get_weight_format (m->model));
+    }
+  else
+    {
+      m->info->device_name = g_strdup ("CPU (reference backend)");
+      m->info->device_uuid = g_strdup ("");
+      m->info->device_is_cpu = TRUE;
+      m->info->weight_format = g_strdup ("f32");
+    }
   m->info->image_splitting = m->pre.do_split;
   m->info->context_length = m->model->context_length;
 

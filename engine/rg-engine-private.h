@@ -11,11 +11,13 @@
 #include "rg-preprocess.h"
 #include "rg-snapshot.h"
 #include "rg-tokenizer.h"
+#include "rg-vk.h"
 
 G_BEGIN_DECLS
 
 typedef struct
 {
+  RgVkContext *vk;        /* NULL on the CPU reference backend */
   RgModel *model;
   RgTokenizer *tokenizer;
   RgProcessorConfig proc;

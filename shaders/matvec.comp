@@ -1,8 +1,12 @@
 #version 450
 // y[m, row0 + r] = x[m, :] . W[r, :] (+ bias) for the few rows of decode
-// (M <= MAX_M): one workgroup per weight row; the threads split K and
-// reduce in shared memory, so each weight element is read once for all M.
+// (M <= MAX_M): each weight row is read by TPR threads that split K and
+// reduce in shared memory, so each weight element is read once for all M;
+// a workgroup handles WG_SIZE / TPR rows, so short rows (K = 64) do not
+// leave most of a large workgroup idle.
 #include "common.glsl"
+
+layout(constant_id = 1) const uint TPR = 64;   // threads per row, a power of two <= WG_SIZE
 
 #define MAX_M 8
 #define WEIGHT_BINDING 1
@@ -26,10 +30,11 @@ shared float partial[MAX_M][256];
 
 void main()
 {
-  uint r = group_index();
-  uint t = gl_LocalInvocationID.x;
-  if (r >= p.n_rows)
-    return; // whole workgroup leaves together: no barrier is skipped by half of it
+  uint lt = gl_LocalInvocationID.x;
+  uint t = lt % TPR;                                // thread within its row
+  uint r = group_index() * (WG_SIZE / TPR) + lt / TPR;
+  // no early return: every thread must reach the barriers below
+  bool valid = r < p.n_rows;
 
   float acc[MAX_M];
   for (uint m = 0; m < MAX_M; m++)
@@ -38,8 +43,8 @@ void main()
 #ifdef W_QUANT
   // a thread takes whole blocks (rows are whole blocks): each scale and
   // value word is read once, and the 32 weights stay in registers
-  uint nb = p.K / W_QK;
-  for (uint b = t; b < nb; b += WG_SIZE)
+  uint nb = valid ? p.K / W_QK : 0u;
+  for (uint b = t; b < nb; b += TPR)
     {
       float wv[32];
       load_block(r * nb + b, wv);
@@ -54,7 +59,8 @@ void main()
     }
 #else
   uint wbase = r * p.K;
-  for (uint k = t; k < p.K; k += WG_SIZE)
+  uint kend = valid ? p.K : 0u;
+  for (uint k = t; k < kend; k += TPR)
     {
       float wv = load_w(wbase + k);
       for (uint m = 0; m < p.M; m++)
@@ -62,20 +68,19 @@ void main()
     }
 #endif
   for (uint m = 0; m < p.M; m++)
-    partial[m][t] = acc[m];
+    partial[m][lt] = acc[m];
   barrier();
-  for (uint s = WG_SIZE / 2; s > 0; s >>= 1)
+  for (uint s = TPR / 2; s > 0; s >>= 1)
     {
       if (t < s)
         for (uint m = 0; m < p.M; m++)
-          partial[m][t] += partial[m][t + s];
+          partial[m][lt] += partial[m][lt + s];
       barrier();
     }
-  if (t < p.M)
+  if (valid && t == 0u)
     {
-      float v = partial[t][0];
-      if (p.has_bias != 0u)
-        v += bias[p.row0 + r];
-      y[t * p.N + p.row0 + r] = v;
+      float b = p.has_bias != 0u ? bias[p.row0 + r] : 0.0;
+      for (uint m = 0; m < p.M; m++)
+        y[m * p.N + p.row0 + r] = partial[m][lt] + b;
     }
 }

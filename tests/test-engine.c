@@ -446,6 +446,50 @@ test_dump (void)
   g_rmdir (tmpdir);
 }
 
+/* Naming a device selects the Vulkan backend even for a software device
+ * (lavapipe), so this runs on any machine with a Vulkan driver. f32 is the
+ * reference precision: the goldens' margins (>= 0.0097) leave room for its
+ * rounding, so the ids must be identical. */
+static void
+test_vulkan_golden (void)
+{
+  JsonObject *c = find_case ("text_only");
+  g_autoptr(GPtrArray) devices = regard_list_devices (NULL);
+  g_autofree char *model_dir = rg_test_fixture_path ("idefics2-tiny");
+  g_autoptr(RegardEngine) engine = NULL;
+  g_autoptr(RegardConversation) conv = NULL;
+  g_autoptr(GArray) ids = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  RegardEngineParams eparams = regard_engine_params_default ();
+  RegardAskParams params;
+  RegardAskStats stats;
+  const RegardModelInfo *info;
+  RegardDeviceInfo *dev;
+
+  if (devices->len == 0)
+    {
+      g_test_skip ("no Vulkan device");
+      return;
+    }
+  dev = g_ptr_array_index (devices, 0);
+  eparams.device = dev->uuid;
+  eparams.precision = REGARD_PRECISION_F32;
+  engine = regard_engine_new (&eparams, &error);
+  g_assert_no_error (error);
+  g_assert_true (regard_engine_load (engine, model_dir, NULL, &error));
+  g_assert_no_error (error);
+  info = regard_engine_get_model_info (engine);
+  g_assert_cmpstr (info->device_uuid, ==, dev->uuid);
+  g_assert_cmpstr (info->weight_format, ==, "f32");
+
+  conv = case_conversation (c, &params);
+  g_assert_true (ask_sync (engine, conv, &params, 0, &ids, &text, &stats, &error));
+  g_assert_no_error (error);
+  assert_ids_equal (ids, json_object_get_array_member (c, "generated_ids"));
+  g_assert_cmpstr (text, ==, json_object_get_string_member (c, "generated_text_skip_special"));
+}
+
 static void
 test_params_and_strings (void)
 {
@@ -524,6 +568,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/ask/dump", test_dump);
   g_test_add_func ("/engine/load/unload", test_unload);
   g_test_add_func ("/engine/load/missing", test_load_missing);
+  g_test_add_func ("/engine/vulkan/golden-text-only", test_vulkan_golden);
   g_test_add_func ("/engine/api/defaults", test_params_and_strings);
   g_test_add_func ("/engine/api/list-devices", test_list_devices);
 

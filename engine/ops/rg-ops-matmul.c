@@ -51,6 +51,17 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
       (bias && !rg_op_check_size (rec, shader, bias, (uint64_t) w->rows * 4)))
     return;
 
+  /* Threads per weight row (matvec): enough that each thread handles a
+   * useful run of the row (more on CPU devices, where an invocation is
+   * expensive), at most 64, a power of two. */
+  uint32_t wg = !matvec ? MATMUL_WG : rg_dtype_traits (w->dtype)->block_elems > 1 ? MATVEC_QUANT_WG : MATVEC_WG;
+  uint32_t units = w->cols / rg_dtype_traits (w->dtype)->block_elems;
+  uint32_t per_thread = rg_vk_context_get_info (ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 32 : 8;
+  uint32_t tpr = 1;
+
+  while (tpr * 2 <= MIN (64u, wg) && tpr * 2 * per_thread <= units)
+    tpr *= 2;
+
   for (guint c = 0; c < w->n_chunks; c++)
     {
       uint32_t row0 = c * w->rows_per_chunk;
@@ -61,8 +72,8 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
       MatmulPush push = { M, w->rows, w->cols, n_rows, row0, bias != NULL, 0 };
       RgVkDispatch d = {
         .shader = shader,
-        .spec = { !matvec ? MATMUL_WG : rg_dtype_traits (w->dtype)->block_elems > 1 ? MATVEC_QUANT_WG : MATVEC_WG },
-        .n_spec = 1,
+        .spec = { wg, tpr },
+        .n_spec = matvec ? 2 : 1,
         .bindings = bindings,
         .n_bindings = 4,
         .push = &push,
@@ -73,7 +84,7 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
       uint64_t n_groups;
 
       if (matvec)
-        n_groups = n_rows;
+        n_groups = (n_rows + wg / tpr - 1) / (wg / tpr);
       else
         {
           uint32_t tiles_m = (M + MATMUL_TILE - 1) / MATMUL_TILE;
