@@ -174,6 +174,20 @@ rg_op_default_wg (RgVkRecorder *rec)
   return MIN (256u, info->max_compute_workgroup_invocations);
 }
 
+uint32_t
+rg_op_row_wg (RgVkRecorder *rec, uint32_t row_len)
+{
+  const RgVkDeviceInfo *info = rg_vk_context_get_info (rg_vk_recorder_get_context (rec));
+  /* an invocation costs far more on a CPU device: give each more work */
+  uint32_t per_thread = info->type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 16 : 4;
+  uint32_t max_wg = rg_op_default_wg (rec);
+  uint32_t wg = MAX (info->subgroup_size, 1u);
+
+  while (wg < max_wg && wg * per_thread < row_len)
+    wg *= 2;
+  return MIN (wg, max_wg);
+}
+
 const char *
 rg_op_weight_suffix (RgDType dtype)
 {

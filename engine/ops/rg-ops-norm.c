@@ -23,7 +23,7 @@ norm (RgVkRecorder *rec, const char *shader, RgVkBuffer *out, const RgVkBuffer *
   uint64_t n = (uint64_t) rows * dim;
   /* A row is read two or three times from cache: a workgroup of 256 keeps
    * rows of a few thousand in a handful of loads per invocation. */
-  uint32_t wg = rg_op_default_wg (rec);
+  uint32_t wg = rg_op_row_wg (rec, dim);
   NormPush push = { rows, dim, eps, b != NULL };
   RgVkBinding bindings[4] = { rg_vk_bind (x), rg_vk_bind (w), rg_vk_bind (b ? b : w), rg_vk_bind (out) };
   RgVkDispatch d = {

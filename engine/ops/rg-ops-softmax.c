@@ -16,7 +16,7 @@ void
 rg_op_softmax (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint32_t rows, uint32_t n)
 {
   RgVkContext *ctx = rg_vk_recorder_get_context (rec);
-  uint32_t wg = rg_op_default_wg (rec);
+  uint32_t wg = rg_op_row_wg (rec, n);
   uint64_t total = (uint64_t) rows * n;
   SoftmaxPush push = { rows, n };
   RgVkBinding bindings[2] = { rg_vk_bind (x), rg_vk_bind (out) };

@@ -150,6 +150,9 @@ void rg_op_topk (RgVkRecorder *rec, RgVkBuffer *out_idx, RgVkBuffer *out_values,
 gboolean rg_op_check_size (RgVkRecorder *rec, const char *op, const RgVkBuffer *buf, uint64_t bytes);
 /* Workgroup size for element-wise ops on this device. */
 uint32_t rg_op_default_wg (RgVkRecorder *rec);
+/* Workgroup size for ops that give one workgroup to each row of
+ * ROW_LEN elements (norms, softmax): small rows get small workgroups. */
+uint32_t rg_op_row_wg (RgVkRecorder *rec, uint32_t row_len);
 /* Shader variant name for a weight type, e.g. "matmul" + BF16 -> "matmul_bf16". */
 const char *rg_op_weight_suffix (RgDType dtype);
 
