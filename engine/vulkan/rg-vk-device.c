@@ -103,9 +103,11 @@ create_instance (GError **error)
   VkInstance instance = VK_NULL_HANDLE;
   VkResult r;
 
-  /* Validation layers only on request: they are slow on lavapipe and not
-   * always installed. */
-  if (rg_vk_env_flag ("REGARD_VALIDATION"))
+  /* Validation layers in debug builds when they are installed (and on
+   * request elsewhere); REGARD_VALIDATION=0 turns them off. */
+  gboolean want_validation = REGARD_DEBUG_BUILD ? !g_str_equal (g_getenv ("REGARD_VALIDATION") ?: "1", "0")
+                                                : rg_vk_env_flag ("REGARD_VALIDATION");
+  if (want_validation)
     {
       uint32_t n = 0;
       g_autofree VkLayerProperties *props = NULL;
