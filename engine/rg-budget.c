@@ -56,8 +56,9 @@ rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_leng
                               3 * other_matrix (format, 4 * T, T));
   v += NL * T + pc->resampler_depth * 3 * T + T;
   /* language model; lm_head even when tied (the loader may share it, the
-   * estimate stays on the safe side) */
-  m += 2 * text_matrix (format, vocab, T);
+   * estimate stays on the safe side), in Q8_0 for Q4_0 as the loader
+   * keeps it */
+  m += text_matrix (format, vocab, T) + text_matrix (format == RG_DTYPE_Q4_0 ? RG_DTYPE_Q8_0 : format, vocab, T);
   m += tc->num_hidden_layers * (2 * text_matrix (format, H * D, T) + 2 * text_matrix (format, Hkv * D, T) +
                                 2 * text_matrix (format, I, T) + text_matrix (format, T, I));
   v += tc->num_hidden_layers * 2 * T + T + ctx * D;

@@ -4,7 +4,7 @@
  * The estimate follows what rg-model-gpu.c allocates: every matrix in the
  * chosen format (block-quantized formats quantize only the language model's
  * matrices whose rows are whole blocks; the vision tower, the connector and
- * the other matrices stay f16), f32 vectors, the f32 KV cache
+ * the other matrices stay f16, and Q4_0 keeps lm_head in Q8_0), f32 vectors, the f32 KV cache
  * [layers, context, kv_heads, head_dim] for keys and values, the RoPE table,
  * and the peak of the scratch activations: one vision sub-image (at most
  * (image_size / patch_size)^2 patches, one at a time) or the prefill of a

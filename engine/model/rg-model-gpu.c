@@ -199,6 +199,11 @@ load_mat (Loader *ld, uint32_t rows, uint32_t cols, const char *fmt, ...)
       return NULL;
     }
   dst = target_dtype (ld, info->dtype, cols);
+  /* As llama.cpp keeps its output matrix in 6 bits for 4-bit types: the
+   * logits' error is what decides the next token, and lm_head is one
+   * matrix of the decoder's 226. */
+  if (dst == RG_DTYPE_Q4_0 && g_str_equal (name, "lm_head.weight"))
+    dst = RG_DTYPE_Q8_0;
   ld->used_f32 |= dst == RG_DTYPE_F32;
   ld->used_f16 |= dst == RG_DTYPE_F16;
   ld->used_bf16 |= dst == RG_DTYPE_BF16;
@@ -965,7 +970,7 @@ rg_model_gpu_new (RgSnapshot *snap, RgVkContext *ctx, RgWeightFormat format,
   g_clear_pointer (&ld.cache, rg_weight_cache_free);
   /* quantized formats name the language model's type (the vision tower
    * and connector are f16 there) */
-  self->format_name = ld.used_q8_0 ? "q8_0" : ld.used_q4_0 ? "q4_0"
+  self->format_name = ld.used_q4_0 ? "q4_0" : ld.used_q8_0 ? "q8_0"
                       : (ld.used_f32 + ld.used_f16 + ld.used_bf16) > 1 ? "mixed"
                       : ld.used_f16 ? "f16" : ld.used_bf16 ? "bf16" : "f32";
   return g_steal_pointer (&model);

@@ -1,0 +1,365 @@
+/* cmd-bench.c: regard-cli bench, speed on a device.
+ *
+ *   bench ops [--device D]       each op at model-sized shapes (scaled
+ *                                down on CPU devices, where a full-size op
+ *                                takes seconds; the shape is printed),
+ *                                next to the copy bandwidth of the device
+ *   bench --model DIR [...]      the whole model: image encode, prefill,
+ *                                decode tokens/s and decode's share of the
+ *                                bandwidth roofline
+ *
+ * Times are wall-clock around one submit holding REPS repetitions, so the
+ * per-dispatch overhead of the device is included, as in the model. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "regard-engine.h"
+#include "rg-budget.h"
+#include "rg-image.h"
+#include "rg-model-gpu.h"
+#include "rg-ops.h"
+#include "rg-preprocess.h"
+#include "rg-quant.h"
+#include "rg-snapshot.h"
+#include "rg-vk.h"
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+static RgVkBuffer *
+filled (RgVkContext *ctx, const char *name, uint64_t n_floats, float scale, GError **error)
+{
+  g_autofree float *data = g_new (float, n_floats);
+  guint32 s = 12345;
+
+  for (uint64_t i = 0; i < n_floats; i++)
+    {
+      s = s * 1664525u + 1013904223u;
+      data[i] = ((float) (s >> 8) / 16777216.0f - 0.5f) * scale;
+    }
+  return rg_gpu_upload_f32 (ctx, name, data, n_floats, error);
+}
+
+/* A [rows, cols] weight of DTYPE with random contents. */
+static RgGpuWeight *
+random_weight (RgVkContext *ctx, RgDType dtype, uint32_t rows, uint32_t cols, GError **error)
+{
+  g_autoptr(RgGpuWeight) w = rg_gpu_weight_new (ctx, "bench weight", dtype, rows, cols, 0, error);
+  uint64_t row_bytes;
+  uint32_t slice;
+  g_autofree float *f = NULL;
+  g_autofree guint8 *buf = NULL;
+  guint32 s = 777;
+
+  if (w == NULL)
+    return NULL;
+  row_bytes = rg_gpu_weight_row_bytes (w);
+  slice = (uint32_t) CLAMP ((8u << 20) / row_bytes, 1, rows);
+  f = g_new (float, (size_t) slice * cols);
+  buf = g_malloc ((size_t) slice * row_bytes);
+  for (uint32_t r = 0; r < rows; r += slice)
+    {
+      uint32_t n = MIN (slice, rows - r);
+      size_t ne = (size_t) n * cols;
+
+      for (size_t i = 0; i < ne; i++)
+        {
+          s = s * 1664525u + 1013904223u;
+          f[i] = (float) (s >> 8) / 16777216.0f - 0.5f;
+        }
+      switch (dtype)
+        {
+        case RG_DTYPE_F32: memcpy (buf, f, ne * 4); break;
+        case RG_DTYPE_F16: for (size_t i = 0; i < ne; i++) ((uint16_t *) buf)[i] = rg_f32_to_f16 (f[i]); break;
+        case RG_DTYPE_BF16: for (size_t i = 0; i < ne; i++) ((uint16_t *) buf)[i] = rg_f32_to_bf16 (f[i]); break;
+        case RG_DTYPE_Q8_0: rg_quantize_row_q8_0 (f, (RgBlockQ8_0 *) buf, ne); break;
+        case RG_DTYPE_Q4_0: rg_quantize_row_q4_0 (f, (RgBlockQ4_0 *) buf, ne); break;
+        default: g_assert_not_reached ();
+        }
+      if (!rg_gpu_weight_upload_rows (w, r, n, buf, error))
+        return NULL;
+    }
+  return g_steal_pointer (&w);
+}
+
+typedef void (*RecordFn) (RgVkRecorder *rec, gpointer data);
+
+/* Microseconds per call of RECORD: one warm-up submit, then REPS calls in
+ * one submit. */
+static double
+time_op (RgVkContext *ctx, RecordFn record, gpointer data, guint reps, GError **error)
+{
+  g_autoptr(RgVkRecorder) rec = rg_vk_recorder_new (ctx);
+  gint64 t0;
+
+  record (rec, data);
+  if (!rg_vk_recorder_submit (rec, error))
+    return -1;
+  t0 = g_get_monotonic_time ();
+  for (guint i = 0; i < reps; i++)
+    record (rec, data);
+  if (!rg_vk_recorder_submit (rec, error))
+    return -1;
+  return (double) (g_get_monotonic_time () - t0) / reps;
+}
+
+typedef struct
+{
+  RgVkBuffer *dst, *src;
+  uint64_t bytes;
+} CopyArgs;
+
+static void
+record_copy (RgVkRecorder *rec, gpointer data)
+{
+  CopyArgs *a = data;
+
+  rg_vk_copy (rec, a->dst, 0, a->src, 0, a->bytes);
+}
+
+/* Device bandwidth: a vkCmdCopyBuffer of BYTES, counted as read + write. */
+static double
+copy_bandwidth (RgVkContext *ctx, GError **error)
+{
+  const RgVkDeviceInfo *info = rg_vk_context_get_info (ctx);
+  uint64_t bytes = info->type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64ull << 20 : 256ull << 20;
+  g_autoptr(RgVkBuffer) a = rg_vk_buffer_new (ctx, "copy src", bytes, error);
+  g_autoptr(RgVkBuffer) b = a ? rg_vk_buffer_new (ctx, "copy dst", bytes, error) : NULL;
+  CopyArgs args = { b, a, bytes };
+  double us;
+
+  if (b == NULL || !rg_vk_buffer_fill_zero (a, error))
+    return -1;
+  us = time_op (ctx, record_copy, &args, 8, error);
+  return us > 0 ? 2.0 * bytes / (us * 1e3) : -1;
+}
+
+/* ---- bench ops ---------------------------------------------------------- */
+
+typedef struct
+{
+  RgVkBuffer *out, *x, *y, *z, *table;
+  RgGpuWeight *w;
+  uint32_t M, a, b, c;
+  RgAttnParams attn;
+} OpArgs;
+
+static void
+rec_matmul (RgVkRecorder *rec, gpointer data)
+{
+  OpArgs *o = data;
+  rg_op_matmul (rec, o->out, o->x, o->w, NULL, o->M);
+}
+
+static void
+rec_rmsnorm (RgVkRecorder *rec, gpointer data)
+{
+  OpArgs *o = data;
+  rg_op_rmsnorm (rec, o->out, o->x, o->y, o->a, o->b, 1e-5f);
+}
+
+static void
+rec_swiglu (RgVkRecorder *rec, gpointer data)
+{
+  OpArgs *o = data;
+  rg_op_swiglu (rec, o->out, o->x, o->y, (uint64_t) o->a * o->b);
+}
+
+static void
+rec_rope (RgVkRecorder *rec, gpointer data)
+{
+  OpArgs *o = data;
+  rg_op_rope (rec, o->x, o->table, o->a, o->b, o->c, 0);
+}
+
+static void
+rec_attention (RgVkRecorder *rec, gpointer data)
+{
+  OpArgs *o = data;
+  rg_op_attention (rec, o->out, o->x, o->y, o->z, NULL, &o->attn);
+}
+
+static void
+rec_embedding (RgVkRecorder *rec, gpointer data)
+{
+  OpArgs *o = data;
+  rg_op_embedding (rec, o->out, o->w, o->y, o->M);
+}
+
+static void
+print_row (gboolean json, gboolean *first, const char *op, const char *shape, double us, double flops,
+           double bytes, double copy_gbs)
+{
+  double gflops = flops / (us * 1e3), gbs = bytes / (us * 1e3);
+
+  if (json)
+    {
+      printf ("%s\n    {\"op\": ", *first ? "" : ",");
+      cli_print_json_string (op);
+      printf (", \"shape\": ");
+      cli_print_json_string (shape);
+      printf (", \"us\": %.1f, \"gflops\": %.3f, \"gbs\": %.3f}", us, gflops, gbs);
+    }
+  else
+    printf ("%-22s %-34s %10.1f %9.2f %8.2f %6.0f%%\n", op, shape, us, gflops, gbs,
+            copy_gbs > 0 ? 100.0 * gbs / copy_gbs : 0.0);
+  *first = FALSE;
+}
+
+static int
+bench_ops (const char *device, gboolean json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgVkContext) ctx = rg_vk_context_new (device, &error);
+  const RgVkDeviceInfo *info;
+  gboolean cpu, first = TRUE;
+  double copy_gbs;
+  /* Mistral-7B's decode shapes; a CPU device gets 1/4 of the rows */
+  uint32_t T = 4096, I = 14336, H = 32, Hkv = 8, D = 128, ctx_len = 1024, prefill = 128;
+  static const RgDType wtypes[] = { RG_DTYPE_F32, RG_DTYPE_F16, RG_DTYPE_Q8_0, RG_DTYPE_Q4_0 };
+
+  if (ctx == NULL)
+    return cli_fail (error);
+  info = rg_vk_context_get_info (ctx);
+  cpu = info->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+  copy_gbs = copy_bandwidth (ctx, &error);
+  if (copy_gbs < 0)
+    return cli_fail (error);
+  if (json)
+    {
+      printf ("{\n  \"device\": ");
+      cli_print_json_string (info->name);
+      printf (",\n  \"copy_gbs\": %.3f,\n  \"ops\": [", copy_gbs);
+    }
+  else
+    {
+      printf ("device: %s (%s)\n", info->name, rg_vk_context_get_choice_reason (ctx));
+      printf ("copy bandwidth (vkCmdCopyBuffer, read + write): %.2f GB/s\n", copy_gbs);
+      if (cpu)
+        printf ("CPU device: matrix rows scaled to 1/4 of Mistral-7B's, prefill to 32 tokens\n");
+      printf ("%-22s %-34s %10s %9s %8s %7s\n", "op", "shape", "us", "GFLOP/s", "GB/s", "of copy");
+    }
+
+  for (guint t = 0; t < G_N_ELEMENTS (wtypes); t++)
+    for (guint pass = 0; pass < 2; pass++)
+      {
+        /* pass 0: decode mat-vec [T -> I]; pass 1: prefill matmul */
+        uint32_t rows = cpu ? I / 4 : I, M = pass == 0 ? 1 : (cpu ? prefill / 4 : prefill);
+        g_autoptr(RgGpuWeight) w = random_weight (ctx, wtypes[t], rows, T, &error);
+        g_autoptr(RgVkBuffer) x = w ? filled (ctx, "x", (uint64_t) M * T, 1, &error) : NULL;
+        g_autoptr(RgVkBuffer) out = x ? rg_vk_buffer_new (ctx, "y", (uint64_t) M * rows * 4, &error) : NULL;
+        OpArgs o = { .out = out, .x = x, .w = w, .M = M };
+        g_autofree char *op = g_strdup_printf ("%s_%s", pass == 0 ? "matvec" : "matmul", rg_op_weight_suffix (wtypes[t]));
+        g_autofree char *shape = g_strdup_printf ("[%u, %u] x [%u, %u]^T", M, T, rows, T);
+        double us;
+
+        if (out == NULL)
+          return cli_fail (error);
+        us = time_op (ctx, rec_matmul, &o, pass == 0 ? 10 : 2, &error);
+        if (us < 0)
+          return cli_fail (error);
+        print_row (json, &first, op, shape, us, 2.0 * M * rows * T,
+                   (double) rows * rg_gpu_weight_row_bytes (w) + 4.0 * M * (T + rows), copy_gbs);
+      }
+
+  {
+    uint32_t L = cpu ? 32 : prefill;
+    g_autoptr(RgVkBuffer) x = filled (ctx, "x", (uint64_t) L * I, 1, &error);
+    g_autoptr(RgVkBuffer) y = x ? filled (ctx, "y", (uint64_t) L * I, 1, &error) : NULL;
+    g_autoptr(RgVkBuffer) out = y ? rg_vk_buffer_new (ctx, "out", (uint64_t) L * I * 4, &error) : NULL;
+    g_autofree float *rope = rg_rope_table_new (ctx_len, D, 10000.0f);
+    g_autoptr(RgVkBuffer) table = out ? rg_gpu_upload_f32 (ctx, "rope", rope, (uint64_t) ctx_len * D, &error) : NULL;
+    g_autoptr(RgVkBuffer) k = table ? filled (ctx, "k", (uint64_t) ctx_len * Hkv * D, 1, &error) : NULL;
+    g_autoptr(RgVkBuffer) v = k ? filled (ctx, "v", (uint64_t) ctx_len * Hkv * D, 1, &error) : NULL;
+    g_autoptr(RgVkBuffer) ids = NULL;
+    g_autoptr(RgGpuWeight) emb = NULL;
+    OpArgs o = { .out = out, .x = x, .y = y, .z = v, .table = table };
+    g_autofree char *shape = NULL;
+    double us;
+
+    if (v == NULL)
+      return cli_fail (error);
+
+    o.a = 1;
+    o.b = T;
+    us = time_op (ctx, rec_rmsnorm, &o, 20, &error);
+    print_row (json, &first, "rmsnorm", "[1, 4096]", us, 4.0 * T, 12.0 * T, copy_gbs);
+    o.a = L;
+    shape = g_strdup_printf ("[%u, 4096]", L);
+    us = time_op (ctx, rec_rmsnorm, &o, 20, &error);
+    print_row (json, &first, "rmsnorm", shape, us, 4.0 * L * T, 12.0 * L * T, copy_gbs);
+
+    o.a = 1;
+    o.b = I;
+    us = time_op (ctx, rec_swiglu, &o, 20, &error);
+    print_row (json, &first, "swiglu", "[1, 14336]", us, 6.0 * I, 12.0 * I, copy_gbs);
+
+    o.a = 1;
+    o.b = H;
+    o.c = D;
+    us = time_op (ctx, rec_rope, &o, 20, &error);
+    print_row (json, &first, "rope", "[1, 32, 128]", us, 3.0 * H * D, 12.0 * H * D, copy_gbs);
+
+    /* decode attention: one query against the cache */
+    o.x = x;   /* q [1, H, D] */
+    o.y = k;
+    o.attn = (RgAttnParams) { .n_q = 1, .n_kv = ctx_len, .n_heads = H, .n_kv_heads = Hkv, .head_dim = D,
+                              .scale = 1.0f / sqrtf ((float) D), .causal = TRUE, .q_pos0 = ctx_len - 1 };
+    g_clear_pointer (&shape, g_free);
+    shape = g_strdup_printf ("q [1, 32, 128], kv [%u, 8, 128]", ctx_len);
+    us = time_op (ctx, rec_attention, &o, 10, &error);
+    if (us < 0)
+      return cli_fail (error);
+    print_row (json, &first, "attention (decode)", shape, us, 4.0 * H * ctx_len * D,
+               8.0 * ctx_len * Hkv * D, copy_gbs);
+
+    /* token embedding of a prefill, q8_0 table */
+    emb = random_weight (ctx, RG_DTYPE_Q8_0, cpu ? 8000 : 32000, T, &error);
+    if (emb == NULL)
+      return cli_fail (error);
+    {
+      g_autofree int32_t *tok = g_new (int32_t, L);
+      for (uint32_t i = 0; i < L; i++)
+        tok[i] = (int32_t) (i * 97 % emb->rows);
+      ids = rg_vk_buffer_new (ctx, "ids", L * 4, &error);
+      if (ids == NULL || !rg_vk_buffer_upload (ids, 0, tok, L * 4, &error))
+        return cli_fail (error);
+    }
+    o.w = emb;
+    o.y = ids;
+    o.M = L;
+    g_clear_pointer (&shape, g_free);
+    shape = g_strdup_printf ("%u ids of [%u, 4096] q8_0", L, emb->rows);
+    us = time_op (ctx, rec_embedding, &o, 10, &error);
+    print_row (json, &first, "embedding", shape, us, 0, (double) L * T * (34.0 / 32 + 4), copy_gbs);
+  }
+  if (json)
+    printf ("\n  ]\n}\n");
+  return 0;
+}
+
+/* ---- bench --model ------------------------------------------------------ */
+
+int
+cmd_bench (int argc, char **argv)
+{
+  g_autofree char *device = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry options[] = {
+    { "device", 'd', 0, G_OPTION_ARG_STRING, &device, "Device index, name or UUID", "D" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+
+  if (!cli_parse ("bench", "ops | --model DIR", options, &argc, &argv))
+    return 2;
+  if (argc >= 2 && g_str_equal (argv[1], "ops"))
+    return bench_ops (device, json);
+  g_printerr ("Usage: regard-cli bench ops [--device D] [--json]\n"
+              "       regard-cli bench --model DIR [--format f32|f16|q8_0|q4_0|auto] [--image FILE]\n"
+              "                        [--prompt-tokens N] [--gen-tokens N] [--device D] [--json]\n");
+  return 2;
+}
