@@ -8,8 +8,9 @@
 
 #include "cli.h"
 
-/* Commands whose implementation has not landed yet point here. */
-static int
+/* Commands whose implementation has not landed yet point here (unused
+ * once every command has). */
+G_GNUC_UNUSED static int
 cmd_missing (int argc, char **argv)
 {
   g_printerr ("regard-cli: '%s' is not available in this build\n", argv[0]);
