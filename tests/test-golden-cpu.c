@@ -19,14 +19,27 @@
 #include "rg-weights.h"
 #include "regard-engine.h"
 
+#ifdef GOLDEN_F16
+/* f16 weights, f32 activations: the README's fp16 tolerances (max abs
+ * 2e-2 / 5e-2, relative RMS 1e-2), generation compared teacher-forced. */
+#define TOL_HIDDEN 2e-2
+#define TOL_LOGITS 5e-2
+#define REF_NMSE 1e-4
+#define TEACHER_FORCED 1
+#define MIN_MARGIN 0.05f
+#else
 #define TOL_HIDDEN 1e-4
 #define TOL_LOGITS 5e-4
+#define TEACHER_FORCED 0
+#endif
 #define N_TOP 5
 /* The reference differs from HF's fp32 only in summation order (observed
  * nmse <= 6e-13), so it must also be this close in relative terms: max-abs
  * tolerances alone miss small systematic errors such as the perceiver's
  * RMSNorm eps 1e-5 instead of 1e-6 (max abs 5.6e-5, nmse 1.1e-10). */
+#ifndef REF_NMSE
 #define REF_NMSE 1e-11
+#endif
 
 typedef struct
 {
@@ -40,7 +53,9 @@ typedef struct
 
 /* Built twice: test-golden-cpu (the plain-C reference) and, with
  * GOLDEN_GPU, test-golden-gpu (the Vulkan model with f32 weights). */
-#ifdef GOLDEN_GPU
+#if defined(GOLDEN_F16)
+#define BACKEND "gpu-f16"
+#elif defined(GOLDEN_GPU)
 #define BACKEND "gpu"
 #else
 #define BACKEND "cpu"
@@ -68,7 +83,11 @@ get_model (void)
 #ifdef GOLDEN_GPU
   vk = rg_vk_context_new (NULL, &error);
   g_assert_no_error (error);
+#ifdef GOLDEN_F16
+  model = rg_model_gpu_new (snapshot, vk, RG_WEIGHTS_F16, 1024, NULL, NULL, NULL, &error);
+#else
   model = rg_model_gpu_new (snapshot, vk, RG_WEIGHTS_F32, 1024, NULL, NULL, NULL, &error);
+#endif
 #else
   model = rg_model_cpu_new (snapshot, 1024, &error);
 #endif
@@ -340,6 +359,9 @@ test_generate (gconstpointer data)
   gboolean top_ids_equal = TRUE;
 
   g_assert_cmpuint (n_top, ==, n_gen * N_TOP);
+#if TEACHER_FORCED
+  g_autofree float *margins = golden_f32 (st, "step_greedy_margin", n_gen);
+#endif
   g_assert_cmpuint (proc->n_bad_words_ids, >, 0);
   memcpy (all, ids, n_ids * sizeof (int32_t));
   case_prefill (c, ids, n_ids, logits);
@@ -358,6 +380,16 @@ test_generate (gconstpointer data)
       for (guint j = 0; j < proc->n_bad_words_ids; j++)
         masked[proc->bad_words_ids[j]] = -INFINITY;
       next = (int32_t) rg_ref_argmax (masked, vocab);
+#if TEACHER_FORCED
+      /* The golden top-5 logits, looked up by the golden ids; the top-1
+       * must agree wherever HF's margin leaves room for f16 rounding;
+       * then the golden token is fed, whatever was picked. */
+      for (guint j = 0; j < N_TOP; j++)
+        got_top[k * N_TOP + j] = logits[want_top_ids[k * N_TOP + j]];
+      if (margins[k] >= MIN_MARGIN)
+        g_assert_cmpint (next, ==, want_gen[k]);
+      next = want_gen[k];
+#endif
       all[n_ids + n_new++] = next;
       if (is_in (next, proc->eos_token_ids, proc->n_eos_token_ids) || k + 1 == n_gen)
         break;
@@ -369,7 +401,9 @@ test_generate (gconstpointer data)
   for (guint k = 0; k < n_gen; k++)
     g_assert_cmpint (all[n_ids + k], ==, want_gen[k]);
   check_close ("step_top5_logits", got_top, want_top, n_gen * N_TOP, TOL_LOGITS);
+#if !TEACHER_FORCED
   g_assert_true (top_ids_equal);
+#endif
 
   /* KV-cache decode == one full forward over prompt + generated[:-1]: the
    * logits of the last decode step. */
@@ -473,6 +507,7 @@ test_error_image_rows (void)
   g_assert_cmpuint (m->n_past, ==, 0);
 }
 
+#ifndef GOLDEN_GPU
 static void
 test_weights_shape_mismatch (void)
 {
@@ -495,6 +530,7 @@ test_weights_shape_mismatch (void)
   g_assert_null (bad);
   g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL);
 }
+#endif
 
 static void
 case_free (gpointer p)
