@@ -287,7 +287,7 @@ rg_vk_choose_device (GArray *devices, const char *selector, char **reason, GErro
                    "(or mesa-vulkan-drivers to run on the CPU)");
       return -1;
     }
-  if (selector == NULL || selector[0] == '\0')
+  if (selector == NULL)
     selector = g_getenv ("REGARD_DEVICE");
 
   if (selector != NULL && selector[0] != '\0')

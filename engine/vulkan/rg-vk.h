@@ -89,7 +89,7 @@ typedef struct
 GArray *rg_vk_enumerate_devices (GError **error); /* of RgVkDeviceInfo */
 
 /* Picks a device: SELECTOR (index, name substring or UUID; NULL falls back
- * to $REGARD_DEVICE) or the best type (discrete > integrated > virtual >
+ * to $REGARD_DEVICE, "" means no preference) or the best type (discrete > integrated > virtual >
  * cpu, then the largest device-local memory). REASON (may be NULL) gets a
  * sentence saying why. Returns the position in DEVICES or -1 with ERROR. */
 int rg_vk_choose_device (GArray *devices, const char *selector, char **reason, GError **error);
