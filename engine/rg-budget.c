@@ -85,6 +85,19 @@ rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_leng
   out->total = out->matrices + out->vectors + out->kv_cache + out->activations;
 }
 
+guint64
+rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, guint n_past)
+{
+  const RgTextConfig *tc = &cfg->text;
+  guint64 T = tc->hidden_size, I = tc->intermediate_size, vocab = tc->vocab_size;
+  guint64 H = tc->num_attention_heads, Hkv = tc->num_key_value_heads, D = tc->head_dim;
+  guint64 layer = 2 * text_matrix (format, H * D, T) + 2 * text_matrix (format, Hkv * D, T) +
+                  2 * text_matrix (format, I, T) + text_matrix (format, T, I);
+
+  return tc->num_hidden_layers * (layer + (guint64) n_past * Hkv * D * 4 * 2) +
+         text_matrix (format == RG_DTYPE_Q4_0 ? RG_DTYPE_Q8_0 : format, vocab, T);
+}
+
 static double
 gb (guint64 bytes)
 {

@@ -35,6 +35,12 @@ typedef struct
 void rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_length,
                          gboolean image_splitting, RgBudgetEstimate *out);
 
+/* Bytes one decoded token reads at N_PAST cached tokens: every decoder
+ * matrix and lm_head once (the embedding only gives one row) plus the KV
+ * cache; the bandwidth roofline of decode is this over the device's
+ * bandwidth. */
+guint64 rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, guint n_past);
+
 /* Share of the budget kept free for the driver, other programs' growth
  * and block fragmentation. */
 #define RG_BUDGET_HEADROOM 0.05

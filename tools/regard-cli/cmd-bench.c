@@ -343,13 +343,200 @@ bench_ops (const char *device, gboolean json)
 
 /* ---- bench --model ------------------------------------------------------ */
 
+static const struct
+{
+  const char *name;
+  RgWeightFormat format;
+  RgDType dtype;
+} formats[] = {
+  { "f32", RG_WEIGHTS_F32, RG_DTYPE_F32 },
+  { "f16", RG_WEIGHTS_F16, RG_DTYPE_F16 },
+  { "q8_0", RG_WEIGHTS_Q8_0, RG_DTYPE_Q8_0 },
+  { "q4_0", RG_WEIGHTS_Q4_0, RG_DTYPE_Q4_0 },
+  { "q4", RG_WEIGHTS_Q4_0, RG_DTYPE_Q4_0 },
+};
+
+static guint
+argmax (const float *x, guint n)
+{
+  guint best = 0;
+
+  for (guint i = 1; i < n; i++)
+    if (x[i] > x[best])
+      best = i;
+  return best;
+}
+
+static int
+bench_model (const char *dir, const char *format_name, const char *image, const char *device, guint n_prompt,
+             guint n_gen, guint context, gboolean json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgSnapshot) snap = rg_snapshot_open (dir, &error);
+  g_autoptr(RgVkContext) ctx = NULL;
+  g_autoptr(RgModel) model = NULL;
+  g_autofree float *logits = NULL;
+  g_autofree int32_t *ids = NULL;
+  g_autofree char *reason = NULL;
+  const RgModelConfig *cfg;
+  const RgVkDeviceInfo *info;
+  RgWeightFormat format = RG_WEIGHTS_Q8_0;
+  RgDType dtype = RG_DTYPE_Q8_0;
+  double copy_gbs, load_s, encode_ms = 0, prefill_s, decode_s;
+  guint converted = 0, cached = 0, vocab, n_sub = 0;
+  guint64 bytes_per_token;
+  gint64 t0;
+  guint32 s = 4321;
+
+  if (snap == NULL)
+    return cli_fail (error);
+  cfg = rg_snapshot_get_config (snap);
+  vocab = cfg->text.vocab_size;
+  ctx = rg_vk_context_new (device, &error);
+  if (ctx == NULL)
+    return cli_fail (error);
+  info = rg_vk_context_get_info (ctx);
+  if (context == 0)
+    context = MAX (1024u, n_prompt + n_gen + 64);
+  if (n_prompt + n_gen + 1 > context)
+    {
+      g_printerr ("regard-cli bench: %u + %u tokens do not fit a context of %u\n", n_prompt, n_gen, context);
+      return 2;
+    }
+
+  if (g_strcmp0 (format_name, "auto") == 0)
+    {
+      if (!rg_budget_choose (cfg, RG_DTYPE_COUNT, context, image != NULL, info->budget_bytes, info->name, &dtype,
+                             &reason, &error))
+        return cli_fail (error);
+      format = dtype == RG_DTYPE_F16 ? RG_WEIGHTS_F16 : dtype == RG_DTYPE_Q8_0 ? RG_WEIGHTS_Q8_0 : RG_WEIGHTS_Q4_0;
+    }
+  else if (format_name != NULL)
+    {
+      guint i;
+
+      for (i = 0; i < G_N_ELEMENTS (formats); i++)
+        if (g_str_equal (format_name, formats[i].name))
+          break;
+      if (i == G_N_ELEMENTS (formats))
+        {
+          g_printerr ("regard-cli bench: unknown format '%s' (f32, f16, q8_0, q4_0, auto)\n", format_name);
+          return 2;
+        }
+      format = formats[i].format;
+      dtype = formats[i].dtype;
+    }
+
+  copy_gbs = copy_bandwidth (ctx, &error);
+  if (copy_gbs < 0)
+    return cli_fail (error);
+
+  t0 = g_get_monotonic_time ();
+  model = rg_model_gpu_new (snap, ctx, format, context, NULL, NULL, NULL, &error);
+  if (model == NULL)
+    return cli_fail (error);
+  load_s = (g_get_monotonic_time () - t0) / 1e6;
+  rg_model_gpu_get_load_stats (model, &converted, &cached);
+
+  if (image)
+    {
+      g_autoptr(RgImage) img = rg_image_decode_file (image, &error);
+      g_autoptr(RgPixelBatch) batch = NULL;
+      g_autofree float *features = NULL;
+      RgPreprocessOptions opts = rg_preprocess_options_default ();
+      g_autofree char *pp = g_build_filename (dir, "preprocessor_config.json", NULL);
+
+      if (img == NULL || !rg_preprocess_options_load (&opts, pp, &error))
+        return cli_fail (error);
+      batch = rg_preprocess_images (&img, 1, &opts, &error);
+      if (batch == NULL)
+        return cli_fail (error);
+      n_sub = batch->n;
+      features = g_new (float, (size_t) batch->n * cfg->perceiver.resampler_n_latents * cfg->text.hidden_size);
+      t0 = g_get_monotonic_time ();
+      if (!model->vtable->encode_images (model, batch, features, &error))
+        return cli_fail (error);
+      encode_ms = (g_get_monotonic_time () - t0) / 1e3;
+    }
+
+  /* a prompt of random ordinary tokens after BOS */
+  ids = g_new (int32_t, MAX (n_prompt, 1));
+  ids[0] = 1;
+  for (guint i = 1; i < n_prompt; i++)
+    {
+      s = s * 1664525u + 1013904223u;
+      ids[i] = (int32_t) (3 + (s >> 8) % 31000);
+    }
+  logits = g_new (float, vocab);
+  t0 = g_get_monotonic_time ();
+  if (!model->vtable->forward (model, ids, MAX (n_prompt, 1), NULL, 0, logits, &error))
+    return cli_fail (error);
+  prefill_s = (g_get_monotonic_time () - t0) / 1e6;
+
+  /* greedy decode, the logits downloaded each step as in generation */
+  t0 = g_get_monotonic_time ();
+  for (guint i = 0; i < n_gen; i++)
+    {
+      int32_t next = (int32_t) argmax (logits, vocab);
+
+      if (!model->vtable->forward (model, &next, 1, NULL, 0, logits, &error))
+        return cli_fail (error);
+    }
+  decode_s = (g_get_monotonic_time () - t0) / 1e6;
+  bytes_per_token = rg_budget_decode_bytes (cfg, dtype, MAX (n_prompt, 1) + n_gen / 2);
+
+  {
+    double tps = n_gen / MAX (decode_s, 1e-9), prefill_tps = MAX (n_prompt, 1) / MAX (prefill_s, 1e-9);
+    double read_gbs = tps * bytes_per_token / 1e9;
+
+    if (json)
+      {
+        printf ("{\"device\": ");
+        cli_print_json_string (info->name);
+        printf (", \"model\": ");
+        cli_print_json_string (dir);
+        printf (", \"format\": \"%s\", \"load_s\": %.2f, \"converted\": %u, \"from_cache\": %u, \"device_bytes\": %"
+                G_GUINT64_FORMAT ", \"image_subimages\": %u, \"image_encode_ms\": %.1f, \"prompt_tokens\": %u, "
+                "\"prefill_tokens_per_s\": %.2f, \"gen_tokens\": %u, \"decode_tokens_per_s\": %.3f, "
+                "\"copy_gbs\": %.3f, \"bytes_per_token\": %" G_GUINT64_FORMAT ", \"decode_read_gbs\": %.3f, "
+                "\"roofline_fraction\": %.4f}\n",
+                rg_model_gpu_get_weight_format (model), load_s, converted, cached,
+                rg_model_gpu_get_device_bytes (model), n_sub, encode_ms, MAX (n_prompt, 1), prefill_tps, n_gen, tps,
+                copy_gbs, bytes_per_token, read_gbs, read_gbs / copy_gbs);
+      }
+    else
+      {
+        printf ("device: %s\n", info->name);
+        if (reason)
+          printf ("format: %s\n", reason);
+        printf ("weights: %s, %.2f GB on the device, loaded in %.1f s (%u matrices converted, %u from the cache)\n",
+                rg_model_gpu_get_weight_format (model), rg_model_gpu_get_device_bytes (model) / 1e9, load_s,
+                converted, cached);
+        if (image)
+          printf ("image encode: %.1f ms (%u sub-images)\n", encode_ms, n_sub);
+        printf ("prefill: %u tokens in %.2f s = %.2f tokens/s\n", MAX (n_prompt, 1), prefill_s, prefill_tps);
+        printf ("decode: %u tokens in %.2f s = %.3f tokens/s\n", n_gen, decode_s, tps);
+        printf ("bandwidth: copy %.2f GB/s; decode reads %.1f MB/token = %.2f GB/s, %.1f%% of the roofline\n",
+                copy_gbs, bytes_per_token / 1e6, read_gbs, 100.0 * read_gbs / copy_gbs);
+      }
+  }
+  return 0;
+}
+
 int
 cmd_bench (int argc, char **argv)
 {
-  g_autofree char *device = NULL;
+  g_autofree char *device = NULL, *model = NULL, *format = NULL, *image = NULL;
   gboolean json = FALSE;
+  int n_prompt = 128, n_gen = 32, context = 0;
   const GOptionEntry options[] = {
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device, "Device index, name or UUID", "D" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Model snapshot folder", "DIR" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "f32, f16, q8_0 (default), q4_0 or auto", "F" },
+    { "image", 'i', 0, G_OPTION_ARG_FILENAME, &image, "Also time encoding this image", "FILE" },
+    { "prompt-tokens", 0, 0, G_OPTION_ARG_INT, &n_prompt, "Prefill length (128)", "N" },
+    { "gen-tokens", 0, 0, G_OPTION_ARG_INT, &n_gen, "Decoded tokens (32)", "N" },
+    { "context", 0, 0, G_OPTION_ARG_INT, &context, "KV cache length (default: what the run needs, >= 1024)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { NULL }
   };
@@ -358,6 +545,8 @@ cmd_bench (int argc, char **argv)
     return 2;
   if (argc >= 2 && g_str_equal (argv[1], "ops"))
     return bench_ops (device, json);
+  if (model != NULL && argc == 1 && n_prompt >= 1 && n_gen >= 1 && context >= 0)
+    return bench_model (model, format, image, device, (guint) n_prompt, (guint) n_gen, (guint) context, json);
   g_printerr ("Usage: regard-cli bench ops [--device D] [--json]\n"
               "       regard-cli bench --model DIR [--format f32|f16|q8_0|q4_0|auto] [--image FILE]\n"
               "                        [--prompt-tokens N] [--gen-tokens N] [--device D] [--json]\n");
