@@ -37,6 +37,10 @@ struct _RegardWindow
   XdpPortal *portal;               /* created on the first screenshot */
   RegardDownload *download;        /* non-NULL while a model downloads */
   GCancellable *download_cancellable;
+  char *resume_repo;               /* an unfinished download to offer, or NULL */
+  gint64 download_shown_us;        /* when the rate and time left last changed */
+  guint download_pausing : 1;      /* the cancel is a pause: keep the .part files */
+  guint download_discarding : 1;   /* the cancel is a cancel: delete them */
 
   /* Borrowed, from the template */
   AdwToastOverlay *toast_overlay;
@@ -58,6 +62,10 @@ struct _RegardWindow
   GtkStack *send_stop_stack;
   GtkRevealer *drop_revealer;
   GtkWidget *download_button;
+  GtkWidget *resume_download_button;
+  GtkWidget *pause_download_button;
+  GtkWidget *cancel_load_button;
+  GtkLabel *download_detail_label;
 
   /* Borrowed: a child of transcript_box */
   RegardMessage *last_answer;
@@ -75,6 +83,8 @@ void _regard_window_init_attach        (RegardWindow   *self);
 void _regard_window_update_actions     (RegardWindow   *self);
 void _regard_window_update_state       (RegardWindow   *self);
 void _regard_window_download           (RegardWindow   *self);
+void _regard_window_class_init_download (GtkWidgetClass *widget_class);
+void _regard_window_init_download      (RegardWindow   *self);
 void _regard_window_send               (RegardWindow   *self,
                                         gboolean        ocr);
 void _regard_window_stop               (RegardWindow   *self);

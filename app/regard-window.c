@@ -604,6 +604,7 @@ regard_window_finalize (GObject *object)
   g_clear_object (&self->portal);
   g_clear_object (&self->download_cancellable);
   g_clear_pointer (&self->download, regard_download_free);
+  g_clear_pointer (&self->resume_repo, g_free);
 
   G_OBJECT_CLASS (regard_window_parent_class)->finalize (object);
 }
@@ -641,6 +642,7 @@ regard_window_class_init (RegardWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, download_button);
 
   _regard_window_class_init_actions (widget_class);
+  _regard_window_class_init_download (widget_class);
 }
 
 static void
@@ -704,6 +706,7 @@ regard_window_init (RegardWindow *self)
                            G_CONNECT_SWAPPED);
 
   _regard_window_init_attach (self);
+  _regard_window_init_download (self);
 
   _regard_window_update_state (self);
   regard_window_progress_changed (self);
