@@ -43,6 +43,8 @@ rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_leng
   guint64 NL = pc->resampler_n_latents, NK = NP + NL;
   guint64 pq = (guint64) pc->resampler_n_heads * pc->resampler_head_dim;
   guint64 pkv = (guint64) pc->num_key_value_heads * pc->resampler_head_dim;
+  /* the loader's mixed 4-bit format keeps lm_head, the embedding and k/v at 8 bits */
+  RgDType wide = format == RG_DTYPE_Q4_0 ? RG_DTYPE_Q8_0 : format;
   guint64 n_sub = image_splitting ? 5 : 1;
   guint64 ctx = context_length, L, m = 0, v = 0, vision_act, layer_act, prefill_act;
 
@@ -58,8 +60,8 @@ rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_leng
   /* language model; lm_head even when tied (the loader may share it, the
    * estimate stays on the safe side), in Q8_0 for Q4_0 as the loader
    * keeps it */
-  m += text_matrix (format, vocab, T) + text_matrix (format == RG_DTYPE_Q4_0 ? RG_DTYPE_Q8_0 : format, vocab, T);
-  m += tc->num_hidden_layers * (2 * text_matrix (format, H * D, T) + 2 * text_matrix (format, Hkv * D, T) +
+  m += text_matrix (wide, vocab, T) + text_matrix (wide, vocab, T);
+  m += tc->num_hidden_layers * (2 * text_matrix (format, H * D, T) + 2 * text_matrix (wide, Hkv * D, T) +
                                 2 * text_matrix (format, I, T) + text_matrix (format, T, I));
   v += tc->num_hidden_layers * 2 * T + T + ctx * D;
 
@@ -91,11 +93,11 @@ rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, guint n_past)
   const RgTextConfig *tc = &cfg->text;
   guint64 T = tc->hidden_size, I = tc->intermediate_size, vocab = tc->vocab_size;
   guint64 H = tc->num_attention_heads, Hkv = tc->num_key_value_heads, D = tc->head_dim;
-  guint64 layer = 2 * text_matrix (format, H * D, T) + 2 * text_matrix (format, Hkv * D, T) +
+  RgDType wide = format == RG_DTYPE_Q4_0 ? RG_DTYPE_Q8_0 : format;
+  guint64 layer = 2 * text_matrix (format, H * D, T) + 2 * text_matrix (wide, Hkv * D, T) +
                   2 * text_matrix (format, I, T) + text_matrix (format, T, I);
 
-  return tc->num_hidden_layers * (layer + (guint64) n_past * Hkv * D * 4 * 2) +
-         text_matrix (format == RG_DTYPE_Q4_0 ? RG_DTYPE_Q8_0 : format, vocab, T);
+  return tc->num_hidden_layers * (layer + (guint64) n_past * Hkv * D * 4 * 2) + text_matrix (wide, vocab, T);
 }
 
 static double

@@ -46,13 +46,15 @@ test_estimate_8b (void)
    * tower and connector (2.32 GB) stay f16 */
   {
     /* 32 x (q, o 4096^2; k, v 1024 x 4096; gate, up, down 14336 x 4096),
-     * embed and lm_head 32003 x 4096 each; Q4_0 keeps lm_head in Q8_0 */
-    double layers = 32.0 * (2 * 4096.0 * 4096 + 2 * 1024.0 * 4096 + 3 * 14336.0 * 4096);
+     * embed and lm_head 32003 x 4096 each; Q4_0 keeps lm_head, the
+     * embedding and k, v in Q8_0 */
+    double q4_part = 32.0 * (2 * 4096.0 * 4096 + 3 * 14336.0 * 4096);
+    double kv = 32.0 * 2 * 1024.0 * 4096;
     double vocab = 32003.0 * 4096;
 
-    g_assert_cmpfloat (fabs ((double) (f16.matrices - q8.matrices) - (layers + 2 * vocab) * (2 - 34.0 / 32)), <, 1);
+    g_assert_cmpfloat (fabs ((double) (f16.matrices - q8.matrices) - (q4_part + kv + 2 * vocab) * (2 - 34.0 / 32)), <, 1);
     g_assert_cmpfloat (fabs ((double) (f16.matrices - q4.matrices) -
-                             ((layers + vocab) * (2 - 18.0 / 32) + vocab * (2 - 34.0 / 32))), <, 1);
+                             (q4_part * (2 - 18.0 / 32) + (kv + 2 * vocab) * (2 - 34.0 / 32))), <, 1);
   }
   g_assert_cmpuint (q8.kv_cache, ==, f16.kv_cache);
   g_assert_cmpuint (q8.activations, ==, f16.activations);
@@ -114,18 +116,18 @@ test_too_little (void)
 {
   g_autoptr(GError) error = NULL;
 
-  /* q4_0 weights alone are 6.5 GB (the vision tower and connector stay
+  /* q4_0 weights alone are 6.7 GB (the vision tower and connector stay
    * f16): only another device helps */
   g_assert_cmpint (choose (3 * GiB, 4096, TRUE, &error, NULL), ==, RG_DTYPE_COUNT);
   g_assert_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY);
   g_test_message ("3 GiB: %s", error->message);
   g_assert_nonnull (strstr (error->message, "Test GPU"));
-  g_assert_nonnull (strstr (error->message, "6.5 GB weights"));
+  g_assert_nonnull (strstr (error->message, "6.7 GB weights"));
   g_assert_nonnull (strstr (error->message, "another device"));
   g_assert_nonnull (strstr (error->message, "even q4_0"));
   g_clear_error (&error);
 
-  /* 8 GiB: q4_0 needs 8.2 GB with 4096 tokens; a shorter context fits */
+  /* 8 GiB: q4_0 needs 8.5 GB with 4096 tokens; a shorter context fits */
   g_assert_cmpint (choose (8 * GiB, 4096, TRUE, &error, NULL), ==, RG_DTYPE_COUNT);
   g_assert_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY);
   g_test_message ("8 GiB: %s", error->message);

@@ -1,5 +1,6 @@
-/* Q8_0 / Q4_0 on the CPU: ggml's byte layout and rounding on hand-checked
- * blocks, and the round-trip error bound on random rows. */
+/* Q8_0 / Q4_0 on the CPU: ggml's byte layout on hand-checked blocks, Q8_0's
+ * rounding, Q4_0's scale search against ggml's reference, and the
+ * round-trip error bound on random rows. */
 #include "test-common.h"
 
 #include <math.h>
@@ -43,6 +44,31 @@ test_q8_0_block (void)
   g_assert_cmpfloat (back[16], ==, 0.0f);
 }
 
+/* ggml's reference Q4_0 quantizer (the extreme value maps to -8), to
+ * check that Rg's scale search never does worse. */
+static float
+ggml_q4_0_sse (const float *v)
+{
+  float amax = 0.0f, max = 0.0f, d, id, sse = 0.0f;
+
+  for (int j = 0; j < RG_QK; j++)
+    if (amax < fabsf (v[j]))
+      {
+        amax = fabsf (v[j]);
+        max = v[j];
+      }
+  d = max / -8.0f;
+  id = d != 0.0f ? 1.0f / d : 0.0f;
+  d = rg_f16_to_f32 (rg_f32_to_f16 (d));
+  for (int j = 0; j < RG_QK; j++)
+    {
+      int q = MIN (15, (int8_t) (v[j] * id + 8.5f));
+      float e = v[j] - (float) (q - 8) * d;
+      sse += e * e;
+    }
+  return sse;
+}
+
 static void
 test_q4_0_block (void)
 {
@@ -52,20 +78,56 @@ test_q4_0_block (void)
 
   ramp (x);
   rg_quantize_row_q4_0 (x, &b, RG_QK);
-  /* the largest magnitude is -8 (signed): d = -8 / -8 = 1 */
-  g_assert_cmphex (b.d, ==, 0x3C00);
-  /* q = min(15, (int8)(x + 8.5)): q(0) = 0, q(16) = 8, q(15) = 8, q(31) = 15 */
-  g_assert_cmphex (b.qs[0], ==, 0x80);
-  g_assert_cmphex (b.qs[1], ==, 0x91);    /* q(1) = 1, q(17) = 9 */
-  g_assert_cmphex (b.qs[15], ==, 0xF8);
-  g_assert_cmphex (bytes[0], ==, 0x00);
-  g_assert_cmphex (bytes[1], ==, 0x3C);
-  g_assert_cmphex (bytes[2], ==, 0x80);
-
   rg_dequantize_row_q4_0 (&b, back, RG_QK);
-  g_assert_cmpfloat (back[0], ==, -8.0f);
-  g_assert_cmpfloat (back[16], ==, 0.0f);
-  g_assert_cmpfloat (back[31], ==, 7.0f);  /* 7.5 clamps to level 15 */
+  /* ggml layout: d little-endian in bytes 0..1, then qs[j] holds element
+   * j in its low nibble and element j + 16 in its high one, level + 8 */
+  g_assert_cmphex (bytes[0], ==, b.d & 0xff);
+  g_assert_cmphex (bytes[1], ==, b.d >> 8);
+  for (int j = 0; j < RG_QK / 2; j++)
+    {
+      float d = rg_f16_to_f32 (b.d);
+      g_assert_cmpfloat (back[j], ==, (float) ((b.qs[j] & 0x0F) - 8) * d);
+      g_assert_cmpfloat (back[j + 16], ==, (float) ((b.qs[j] >> 4) - 8) * d);
+    }
+  /* the ramp -8 .. 7.5 uses every level once: -8 at the bottom, 0 in the
+   * middle, 7 at the top (7.5 has no level of its own) */
+  g_assert_cmphex (b.qs[0] & 0x0F, ==, 0x0);
+  g_assert_cmphex (b.qs[0] >> 4, ==, 0x8);
+  g_assert_cmphex (b.qs[15] >> 4, ==, 0xF);
+  /* and the least-squares scale beats ggml's d = 1 on it */
+  {
+    float sse = 0.0f;
+    for (int j = 0; j < RG_QK; j++)
+      sse += (x[j] - back[j]) * (x[j] - back[j]);
+    g_assert_cmpfloat (sse, <, ggml_q4_0_sse (x));
+  }
+}
+
+static void
+test_q4_0_never_worse_than_ggml (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  double ours = 0, ggml = 0;
+
+  for (int trial = 0; trial < 2000; trial++)
+    {
+      float x[RG_QK], back[RG_QK];
+      RgBlockQ4_0 b;
+      float sse = 0.0f;
+
+      for (int j = 0; j < RG_QK; j++)
+        x[j] = (float) g_rand_double_range (rand, -1.0, 1.0) * (trial % 7 == 0 ? 50.0f : 0.05f);
+      rg_quantize_row_q4_0 (x, &b, RG_QK);
+      rg_dequantize_row_q4_0 (&b, back, RG_QK);
+      for (int j = 0; j < RG_QK; j++)
+        sse += (x[j] - back[j]) * (x[j] - back[j]);
+      g_assert_cmpfloat (sse, <=, ggml_q4_0_sse (x) * 1.0001f);
+      ours += sse;
+      ggml += ggml_q4_0_sse (x);
+    }
+  g_test_message ("q4_0 squared error: %.4g (ggml reference: %.4g)", ours, ggml);
+  /* the search must actually help on random data */
+  g_assert_cmpfloat (ours, <, 0.9 * ggml);
 }
 
 static void
@@ -95,8 +157,7 @@ test_zero_block (void)
   rg_quantize_row_q8_0 (x, &b8, RG_QK);
   rg_quantize_row_q4_0 (x, &b4, RG_QK);
   g_assert_cmphex (b8.d, ==, 0);
-  /* ggml computes 0 / -8: a negative zero scale, kept for identical bytes */
-  g_assert_cmphex (b4.d, ==, 0x8000);
+  g_assert_cmpfloat (rg_f16_to_f32 (b4.d), ==, 0.0f);
   rg_dequantize_row_q8_0 (&b8, back, RG_QK);
   for (int j = 0; j < RG_QK; j++)
     g_assert_cmpfloat (back[j], ==, 0.0f);
@@ -131,17 +192,16 @@ test_round_trip_bound (void)
                            amax / 127.0f * (0.5f + 127.0f / 2048.0f));
     }
 
-  /* Q4_0: a whole step at the clamped top level, plus 8 x 2^-11 |d| */
+  /* Q4_0: the scale search fits each block at least as well as ggml's
+   * reference (whose error is at most a step at the clamped top level) */
   rg_quantize_row_q4_0 (x, b4, n);
   rg_dequantize_row_q4_0 (b4, back, n);
   for (size_t b = 0; b < n / RG_QK; b++)
     {
-      float amax = 0;
+      float sse = 0;
       for (int j = 0; j < RG_QK; j++)
-        amax = MAX (amax, fabsf (x[b * RG_QK + j]));
-      for (int j = 0; j < RG_QK; j++)
-        g_assert_cmpfloat (fabsf (back[b * RG_QK + j] - x[b * RG_QK + j]), <=,
-                           amax / 8.0f * (1.0f + 8.0f / 2048.0f));
+        sse += (back[b * RG_QK + j] - x[b * RG_QK + j]) * (back[b * RG_QK + j] - x[b * RG_QK + j]);
+      g_assert_cmpfloat (sse, <=, ggml_q4_0_sse (x + b * RG_QK) * 1.0001f);
     }
 }
 
@@ -165,6 +225,7 @@ main (int argc, char **argv)
   g_test_add_func ("/quant/q8_0/block", test_q8_0_block);
   g_test_add_func ("/quant/q4_0/block", test_q4_0_block);
   g_test_add_func ("/quant/q4_0/positive-max", test_q4_0_positive_max);
+  g_test_add_func ("/quant/q4_0/never-worse-than-ggml", test_q4_0_never_worse_than_ggml);
   g_test_add_func ("/quant/zero-block", test_zero_block);
   g_test_add_func ("/quant/round-trip-bound", test_round_trip_bound);
   g_test_add_func ("/quant/dtype-sizes", test_dtype_sizes);

@@ -199,10 +199,14 @@ load_mat (Loader *ld, uint32_t rows, uint32_t cols, const char *fmt, ...)
       return NULL;
     }
   dst = target_dtype (ld, info->dtype, cols);
-  /* As llama.cpp keeps its output matrix in 6 bits for 4-bit types: the
-   * logits' error is what decides the next token, and lm_head is one
-   * matrix of the decoder's 226. */
-  if (dst == RG_DTYPE_Q4_0 && g_str_equal (name, "lm_head.weight"))
+  /* A mixed 4-bit format, as llama.cpp's Q4_K_M keeps some matrices at
+   * higher precision: lm_head (the logits' error decides the next token),
+   * the token embedding (a gather: one row read per token, so 8 bits cost
+   * no bandwidth) and the small k/v projections (GQA: 1/8 of q's size,
+   * about 3% of the decoder's bytes) stay Q8_0. */
+  if (dst == RG_DTYPE_Q4_0 &&
+      (g_str_equal (name, "lm_head.weight") || g_str_equal (name, "model.text_model.embed_tokens.weight") ||
+       g_str_has_suffix (name, ".self_attn.k_proj.weight") || g_str_has_suffix (name, ".self_attn.v_proj.weight")))
     dst = RG_DTYPE_Q8_0;
   ld->used_f32 |= dst == RG_DTYPE_F32;
   ld->used_f16 |= dst == RG_DTYPE_F16;
