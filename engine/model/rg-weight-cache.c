@@ -13,7 +13,8 @@
 
 /* Bumped whenever the bytes a format converts to change (quantizer,
  * layout): old caches are then simply never found again. */
-#define CACHE_VERSION "regard-weights 1"
+/* bump whenever a quantizer or the choice of per-matrix formats changes */
+#define CACHE_VERSION "regard-weights 2"
 
 typedef struct
 {
