@@ -1,14 +1,18 @@
 #version 450
 // y[m, row0 + r] = x[m, :] . W[r, :] (+ bias) for the few rows of decode
-// (M <= MAX_M): each weight row is read by TPR threads that split K and
-// reduce in shared memory, so each weight element is read once for all M;
-// a workgroup handles WG_SIZE / TPR rows, so short rows (K = 64) do not
-// leave most of a large workgroup idle.
+// (M <= 8): each weight row is read by TPR threads that split K and reduce
+// in shared memory, so each weight element is read once for all M; a
+// workgroup handles WG_SIZE / TPR rows, so short rows (K = 64) do not leave
+// most of a large workgroup idle.
+//
+// NM (= M) is a specialization constant: every loop over the rows has a
+// constant trip count, so accumulators stay in registers (a dynamically
+// indexed array spills to memory, which costs 5x on lavapipe).
 #include "common.glsl"
 
 layout(constant_id = 1) const uint TPR = 64;   // threads per row, a power of two <= WG_SIZE
+layout(constant_id = 2) const uint NM = 1;     // rows of x, 1 .. 8
 
-#define MAX_M 8
 #define WEIGHT_BINDING 1
 #include "weights.glsl"
 
@@ -18,7 +22,7 @@ layout(binding = 3) writeonly buffer Y { float y[]; };
 
 layout(push_constant) uniform Push
 {
-  uint M;         // rows of x (<= MAX_M)
+  uint M;         // rows of x (= NM)
   uint N;         // row stride of y (all output features)
   uint K;         // input features
   uint n_rows;    // weight rows in this chunk
@@ -26,7 +30,7 @@ layout(push_constant) uniform Push
   uint has_bias;
 } p;
 
-shared float partial[MAX_M][256];
+shared float partial[NM][WG_SIZE];
 
 void main()
 {
@@ -36,26 +40,58 @@ void main()
   // no early return: every thread must reach the barriers below
   bool valid = r < p.n_rows;
 
-  float acc[MAX_M];
-  for (uint m = 0; m < MAX_M; m++)
+  float acc[NM];
+  for (uint m = 0; m < NM; m++)
     acc[m] = 0.0;
 
 #ifdef W_QUANT
-  // a thread takes whole blocks (rows are whole blocks): each scale and
-  // value word is read once, and the 32 weights stay in registers
+  // A thread takes whole blocks (rows are whole blocks) and decodes each
+  // value word in registers: the block's dot product with x is summed on
+  // the integer levels and scaled once, as ggml's vec_dot does.
   uint nb = valid ? p.K / W_QK : 0u;
   for (uint b = t; b < nb; b += TPR)
     {
-      float wv[32];
-      load_block(r * nb + b, wv);
-      for (uint m = 0; m < p.M; m++)
+      uint base = (r * nb + b) * W_BLOCK_BYTES;
+      uint w0 = base >> 2;
+      bool hi = (base & 2u) != 0u;     // the block starts in the high half of w0
+      uint prev = w_word(w0);
+      float d = unpackHalf2x16(hi ? prev >> 16 : prev).x;
+      uint xb = b * W_QK;
+      float s[NM];
+      for (uint m = 0; m < NM; m++)
+        s[m] = 0.0;
+#if defined(W_Q8_0)
+      for (uint i = 0u; i < 8u; i++)
         {
-          uint xb = m * p.K + b * W_QK;
-          float s = 0.0;
-          for (uint j = 0u; j < W_QK; j++)
-            s += x[xb + j] * wv[j];
-          acc[m] += s;
+          uint next = w_word(w0 + 1u + i);
+          uint q = hi ? next : (prev >> 16) | (next << 16);
+          prev = next;
+          vec4 w = vec4(bitfieldExtract(int(q), 0, 8), bitfieldExtract(int(q), 8, 8),
+                        bitfieldExtract(int(q), 16, 8), bitfieldExtract(int(q), 24, 8));
+          for (uint m = 0; m < NM; m++)
+            {
+              uint xi = m * p.K + xb + 4u * i;
+              s[m] += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), w);
+            }
         }
+#else
+      for (uint i = 0u; i < 4u; i++)
+        {
+          uint next = w_word(w0 + 1u + i);
+          uint q = hi ? next : (prev >> 16) | (next << 16);
+          prev = next;
+          vec4 lo = vec4(int(q & 15u), int((q >> 8) & 15u), int((q >> 16) & 15u), int((q >> 24) & 15u)) - 8.0;
+          vec4 up = vec4(int((q >> 4) & 15u), int((q >> 12) & 15u), int((q >> 20) & 15u), int(q >> 28)) - 8.0;
+          for (uint m = 0; m < NM; m++)
+            {
+              uint xi = m * p.K + xb + 4u * i;
+              s[m] += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lo) +
+                      dot(vec4(x[xi + 16u], x[xi + 17u], x[xi + 18u], x[xi + 19u]), up);
+            }
+        }
+#endif
+      for (uint m = 0; m < NM; m++)
+        acc[m] += s[m] * d;
     }
 #else
   uint wbase = r * p.K;
@@ -63,24 +99,24 @@ void main()
   for (uint k = t; k < kend; k += TPR)
     {
       float wv = load_w(wbase + k);
-      for (uint m = 0; m < p.M; m++)
+      for (uint m = 0; m < NM; m++)
         acc[m] += x[m * p.K + k] * wv;
     }
 #endif
-  for (uint m = 0; m < p.M; m++)
+  for (uint m = 0; m < NM; m++)
     partial[m][lt] = acc[m];
   barrier();
   for (uint s = TPR / 2; s > 0; s >>= 1)
     {
       if (t < s)
-        for (uint m = 0; m < p.M; m++)
+        for (uint m = 0; m < NM; m++)
           partial[m][lt] += partial[m][lt + s];
       barrier();
     }
   if (valid && t == 0u)
     {
       float b = p.has_bias != 0u ? bias[p.row0 + r] : 0.0;
-      for (uint m = 0; m < p.M; m++)
+      for (uint m = 0; m < NM; m++)
         y[m * p.N + p.row0 + r] = partial[m][lt] + b;
     }
 }

@@ -25,29 +25,37 @@
 #endif
 #endif
 
-layout(binding = WEIGHT_BINDING) readonly buffer Weights { uint w_words[]; };
+#ifdef W_TEXEL
+// The same words through a uniform texel buffer (binding 8): on CPU
+// devices (lavapipe) texel fetches are an order of magnitude faster.
+layout(binding = 8) uniform usamplerBuffer w_texels;
+uint w_word(uint i) { return texelFetch(w_texels, int(i)).r; }
+#else
+layout(binding = WEIGHT_BINDING) readonly buffer Weights { uint w_words_[]; };
+uint w_word(uint i) { return w_words_[i]; }
+#endif
 
 float load_w(uint idx)
 {
 #if defined(W_F32)
-  return uintBitsToFloat(w_words[idx]);
+  return uintBitsToFloat(w_word(idx));
 #elif defined(W_F16)
-  uint word = w_words[idx >> 1];
+  uint word = w_word(idx >> 1);
   vec2 two = unpackHalf2x16(word);
   return (idx & 1u) != 0u ? two.y : two.x;
 #elif defined(W_BF16)
-  uint word = w_words[idx >> 1];
+  uint word = w_word(idx >> 1);
   return uintBitsToFloat((idx & 1u) != 0u ? (word & 0xffff0000u) : (word << 16));
 #else
   uint base = (idx / W_QK) * W_BLOCK_BYTES;   // even: blocks are 2-byte aligned
   uint j = idx % W_QK;
-  float d = unpackHalf2x16(w_words[base >> 2] >> ((base & 2u) * 8u)).x;
+  float d = unpackHalf2x16(w_word(base >> 2) >> ((base & 2u) * 8u)).x;
 #if defined(W_Q8_0)
   uint b = base + 2u + j;
-  int q = bitfieldExtract(int(w_words[b >> 2]), int((b & 3u) * 8u), 8);
+  int q = bitfieldExtract(int(w_word(b >> 2)), int((b & 3u) * 8u), 8);
 #else
   uint b = base + 2u + (j & 15u);
-  uint byte = (w_words[b >> 2] >> ((b & 3u) * 8u)) & 0xffu;
+  uint byte = (w_word(b >> 2) >> ((b & 3u) * 8u)) & 0xffu;
   int q = int(j < 16u ? (byte & 15u) : (byte >> 4)) - 8;
 #endif
   // one rounding, as rg_dequantize_row_*: the same float as the CPU's
@@ -63,7 +71,7 @@ void load_block(uint blk, out float v[32])
   uint base = blk * W_BLOCK_BYTES;
   uint w0 = base >> 2;
   bool hi = (base & 2u) != 0u;     // the block starts in the high half of w0
-  uint first = w_words[w0];
+  uint first = w_word(w0);
   float d = unpackHalf2x16(hi ? first >> 16 : first).x;
   uint prev = first;
 #if defined(W_Q8_0)
@@ -71,7 +79,7 @@ void load_block(uint blk, out float v[32])
   // value word straddles two stored words
   for (uint i = 0u; i < 8u; i++)
     {
-      uint next = w_words[w0 + 1u + i];
+      uint next = w_word(w0 + 1u + i);
       uint q = hi ? next : (prev >> 16) | (next << 16);
       prev = next;
       for (uint k = 0u; k < 4u; k++)
@@ -80,7 +88,7 @@ void load_block(uint blk, out float v[32])
 #else
   for (uint i = 0u; i < 4u; i++)
     {
-      uint next = w_words[w0 + 1u + i];
+      uint next = w_word(w0 + 1u + i);
       uint q = hi ? next : (prev >> 16) | (next << 16);
       prev = next;
       for (uint k = 0u; k < 4u; k++)

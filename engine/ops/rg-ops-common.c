@@ -36,7 +36,9 @@ rg_gpu_weight_new (RgVkContext *ctx, const char *name, RgDType dtype,
       return NULL;
     }
 
+  /* a chunk is bound whole, as storage or as texels */
   limit = MIN (info->max_storage_buffer_range, info->max_memory_allocation_size);
+  limit = MIN (limit, rg_vk_context_get_max_texel_bytes (ctx));
   if (max_chunk_bytes > 0)
     limit = MIN (limit, max_chunk_bytes);
   env = g_getenv ("REGARD_MAX_BINDING_BYTES");

@@ -35,7 +35,9 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
 {
   RgVkContext *ctx = rg_vk_recorder_get_context (rec);
   gboolean matvec = M <= MATVEC_MAX_M;
-  g_autofree char *shader = g_strdup_printf ("%s_%s", matvec ? "matvec" : "matmul", rg_op_weight_suffix (w->dtype));
+  gboolean texel = rg_vk_context_get_texel_weights (ctx);
+  g_autofree char *shader = g_strdup_printf ("%s_%s%s", matvec ? "matvec" : "matmul",
+                                             rg_op_weight_suffix (w->dtype), texel ? "_tex" : "");
   uint64_t row_bytes = rg_gpu_weight_row_bytes (w);
 
   if (M == 0)
@@ -72,10 +74,12 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
       MatmulPush push = { M, w->rows, w->cols, n_rows, row0, bias != NULL, 0 };
       RgVkDispatch d = {
         .shader = shader,
-        .spec = { wg, tpr },
-        .n_spec = matvec ? 2 : 1,
+        .spec = { wg, tpr, M },
+        .n_spec = matvec ? 3 : 1,
         .bindings = bindings,
         .n_bindings = 4,
+        .texels = (const RgVkBuffer *const *) &w->chunks[c],
+        .n_texels = texel ? 1 : 0,
         .push = &push,
         .push_size = sizeof push,
         .flops = 2.0 * M * n_rows * w->cols,

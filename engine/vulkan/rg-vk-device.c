@@ -182,6 +182,7 @@ query_device (VkInstance instance, VkPhysicalDevice pd, guint index, RgVkDeviceI
   info->max_memory_allocation_size = m3.maxMemoryAllocationSize;
   info->max_buffer_size = m3.maxMemoryAllocationSize; /* maintenance4's maxBufferSize is 1.3-only */
   info->min_storage_buffer_offset_alignment = lim->minStorageBufferOffsetAlignment;
+  info->min_texel_buffer_offset_alignment = lim->minTexelBufferOffsetAlignment;
   memcpy (info->max_compute_workgroup_count, lim->maxComputeWorkGroupCount, sizeof info->max_compute_workgroup_count);
   info->max_compute_workgroup_invocations = lim->maxComputeWorkGroupInvocations;
   info->max_compute_shared_memory = lim->maxComputeSharedMemorySize;
@@ -468,6 +469,10 @@ rg_vk_context_new (const char *device_selector, GError **error)
       return NULL;
     }
 
+  /* $REGARD_TEXEL_WEIGHTS=0/1 forces either path (the tests run both) */
+  ctx->texel_weights = ctx->info.type == VK_PHYSICAL_DEVICE_TYPE_CPU && !rg_vk_env_flag ("REGARD_DISABLE_TEXEL");
+  if (g_getenv ("REGARD_TEXEL_WEIGHTS") != NULL)
+    ctx->texel_weights = rg_vk_env_flag ("REGARD_TEXEL_WEIGHTS");
   ctx->profiling = rg_vk_env_flag ("REGARD_PROFILE") && ctx->info.timestamps_supported;
   ctx->profile = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   return ctx;
@@ -529,4 +534,22 @@ uint64_t
 rg_vk_context_get_allocated_bytes (RgVkContext *ctx)
 {
   return ctx->allocated;
+}
+
+gboolean
+rg_vk_context_get_texel_weights (RgVkContext *ctx)
+{
+  return ctx->texel_weights;
+}
+
+void
+rg_vk_context_set_texel_weights (RgVkContext *ctx, gboolean enabled)
+{
+  ctx->texel_weights = enabled;
+}
+
+uint64_t
+rg_vk_context_get_max_texel_bytes (RgVkContext *ctx)
+{
+  return (uint64_t) ctx->info.max_texel_buffer_elements * 4;
 }

@@ -139,7 +139,9 @@ rg_vk_memory_init (RgVkContext *ctx, GError **error)
     }
   ctx->host_type_index = t < 0 ? ctx->device_type_index : (uint32_t) t;
 
-  ctx->alignment = MAX (256, ctx->info.min_storage_buffer_offset_alignment);
+  /* every buffer can be bound as storage and viewed as texels */
+  ctx->alignment = MAX (256, MAX (ctx->info.min_storage_buffer_offset_alignment,
+                                  ctx->info.min_texel_buffer_offset_alignment));
   ctx->block_size = MIN (DEFAULT_BLOCK_SIZE, ctx->info.max_memory_allocation_size);
   ctx->blocks = g_ptr_array_new ();
   return TRUE;
@@ -344,6 +346,8 @@ rg_vk_buffer_free (RgVkBuffer *buf)
   if (buf == NULL)
     return;
   ctx = buf->ctx;
+  if (buf->texel_view != VK_NULL_HANDLE)
+    vkDestroyBufferView (ctx->device, buf->texel_view, NULL);
   block_give_back (buf->block, buf->offset, buf->reserved);
   ctx->allocated -= buf->reserved;
   /* give empty blocks back to the driver so unloading frees VRAM */

@@ -91,7 +91,7 @@ pipeline_free (gpointer p)
 gboolean
 rg_vk_pipelines_init (RgVkContext *ctx, GError **error)
 {
-  VkDescriptorSetLayoutBinding bindings[RG_VK_MAX_BINDINGS];
+  VkDescriptorSetLayoutBinding bindings[RG_VK_MAX_BINDINGS + RG_VK_MAX_TEXELS];
   VkDescriptorSetLayoutCreateInfo lci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO };
   VkPushConstantRange push = { VK_SHADER_STAGE_COMPUTE_BIT, 0, RG_VK_MAX_PUSH_BYTES };
   VkPipelineLayoutCreateInfo pci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO };
@@ -103,7 +103,14 @@ rg_vk_pipelines_init (RgVkContext *ctx, GError **error)
       .descriptorCount = 1,
       .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
     };
-  lci.bindingCount = RG_VK_MAX_BINDINGS;
+  for (guint i = 0; i < RG_VK_MAX_TEXELS; i++)
+    bindings[RG_VK_MAX_BINDINGS + i] = (VkDescriptorSetLayoutBinding) {
+      .binding = RG_VK_TEXEL_BINDING0 + i,
+      .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+      .descriptorCount = 1,
+      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+    };
+  lci.bindingCount = RG_VK_MAX_BINDINGS + RG_VK_MAX_TEXELS;
   lci.pBindings = bindings;
   if (!rg_vk_check (ctx, vkCreateDescriptorSetLayout (ctx->device, &lci, NULL, &ctx->set_layout),
                     "vkCreateDescriptorSetLayout", error))

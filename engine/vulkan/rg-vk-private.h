@@ -28,6 +28,7 @@ struct _RgVkBuffer
   uint64_t offset;          /* in the block */
   uint64_t size;            /* requested bytes */
   uint64_t reserved;        /* bytes taken from the block (aligned) */
+  VkBufferView texel_view;  /* R32_UINT view of the whole buffer, made on first use */
 };
 
 typedef struct
@@ -82,6 +83,8 @@ struct _RgVkContext
   char *pipeline_cache_path;
   GHashTable *pipelines;           /* key -> RgVkPipeline* */
   GHashTable *modules;             /* shader name -> VkShaderModule */
+
+  gboolean texel_weights;
 
   /* profiling */
   gboolean profiling;

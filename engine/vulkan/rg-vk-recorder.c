@@ -193,12 +193,15 @@ allocate_set (RgVkRecorder *rec)
 
   if (rec->pools->len == 0 || rec->sets_in_pool == SETS_PER_POOL)
     {
-      VkDescriptorPoolSize size = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * RG_VK_MAX_BINDINGS };
+      VkDescriptorPoolSize sizes[2] = {
+        { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * RG_VK_MAX_BINDINGS },
+        { VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, SETS_PER_POOL * RG_VK_MAX_TEXELS },
+      };
       VkDescriptorPoolCreateInfo pci = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = SETS_PER_POOL,
-        .poolSizeCount = 1,
-        .pPoolSizes = &size,
+        .poolSizeCount = 2,
+        .pPoolSizes = sizes,
       };
       VkDescriptorPool pool;
 
@@ -249,6 +252,39 @@ write_timestamp (RgVkRecorder *rec, const char *op, double flops, double bytes)
   rec->n_queries++;
 }
 
+/* The whole of BUF as R32_UINT texels; the view lives as long as BUF. */
+static VkBufferView
+texel_view (RgVkRecorder *rec, const char *shader, const RgVkBuffer *cbuf)
+{
+  RgVkContext *ctx = rec->ctx;
+  RgVkBuffer *buf = (RgVkBuffer *) cbuf;   /* the view is a cache, not a change */
+  uint64_t words = buf->size / 4;
+  VkBufferViewCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO };
+  GError *error = NULL;
+
+  if (buf->texel_view != VK_NULL_HANDLE)
+    return buf->texel_view;
+  if (words == 0 || words > ctx->info.max_texel_buffer_elements)
+    {
+      rg_vk_recorder_take_error (rec, g_error_new (REGARD_ERROR, REGARD_ERROR_FAILED,
+                                                   "%s: tensor '%s' (%" G_GUINT64_FORMAT " words) does not fit a "
+                                                   "texel buffer (%u elements)", shader, buf->name, words,
+                                                   ctx->info.max_texel_buffer_elements));
+      return VK_NULL_HANDLE;
+    }
+  ci.buffer = buf->block->buffer;
+  ci.format = VK_FORMAT_R32_UINT;
+  ci.offset = buf->offset;
+  ci.range = words * 4;
+  if (!rg_vk_check (ctx, vkCreateBufferView (ctx->device, &ci, NULL, &buf->texel_view), "vkCreateBufferView", &error))
+    {
+      buf->texel_view = VK_NULL_HANDLE;
+      rg_vk_recorder_take_error (rec, error);
+      return VK_NULL_HANDLE;
+    }
+  return buf->texel_view;
+}
+
 void
 rg_vk_groups_1d (RgVkContext *ctx, uint64_t n_groups, uint32_t groups[3])
 {
@@ -278,7 +314,8 @@ rg_vk_dispatch (RgVkRecorder *rec, const RgVkDispatch *d)
 {
   RgVkContext *ctx = rec->ctx;
   VkDescriptorBufferInfo infos[RG_VK_MAX_BINDINGS];
-  VkWriteDescriptorSet writes[RG_VK_MAX_BINDINGS];
+  VkBufferView views[RG_VK_MAX_TEXELS];
+  VkWriteDescriptorSet writes[RG_VK_MAX_BINDINGS + RG_VK_MAX_TEXELS];
   VkDescriptorSet set;
   VkPipeline pipeline;
   GError *error = NULL;
@@ -286,6 +323,7 @@ rg_vk_dispatch (RgVkRecorder *rec, const RgVkDispatch *d)
   if (!ensure_recording (rec))
     return;
   g_return_if_fail (d->n_bindings <= RG_VK_MAX_BINDINGS);
+  g_return_if_fail (d->n_texels <= RG_VK_MAX_TEXELS);
   g_return_if_fail (d->push_size <= RG_VK_MAX_PUSH_BYTES);
 
   for (guint i = 0; i < 3; i++)
@@ -353,12 +391,26 @@ rg_vk_dispatch (RgVkRecorder *rec, const RgVkDispatch *d)
       };
     }
 
+  for (guint i = 0; i < d->n_texels; i++)
+    {
+      views[i] = texel_view (rec, d->shader, d->texels[i]);
+      if (views[i] == VK_NULL_HANDLE)
+        return;
+      writes[d->n_bindings + i] = (VkWriteDescriptorSet) {
+        .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+        .dstBinding = RG_VK_TEXEL_BINDING0 + i,
+        .descriptorCount = 1,
+        .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+        .pTexelBufferView = &views[i],
+      };
+    }
+
   set = allocate_set (rec);
   if (set == VK_NULL_HANDLE)
     return;
-  for (guint i = 0; i < d->n_bindings; i++)
+  for (guint i = 0; i < d->n_bindings + d->n_texels; i++)
     writes[i].dstSet = set;
-  vkUpdateDescriptorSets (ctx->device, d->n_bindings, writes, 0, NULL);
+  vkUpdateDescriptorSets (ctx->device, d->n_bindings + d->n_texels, writes, 0, NULL);
 
   vkCmdBindPipeline (rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
   vkCmdBindDescriptorSets (rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipeline_layout, 0, 1, &set, 0, NULL);

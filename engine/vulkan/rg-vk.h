@@ -31,8 +31,11 @@
 
 G_BEGIN_DECLS
 
-/* Descriptor bindings every pipeline shares (one set layout). */
+/* Descriptor bindings every pipeline shares (one set layout): storage
+ * buffers at 0..7, uniform texel buffers (R32_UINT words) at 8..11. */
 #define RG_VK_MAX_BINDINGS 8
+#define RG_VK_TEXEL_BINDING0 8
+#define RG_VK_MAX_TEXELS 4
 /* Push constants every op may use; each op's struct asserts its size. */
 #define RG_VK_MAX_PUSH_BYTES 128
 /* Specialization constants (ids 0..3): id 0 is the workgroup size. */
@@ -64,6 +67,7 @@ typedef struct
   uint64_t max_memory_allocation_size;
   uint64_t max_buffer_size;
   uint64_t min_storage_buffer_offset_alignment;
+  uint64_t min_texel_buffer_offset_alignment;
   uint32_t max_compute_workgroup_count[3];
   uint32_t max_compute_workgroup_invocations;
   uint32_t max_compute_shared_memory;
@@ -160,6 +164,10 @@ typedef struct
   guint n_spec;
   const RgVkBinding *bindings;         /* binding i -> bindings[i] */
   guint n_bindings;
+  /* binding RG_VK_TEXEL_BINDING0 + i -> the whole of texels[i], read as
+   * R32_UINT texels (weights on devices where that is faster) */
+  const RgVkBuffer *const *texels;
+  guint n_texels;
   const void *push;
   guint push_size;
   uint32_t groups[3];                  /* workgroup counts (each >= 1) */
@@ -187,6 +195,15 @@ void rg_vk_recorder_keep_buffer (RgVkRecorder *rec, RgVkBuffer *buf);
  * be reused afterwards: it starts empty again. */
 gboolean rg_vk_recorder_submit (RgVkRecorder *rec, GError **error);
 guint rg_vk_recorder_get_n_dispatches (RgVkRecorder *rec);
+
+/* Whether ops read weights through uniform texel buffers: on by default
+ * on CPU devices (lavapipe reads texel buffers ~14x faster than storage
+ * buffers), off elsewhere; $REGARD_DISABLE_TEXEL turns it off, tests flip
+ * it to cover both paths. */
+gboolean rg_vk_context_get_texel_weights (RgVkContext *ctx);
+void rg_vk_context_set_texel_weights (RgVkContext *ctx, gboolean enabled);
+/* Largest buffer a texel binding can cover, in bytes. */
+uint64_t rg_vk_context_get_max_texel_bytes (RgVkContext *ctx);
 
 /* ---- Profiling (REGARD_PROFILE=1) -------------------------------------- */
 
