@@ -484,17 +484,36 @@ download (RgVkBuffer *buf, float *out, uint64_t n, GError **error)
 
 /* One pre-LN encoder layer, in place on x [NP, V]; invalid patches are
  * masked as keys only (their own rows are computed and ignored later). */
+/* Activations of one vision layer, shared by all layers of a sub-image:
+ * the layers run one after the other, so one set is enough. */
+typedef struct
+{
+  RgVkBuffer *h, *q, *k, *v;   /* [NP, V] each */
+  RgVkBuffer *f;               /* [NP, Vi] */
+} VisionScratch;
+
+static VisionScratch
+vision_scratch (RgVkRecorder *rec, const RgVisionConfig *vc, uint32_t NP)
+{
+  uint64_t n = (uint64_t) NP * vc->hidden_size;
+  VisionScratch s = {
+    scratch (rec, "vision h", n), scratch (rec, "vision q", n), scratch (rec, "vision k", n),
+    scratch (rec, "vision v", n), scratch (rec, "vision mlp", (uint64_t) NP * vc->intermediate_size),
+  };
+  return s;
+}
+
 static void
 vision_layer (RgVkRecorder *rec, const RgVisionConfig *vc, const VisionLayer *l,
-              RgVkBuffer *x, uint32_t NP, const RgVkBuffer *key_mask)
+              RgVkBuffer *x, uint32_t NP, const RgVkBuffer *key_mask, const VisionScratch *sc)
 {
   uint32_t V = vc->hidden_size, Vi = vc->intermediate_size;
   uint32_t H = vc->num_attention_heads, D = V / H;
-  RgVkBuffer *h = scratch (rec, "vision h", (uint64_t) NP * V);    /* [NP, V] */
-  RgVkBuffer *q = scratch (rec, "vision q", (uint64_t) NP * V);    /* [NP, H, D] */
-  RgVkBuffer *k = scratch (rec, "vision k", (uint64_t) NP * V);    /* [NP, H, D] */
-  RgVkBuffer *v = scratch (rec, "vision v", (uint64_t) NP * V);    /* [NP, H, D] */
-  RgVkBuffer *f = scratch (rec, "vision mlp", (uint64_t) NP * Vi); /* [NP, Vi] */
+  RgVkBuffer *h = sc->h;    /* [NP, V] */
+  RgVkBuffer *q = sc->q;    /* [NP, H, D] */
+  RgVkBuffer *k = sc->k;    /* [NP, H, D] */
+  RgVkBuffer *v = sc->v;    /* [NP, H, D] */
+  RgVkBuffer *f = sc->f;    /* [NP, Vi] */
   RgAttnParams attn = {
     .n_q = NP, .n_kv = NP, .n_heads = H, .n_kv_heads = H, .head_dim = D,
     .scale = 1.0f / sqrtf ((float) D),
@@ -686,8 +705,12 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
       if (taps)
         rg_op_copy (rec, keep_emb, 0, x, 0, (uint64_t) NP * V);
 
-      for (guint i = 0; i < vc->num_hidden_layers; i++)
-        vision_layer (rec, vc, &self->vision[i], x, NP, vision_mask);
+      {
+        VisionScratch sc = vision_scratch (rec, vc, NP);
+
+        for (guint i = 0; i < vc->num_hidden_layers; i++)
+          vision_layer (rec, vc, &self->vision[i], x, NP, vision_mask, &sc);
+      }
       rg_op_layernorm (rec, x, x, self->post_ln_w, self->post_ln_b, NP, V, vc->layer_norm_eps);
       if (taps)
         rg_op_copy (rec, keep_vis, 0, x, 0, (uint64_t) NP * V);
@@ -721,21 +744,45 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
 
 /* One Mistral decoder layer on x [L, T] at positions n_past.., appending
  * its keys/values to the layer's cache. */
+/* Activations of one decoder layer, shared by all layers of a forward. */
+typedef struct
+{
+  RgVkBuffer *h;      /* [L, max(T, H*D)] */
+  RgVkBuffer *q, *a;  /* [L, H, D] */
+  RgVkBuffer *k, *v;  /* [L, Hkv, D] */
+  RgVkBuffer *g, *u;  /* [L, I] */
+} TextScratch;
+
+static TextScratch
+text_scratch (RgVkRecorder *rec, const RgTextConfig *tc, uint32_t L)
+{
+  uint64_t hd = (uint64_t) tc->num_attention_heads * tc->head_dim;
+  uint64_t kvd = (uint64_t) tc->num_key_value_heads * tc->head_dim;
+  TextScratch s = {
+    scratch (rec, "text h", L * MAX (tc->hidden_size, hd)),
+    scratch (rec, "text q", L * hd), scratch (rec, "text attn", L * hd),
+    scratch (rec, "text k", L * kvd), scratch (rec, "text v", L * kvd),
+    scratch (rec, "text gate", (uint64_t) L * tc->intermediate_size),
+    scratch (rec, "text up", (uint64_t) L * tc->intermediate_size),
+  };
+  return s;
+}
+
 static void
-text_layer (RgModelGpu *self, RgVkRecorder *rec, guint li, RgVkBuffer *x, uint32_t L)
+text_layer (RgModelGpu *self, RgVkRecorder *rec, guint li, RgVkBuffer *x, uint32_t L, const TextScratch *sc)
 {
   const RgTextConfig *tc = &self->parent.config.text;
   const TextLayer *l = &self->text[li];
   uint32_t T = tc->hidden_size, I = tc->intermediate_size;
   uint32_t H = tc->num_attention_heads, Hkv = tc->num_key_value_heads, D = tc->head_dim;
   uint32_t n_past = self->parent.n_past;
-  RgVkBuffer *h = scratch (rec, "text h", (uint64_t) L * MAX (T, H * D));  /* [L, T] */
-  RgVkBuffer *q = scratch (rec, "text q", (uint64_t) L * H * D);           /* [L, H, D] */
-  RgVkBuffer *k = scratch (rec, "text k", (uint64_t) L * Hkv * D);         /* [L, Hkv, D] */
-  RgVkBuffer *v = scratch (rec, "text v", (uint64_t) L * Hkv * D);         /* [L, Hkv, D] */
-  RgVkBuffer *a = scratch (rec, "text attn", (uint64_t) L * H * D);        /* [L, H, D] */
-  RgVkBuffer *g = scratch (rec, "text gate", (uint64_t) L * I);            /* [L, I] */
-  RgVkBuffer *u = scratch (rec, "text up", (uint64_t) L * I);              /* [L, I] */
+  RgVkBuffer *h = sc->h;   /* [L, T] */
+  RgVkBuffer *q = sc->q;   /* [L, H, D] */
+  RgVkBuffer *k = sc->k;   /* [L, Hkv, D] */
+  RgVkBuffer *v = sc->v;   /* [L, Hkv, D] */
+  RgVkBuffer *a = sc->a;   /* [L, H, D] */
+  RgVkBuffer *g = sc->g;   /* [L, I] */
+  RgVkBuffer *u = sc->u;   /* [L, I] */
   RgAttnParams attn = {
     .n_q = L, .n_kv = n_past + L, .n_heads = H, .n_kv_heads = Hkv, .head_dim = D,
     .scale = 1.0f / sqrtf ((float) D), .causal = TRUE, .q_pos0 = n_past,
@@ -842,8 +889,12 @@ gpu_forward (RgModel *model, const int32_t *ids, guint n,
       rg_taps_store (model->taps, "inputs_embeds", 2, (int64_t[]) { L, T }, emb);
     }
 
-  for (guint i = 0; i < tc->num_hidden_layers; i++)
-    text_layer (self, rec, i, x, L);
+  {
+    TextScratch sc = text_scratch (rec, tc, L);
+
+    for (guint i = 0; i < tc->num_hidden_layers; i++)
+      text_layer (self, rec, i, x, L, &sc);
+  }
   rg_op_rmsnorm (rec, x, x, self->norm, L, T, tc->rms_norm_eps);
 
   /* logits of the last row only */
