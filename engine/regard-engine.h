@@ -132,7 +132,8 @@ typedef struct
   const char *device_name;
   const char *device_uuid;
   gboolean device_is_cpu;
-  const char *weight_format; /* "f32", "f16", ... */
+  const char *weight_format; /* "f32", "f16", "bf16", "q8_0", "q4_0", "mixed" */
+  const char *format_reason; /* why that format (memory budget), or NULL */
   gboolean image_splitting;  /* preprocessor_config.json's default */
   guint context_length;
 } RegardModelInfo;

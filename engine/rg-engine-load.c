@@ -3,6 +3,7 @@
 
 #include "rg-model-cpu.h"
 #include "rg-model-gpu.h"
+#include "rg-budget.h"
 
 void
 rg_model_info_free (RegardModelInfo *info)
@@ -13,6 +14,7 @@ rg_model_info_free (RegardModelInfo *info)
   g_free ((char *) info->device_name);
   g_free ((char *) info->device_uuid);
   g_free ((char *) info->weight_format);
+  g_free ((char *) info->format_reason);
   g_free (info);
 }
 
@@ -25,6 +27,7 @@ rg_model_info_copy (const RegardModelInfo *info)
   copy->device_name = g_strdup (info->device_name);
   copy->device_uuid = g_strdup (info->device_uuid);
   copy->weight_format = g_strdup (info->weight_format);
+  copy->format_reason = g_strdup (info->format_reason);
   return copy;
 }
 
@@ -39,6 +42,7 @@ rg_loaded_model_free (RgLoadedModel *m)
   rg_tokenizer_free (m->tokenizer);
   rg_kv_history_free (m->history);
   rg_model_info_free (m->info);
+  g_free (m->format_reason);
   g_free (m);
 }
 
@@ -77,13 +81,32 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
 
   if (m->vk)
     {
+      const RgVkDeviceInfo *dev = rg_vk_context_get_info (m->vk);
+      RgDType requested, chosen;
+      g_autofree char *reason = NULL;
+
+      /* What fits decides before anything is uploaded: weights, KV cache
+       * and activations against the device's memory budget. */
       switch (params->precision)
         {
-        case REGARD_PRECISION_F32: format = RG_WEIGHTS_F32; break;
-        case REGARD_PRECISION_F16: format = RG_WEIGHTS_F16; break;
+        case REGARD_PRECISION_F32: requested = RG_DTYPE_F32; break;
+        case REGARD_PRECISION_F16: requested = RG_DTYPE_F16; break;
         case REGARD_PRECISION_AUTO:
-        default: format = RG_WEIGHTS_AUTO; break;
+        default: requested = RG_DTYPE_COUNT; break;
         }
+      if (!rg_budget_choose (rg_snapshot_get_config (snap), requested,
+                             params->context_length ? params->context_length : 4096,
+                             m->pre.do_split, dev->budget_bytes, dev->name, &chosen, &reason, error))
+        return FALSE;
+      switch (chosen)
+        {
+        case RG_DTYPE_F32: format = RG_WEIGHTS_F32; break;
+        case RG_DTYPE_Q8_0: format = RG_WEIGHTS_Q8_0; break;
+        case RG_DTYPE_Q4_0: format = RG_WEIGHTS_Q4_0; break;
+        /* 16 bits: bf16 checkpoints stay bf16 (exact), others become f16 */
+        default: format = params->precision == REGARD_PRECISION_F16 ? RG_WEIGHTS_F16 : RG_WEIGHTS_AUTO; break;
+        }
+      m->format_reason = g_steal_pointer (&reason);
       m->model = rg_model_gpu_new (snap, m->vk, format, params->context_length, cancellable,
                                    progress, progress_data, error);
     }
@@ -151,6 +174,7 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
       m->info->device_uuid = g_strdup (dev->uuid_hex);
       m->info->device_is_cpu = dev->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
       m->info->weight_format = g_strdup (rg_model_gpu_get_weight_format (m->model));
+      m->info->format_reason = g_strdup (m->format_reason);
     }
   else
     {

@@ -24,6 +24,7 @@ typedef struct
   RgPreprocessOptions pre;
   RgKvHistory *history;   /* what the model's KV cache holds */
   RegardModelInfo *info;  /* engine-thread copy; the client gets its own */
+  char *format_reason;    /* why the weight format was chosen (GPU backend) */
 } RgLoadedModel;
 
 void rg_loaded_model_free (RgLoadedModel *m);

@@ -181,6 +181,13 @@ cmd_ask (int argc, char **argv)
     return cli_fail (error);
   if (!regard_engine_load (engine, model, NULL, &error))
     return cli_fail (error);
+  {
+    const RegardModelInfo *info = regard_engine_get_model_info (engine);
+
+    /* which device and format, and why: on stderr, stdout is the answer */
+    g_printerr ("[%s on %s, %s weights]%s%s\n", info->name, info->device_name, info->weight_format,
+                info->format_reason ? " " : "", info->format_reason ? info->format_reason : "");
+  }
 
   conv = regard_conversation_new ();
   /* In raw mode the images' order is the order of "<image>" in TEXT; in
