@@ -3,8 +3,6 @@
 // [row0, row0 + n_rows); the first chunk also zeroes rows of invalid ids.
 #include "common.glsl"
 
-#define WEIGHT_BINDING 1
-#include "weights.glsl"
 
 layout(binding = 0) readonly buffer Ids { int ids[]; };
 layout(binding = 2) writeonly buffer O { float o[]; };
@@ -17,6 +15,11 @@ layout(push_constant) uniform Push
   uint n_rows;     // rows in this chunk
   uint total_rows; // rows of the whole table
 } p;
+
+#define WEIGHT_BINDING 1
+#define W_ROWS (p.n_rows)
+#define W_COLS (p.dim)
+#include "weights.glsl"
 
 void main()
 {

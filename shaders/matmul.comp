@@ -4,8 +4,6 @@
 // shared memory (weights converted to f32 as they are loaded).
 #include "common.glsl"
 
-#define WEIGHT_BINDING 1
-#include "weights.glsl"
 
 #define BM 32
 #define BN 32
@@ -25,6 +23,11 @@ layout(push_constant) uniform Push
   uint has_bias;
   uint tiles_n;   // tiles along the chunk's rows
 } p;
+
+#define WEIGHT_BINDING 1
+#define W_ROWS (p.n_rows)
+#define W_COLS (p.K)
+#include "weights.glsl"
 
 shared float xs[BK][BM + 1];
 shared float ws[BK][BN + 1];

@@ -13,8 +13,6 @@
 layout(constant_id = 1) const uint TPR = 64;   // threads per row, a power of two <= WG_SIZE
 layout(constant_id = 2) const uint NM = 1;     // rows of x, 1 .. 8
 
-#define WEIGHT_BINDING 1
-#include "weights.glsl"
 
 layout(binding = 0) readonly buffer X { float x[]; };
 layout(binding = 2) readonly buffer Bias { float bias[]; };
@@ -29,6 +27,11 @@ layout(push_constant) uniform Push
   uint row0;      // first output feature of this chunk
   uint has_bias;
 } p;
+
+#define WEIGHT_BINDING 1
+#define W_ROWS (p.n_rows)
+#define W_COLS (p.K)
+#include "weights.glsl"
 
 shared float partial[NM][WG_SIZE];
 
@@ -45,53 +48,41 @@ void main()
     acc[m] = 0.0;
 
 #ifdef W_QUANT
-  // A thread takes whole blocks (rows are whole blocks) and decodes each
-  // value word in registers: the block's dot product with x is summed on
-  // the integer levels and scaled once, as ggml's vec_dot does.
-  uint nb = valid ? p.K / W_QK : 0u;
-  for (uint b = t; b < nb; b += TPR)
-    {
-      uint base = (r * nb + b) * W_BLOCK_BYTES;
-      uint w0 = base >> 2;
-      bool hi = (base & 2u) != 0u;     // the block starts in the high half of w0
-      uint prev = w_word(w0);
-      float d = unpackHalf2x16(hi ? prev >> 16 : prev).x;
-      uint xb = b * W_QK;
-      float s[NM];
-      for (uint m = 0; m < NM; m++)
-        s[m] = 0.0;
+  // The TPR threads of a row read consecutive value words (4 int8 or 8
+  // nibbles each), so neighbouring threads read neighbouring memory, and
+  // scale each word's dot product with x by its block's scale.
 #if defined(W_Q8_0)
-      for (uint i = 0u; i < 8u; i++)
+  const uint WORDS_PER_BLOCK = 8u;
+#else
+  const uint WORDS_PER_BLOCK = 4u;
+#endif
+  uint words = valid ? p.K / W_QK * WORDS_PER_BLOCK : 0u;
+  uint wbase = r * (W_ROW_VALUE_BYTES / 4u);
+  for (uint w = t; w < words; w += TPR)
+    {
+      uint q = w_word(wbase + w);
+      uint blk = w / WORDS_PER_BLOCK;
+      float d = w_scale(r, blk);
+#if defined(W_Q8_0)
+      uint k0 = 4u * w;
+      vec4 lv = vec4(bitfieldExtract(int(q), 0, 8), bitfieldExtract(int(q), 8, 8),
+                     bitfieldExtract(int(q), 16, 8), bitfieldExtract(int(q), 24, 8));
+      for (uint m = 0; m < NM; m++)
         {
-          uint next = w_word(w0 + 1u + i);
-          uint q = hi ? next : (prev >> 16) | (next << 16);
-          prev = next;
-          vec4 w = vec4(bitfieldExtract(int(q), 0, 8), bitfieldExtract(int(q), 8, 8),
-                        bitfieldExtract(int(q), 16, 8), bitfieldExtract(int(q), 24, 8));
-          for (uint m = 0; m < NM; m++)
-            {
-              uint xi = m * p.K + xb + 4u * i;
-              s[m] += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), w);
-            }
+          uint xi = m * p.K + k0;
+          acc[m] += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lv) * d;
         }
 #else
-      for (uint i = 0u; i < 4u; i++)
+      uint k0 = blk * W_QK + 4u * (w % 4u);
+      vec4 lo = vec4(int(q & 15u), int((q >> 8) & 15u), int((q >> 16) & 15u), int((q >> 24) & 15u)) - 8.0;
+      vec4 up = vec4(int((q >> 4) & 15u), int((q >> 12) & 15u), int((q >> 20) & 15u), int(q >> 28)) - 8.0;
+      for (uint m = 0; m < NM; m++)
         {
-          uint next = w_word(w0 + 1u + i);
-          uint q = hi ? next : (prev >> 16) | (next << 16);
-          prev = next;
-          vec4 lo = vec4(int(q & 15u), int((q >> 8) & 15u), int((q >> 16) & 15u), int((q >> 24) & 15u)) - 8.0;
-          vec4 up = vec4(int((q >> 4) & 15u), int((q >> 12) & 15u), int((q >> 20) & 15u), int(q >> 28)) - 8.0;
-          for (uint m = 0; m < NM; m++)
-            {
-              uint xi = m * p.K + xb + 4u * i;
-              s[m] += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lo) +
-                      dot(vec4(x[xi + 16u], x[xi + 17u], x[xi + 18u], x[xi + 19u]), up);
-            }
+          uint xi = m * p.K + k0;
+          acc[m] += (dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lo) +
+                     dot(vec4(x[xi + 16u], x[xi + 17u], x[xi + 18u], x[xi + 19u]), up)) * d;
         }
 #endif
-      for (uint m = 0; m < NM; m++)
-        acc[m] += s[m] * d;
     }
 #else
   uint wbase = r * p.K;

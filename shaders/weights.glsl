@@ -3,11 +3,13 @@
 // odd width may start in the middle of a word.
 //   W_F32: one float per word;  W_F16 / W_BF16: two halves per word, the
 //   element with the lower index in the low 16 bits (little endian).
-//   W_Q8_0 / W_Q4_0: ggml blocks of 32 elements (34 / 18 bytes: f16 scale,
-//   then int8 values / nibbles; see engine/rg-quant.h). Blocks are only
-//   2-byte aligned, so a block starts in the low or the high half of a
-//   word; rows are whole blocks. load_w decodes one element (tiled matmul,
-//   embedding); matvec decodes whole blocks with load_block.
+//   W_Q8_0 / W_Q4_0: ggml blocks of 32 elements (f16 scale, then int8
+//   values / nibbles; see engine/rg-quant.h), regrouped per chunk by
+//   rg_gpu_weight_upload_rows: first every row's values (K bytes per row
+//   for Q8_0, K/2 for Q4_0: word aligned, so neighbouring threads read
+//   neighbouring words), then every row's scales (K/32 halves per row).
+//   The including shader defines W_ROWS (rows in the bound chunk) and
+//   W_COLS (K) before including this file.
 #ifndef REGARD_WEIGHTS_GLSL
 #define REGARD_WEIGHTS_GLSL
 
@@ -35,6 +37,22 @@ layout(binding = WEIGHT_BINDING) readonly buffer Weights { uint w_words_[]; };
 uint w_word(uint i) { return w_words_[i]; }
 #endif
 
+#ifdef W_QUANT
+// Bytes of one row's values in the split layout.
+#if defined(W_Q8_0)
+#define W_ROW_VALUE_BYTES (W_COLS)
+#else
+#define W_ROW_VALUE_BYTES (W_COLS / 2u)
+#endif
+// Scale of block BLK of row ROW: halves after all rows' values.
+float w_scale(uint row, uint blk)
+{
+  uint h = (W_ROWS * W_ROW_VALUE_BYTES) / 2u + row * (W_COLS / W_QK) + blk;
+  uint word = w_word(h >> 1);
+  return unpackHalf2x16((h & 1u) != 0u ? word >> 16 : word).x;
+}
+#endif
+
 float load_w(uint idx)
 {
 #if defined(W_F32)
@@ -47,14 +65,14 @@ float load_w(uint idx)
   uint word = w_word(idx >> 1);
   return uintBitsToFloat((idx & 1u) != 0u ? (word & 0xffff0000u) : (word << 16));
 #else
-  uint base = (idx / W_QK) * W_BLOCK_BYTES;   // even: blocks are 2-byte aligned
-  uint j = idx % W_QK;
-  float d = unpackHalf2x16(w_word(base >> 2) >> ((base & 2u) * 8u)).x;
+  uint row = idx / W_COLS, k = idx % W_COLS;
+  float d = w_scale(row, k / W_QK);
 #if defined(W_Q8_0)
-  uint b = base + 2u + j;
+  uint b = row * W_COLS + k;
   int q = bitfieldExtract(int(w_word(b >> 2)), int((b & 3u) * 8u), 8);
 #else
-  uint b = base + 2u + (j & 15u);
+  uint j = k % W_QK;
+  uint b = row * (W_COLS / 2u) + (k / W_QK) * 16u + (j & 15u);
   uint byte = (w_word(b >> 2) >> ((b & 3u) * 8u)) & 0xffu;
   int q = int(j < 16u ? (byte & 15u) : (byte >> 4)) - 8;
 #endif
@@ -62,43 +80,5 @@ float load_w(uint idx)
   return float(q) * d;
 #endif
 }
-
-#ifdef W_QUANT
-// Block BLK of the bound chunk, dequantized into v (element j of the block
-// in v[j]): the scale word and the value words are each read once.
-void load_block(uint blk, out float v[32])
-{
-  uint base = blk * W_BLOCK_BYTES;
-  uint w0 = base >> 2;
-  bool hi = (base & 2u) != 0u;     // the block starts in the high half of w0
-  uint first = w_word(w0);
-  float d = unpackHalf2x16(hi ? first >> 16 : first).x;
-  uint prev = first;
-#if defined(W_Q8_0)
-  // values at base + 2: whole words when the block starts high, else each
-  // value word straddles two stored words
-  for (uint i = 0u; i < 8u; i++)
-    {
-      uint next = w_word(w0 + 1u + i);
-      uint q = hi ? next : (prev >> 16) | (next << 16);
-      prev = next;
-      for (uint k = 0u; k < 4u; k++)
-        v[4u * i + k] = float(bitfieldExtract(int(q), int(8u * k), 8)) * d;
-    }
-#else
-  for (uint i = 0u; i < 4u; i++)
-    {
-      uint next = w_word(w0 + 1u + i);
-      uint q = hi ? next : (prev >> 16) | (next << 16);
-      prev = next;
-      for (uint k = 0u; k < 4u; k++)
-        {
-          v[4u * i + k] = float(int((q >> (8u * k)) & 15u) - 8) * d;
-          v[4u * i + k + 16u] = float(int((q >> (8u * k + 4u)) & 15u) - 8) * d;
-        }
-    }
-#endif
-}
-#endif
 
 #endif

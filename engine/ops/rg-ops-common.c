@@ -91,10 +91,45 @@ rg_gpu_weight_free (RgGpuWeight *w)
   g_free (w);
 }
 
+/* Bytes of one row's quantized values (without the scales). */
+static uint64_t
+quant_values_per_row (const RgGpuWeight *w)
+{
+  return w->dtype == RG_DTYPE_Q8_0 ? w->cols : w->cols / 2;
+}
+
+/* Block-quantized rows go to the GPU split into two regions of their
+ * chunk: every row's values first (word aligned, so neighbouring threads
+ * read neighbouring words), then every row's f16 scales. The blocks'
+ * bytes are unchanged, only regrouped (see shaders/weights.glsl). */
+static gboolean
+upload_quant_rows (RgGpuWeight *w, guint chunk, uint32_t in_chunk, uint32_t n, const guint8 *src, GError **error)
+{
+  uint32_t chunk_rows = MIN (w->rows_per_chunk, w->rows - chunk * w->rows_per_chunk);
+  uint32_t nb = w->cols / 32;
+  uint64_t vals = quant_values_per_row (w);
+  uint32_t block_bytes = rg_dtype_traits (w->dtype)->block_bytes;
+  g_autofree guint8 *q = g_malloc ((size_t) n * vals);
+  g_autofree guint8 *d = g_malloc ((size_t) n * nb * 2);
+
+  for (uint32_t r = 0; r < n; r++)
+    for (uint32_t b = 0; b < nb; b++)
+      {
+        const guint8 *blk = src + ((size_t) r * nb + b) * block_bytes;
+
+        memcpy (d + ((size_t) r * nb + b) * 2, blk, 2);
+        memcpy (q + (size_t) r * vals + (size_t) b * (block_bytes - 2), blk + 2, block_bytes - 2);
+      }
+  return rg_vk_buffer_upload (w->chunks[chunk], (uint64_t) in_chunk * vals, q, (uint64_t) n * vals, error) &&
+         rg_vk_buffer_upload (w->chunks[chunk], (uint64_t) chunk_rows * vals + (uint64_t) in_chunk * nb * 2,
+                              d, (uint64_t) n * nb * 2, error);
+}
+
 gboolean
 rg_gpu_weight_upload_rows (RgGpuWeight *w, uint32_t row0, uint32_t n_rows, const void *data, GError **error)
 {
   uint64_t row_bytes = rg_gpu_weight_row_bytes (w);
+  gboolean quant = rg_dtype_traits (w->dtype)->block_elems > 1;
   const char *src = data;
 
   if (row0 > w->rows || n_rows > w->rows - row0)
@@ -109,7 +144,8 @@ rg_gpu_weight_upload_rows (RgGpuWeight *w, uint32_t row0, uint32_t n_rows, const
       uint32_t in_chunk = row0 - chunk * w->rows_per_chunk;
       uint32_t n = MIN (n_rows, w->rows_per_chunk - in_chunk);
 
-      if (!rg_vk_buffer_upload (w->chunks[chunk], in_chunk * row_bytes, src, n * row_bytes, error))
+      if (quant ? !upload_quant_rows (w, chunk, in_chunk, n, (const guint8 *) src, error)
+                : !rg_vk_buffer_upload (w->chunks[chunk], in_chunk * row_bytes, src, n * row_bytes, error))
         return FALSE;
       src += n * row_bytes;
       row0 += n;
