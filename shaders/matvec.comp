@@ -48,41 +48,42 @@ void main()
     acc[m] = 0.0;
 
 #ifdef W_QUANT
-  // The TPR threads of a row read consecutive value words (4 int8 or 8
-  // nibbles each), so neighbouring threads read neighbouring memory, and
-  // scale each word's dot product with x by its block's scale.
+  // The TPR threads of a row read consecutive 16-byte groups of values
+  // (16 int8 = half a Q8_0 block, or 32 nibbles = one Q4_0 block), so
+  // neighbouring threads read neighbouring memory, one fetch each.
 #if defined(W_Q8_0)
-  const uint WORDS_PER_BLOCK = 8u;
+  const uint GROUP_ELEMS = 16u;
 #else
-  const uint WORDS_PER_BLOCK = 4u;
+  const uint GROUP_ELEMS = 32u;
 #endif
-  uint words = valid ? p.K / W_QK * WORDS_PER_BLOCK : 0u;
-  uint wbase = r * (W_ROW_VALUE_BYTES / 4u);
-  for (uint w = t; w < words; w += TPR)
+  uint groups = valid ? p.K / GROUP_ELEMS : 0u;
+  uint gbase = r * (W_ROW_VALUE_BYTES / 16u);
+  for (uint g = t; g < groups; g += TPR)
     {
-      uint q = w_word(wbase + w);
-      uint blk = w / WORDS_PER_BLOCK;
-      float d = w_scale(r, blk);
+      uvec4 q4 = w_word4(gbase + g);
+      uint k0 = g * GROUP_ELEMS;
+      float d = w_scale(r, k0 / W_QK);
+      for (uint m = 0; m < NM; m++)
+        {
+          float s = 0.0;
+          for (uint i = 0u; i < 4u; i++)
+            {
+              uint q = q4[i];
 #if defined(W_Q8_0)
-      uint k0 = 4u * w;
-      vec4 lv = vec4(bitfieldExtract(int(q), 0, 8), bitfieldExtract(int(q), 8, 8),
-                     bitfieldExtract(int(q), 16, 8), bitfieldExtract(int(q), 24, 8));
-      for (uint m = 0; m < NM; m++)
-        {
-          uint xi = m * p.K + k0;
-          acc[m] += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lv) * d;
-        }
+              uint xi = m * p.K + k0 + 4u * i;
+              vec4 lv = vec4(bitfieldExtract(int(q), 0, 8), bitfieldExtract(int(q), 8, 8),
+                             bitfieldExtract(int(q), 16, 8), bitfieldExtract(int(q), 24, 8));
+              s += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lv);
 #else
-      uint k0 = blk * W_QK + 4u * (w % 4u);
-      vec4 lo = vec4(int(q & 15u), int((q >> 8) & 15u), int((q >> 16) & 15u), int((q >> 24) & 15u)) - 8.0;
-      vec4 up = vec4(int((q >> 4) & 15u), int((q >> 12) & 15u), int((q >> 20) & 15u), int(q >> 28)) - 8.0;
-      for (uint m = 0; m < NM; m++)
-        {
-          uint xi = m * p.K + k0;
-          acc[m] += (dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lo) +
-                     dot(vec4(x[xi + 16u], x[xi + 17u], x[xi + 18u], x[xi + 19u]), up)) * d;
-        }
+              uint xi = m * p.K + k0 + 4u * i;
+              vec4 lo = vec4(int(q & 15u), int((q >> 8) & 15u), int((q >> 16) & 15u), int((q >> 24) & 15u)) - 8.0;
+              vec4 up = vec4(int((q >> 4) & 15u), int((q >> 12) & 15u), int((q >> 20) & 15u), int(q >> 28)) - 8.0;
+              s += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lo) +
+                   dot(vec4(x[xi + 16u], x[xi + 17u], x[xi + 18u], x[xi + 19u]), up);
 #endif
+            }
+          acc[m] += s * d;
+        }
     }
 #else
   uint wbase = r * p.K;

@@ -28,13 +28,21 @@
 #endif
 
 #ifdef W_TEXEL
-// The same words through a uniform texel buffer (binding 8): on CPU
-// devices (lavapipe) texel fetches are an order of magnitude faster.
+// The same words through a uniform texel buffer (binding 8) of 16-byte
+// texels: on CPU devices (lavapipe) texel fetches are much faster than
+// storage reads, and one fetch brings four words.
 layout(binding = 8) uniform usamplerBuffer w_texels;
-uint w_word(uint i) { return texelFetch(w_texels, int(i)).r; }
+uint w_word(uint i) { return texelFetch(w_texels, int(i >> 2))[i & 3u]; }
+uvec4 w_word4(uint i4) { return texelFetch(w_texels, int(i4)); }
 #else
 layout(binding = WEIGHT_BINDING) readonly buffer Weights { uint w_words_[]; };
 uint w_word(uint i) { return w_words_[i]; }
+// words 4 * i4 .. 4 * i4 + 3 (chunks are whole 16-byte units)
+uvec4 w_word4(uint i4)
+{
+  uint b = 4u * i4;
+  return uvec4(w_words_[b], w_words_[b + 1u], w_words_[b + 2u], w_words_[b + 3u]);
+}
 #endif
 
 #ifdef W_QUANT

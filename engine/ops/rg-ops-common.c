@@ -44,8 +44,9 @@ rg_gpu_weight_new (RgVkContext *ctx, const char *name, RgDType dtype,
   env = g_getenv ("REGARD_MAX_BINDING_BYTES");
   if (env != NULL && g_ascii_strtoull (env, NULL, 10) > 0)
     limit = MIN (limit, g_ascii_strtoull (env, NULL, 10));
-  /* shaders address 16-bit weights through 32-bit words: keep chunks whole words */
-  limit &= ~(uint64_t) 3;
+  /* shaders address 16-bit weights through 32-bit words, and read them
+   * as 16-byte texels: keep chunks whole texels */
+  limit &= ~(uint64_t) 15;
   if (row_bytes > limit)
     {
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
@@ -71,8 +72,8 @@ rg_gpu_weight_new (RgVkContext *ctx, const char *name, RgDType dtype,
       uint32_t n = MIN (w->rows_per_chunk, rows - r0);
       g_autofree char *chunk_name = w->n_chunks > 1 ? g_strdup_printf ("%s[chunk %u]", name, i) : g_strdup (name);
 
-      /* round up to whole words for the word-addressed shaders */
-      w->chunks[i] = rg_vk_buffer_new (ctx, chunk_name, (n * row_bytes + 3) & ~(uint64_t) 3, error);
+      /* round up to whole 16-byte texels (four words) for the readers */
+      w->chunks[i] = rg_vk_buffer_new (ctx, chunk_name, (n * row_bytes + 15) & ~(uint64_t) 15, error);
       if (w->chunks[i] == NULL)
         return NULL;
     }

@@ -57,11 +57,11 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
    * useful run of the row (more on CPU devices, where an invocation is
    * expensive), at most 64, a power of two. */
   uint32_t wg = !matvec ? MATMUL_WG : rg_dtype_traits (w->dtype)->block_elems > 1 ? MATVEC_QUANT_WG : MATVEC_WG;
-  /* units a thread steps through: elements, or value words of quantized
-   * rows (4 int8 or 8 nibbles); quantized rows are read by at least a
+  /* units a thread steps through: elements, or 16-byte groups of a
+   * quantized row's values (16 int8 or 32 nibbles); quantized rows are read by at least a
    * subgroup's worth of threads, which then read neighbouring words */
   gboolean quant = rg_dtype_traits (w->dtype)->block_elems > 1;
-  uint32_t units = quant ? w->cols / (w->dtype == RG_DTYPE_Q8_0 ? 4 : 8) : w->cols;
+  uint32_t units = quant ? w->cols / (w->dtype == RG_DTYPE_Q8_0 ? 16 : 32) : w->cols;
   uint32_t per_thread = rg_vk_context_get_info (ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 32 : 8;
   uint32_t tpr = quant ? MIN (MAX (rg_vk_context_get_info (ctx)->subgroup_size, 1u), MIN (64u, wg)) : 1;
 

@@ -551,5 +551,5 @@ rg_vk_context_set_texel_weights (RgVkContext *ctx, gboolean enabled)
 uint64_t
 rg_vk_context_get_max_texel_bytes (RgVkContext *ctx)
 {
-  return (uint64_t) ctx->info.max_texel_buffer_elements * 4;
+  return (uint64_t) ctx->info.max_texel_buffer_elements * 16;
 }

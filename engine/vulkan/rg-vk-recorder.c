@@ -252,30 +252,31 @@ write_timestamp (RgVkRecorder *rec, const char *op, double flops, double bytes)
   rec->n_queries++;
 }
 
-/* The whole of BUF as R32_UINT texels; the view lives as long as BUF. */
+/* The whole of BUF as RGBA32UI texels (16 bytes: one fetch reads four
+ * words); the view lives as long as BUF. */
 static VkBufferView
 texel_view (RgVkRecorder *rec, const char *shader, const RgVkBuffer *cbuf)
 {
   RgVkContext *ctx = rec->ctx;
   RgVkBuffer *buf = (RgVkBuffer *) cbuf;   /* the view is a cache, not a change */
-  uint64_t words = buf->size / 4;
+  uint64_t texels = buf->size / 16;
   VkBufferViewCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO };
   GError *error = NULL;
 
   if (buf->texel_view != VK_NULL_HANDLE)
     return buf->texel_view;
-  if (words == 0 || words > ctx->info.max_texel_buffer_elements)
+  if (texels == 0 || buf->size % 16 != 0 || texels > ctx->info.max_texel_buffer_elements)
     {
       rg_vk_recorder_take_error (rec, g_error_new (REGARD_ERROR, REGARD_ERROR_FAILED,
-                                                   "%s: tensor '%s' (%" G_GUINT64_FORMAT " words) does not fit a "
-                                                   "texel buffer (%u elements)", shader, buf->name, words,
-                                                   ctx->info.max_texel_buffer_elements));
+                                                   "%s: tensor '%s' (%" G_GUINT64_FORMAT " bytes) does not fit a "
+                                                   "texel buffer (%u texels of 16 bytes)", shader, buf->name,
+                                                   buf->size, ctx->info.max_texel_buffer_elements));
       return VK_NULL_HANDLE;
     }
   ci.buffer = buf->block->buffer;
-  ci.format = VK_FORMAT_R32_UINT;
+  ci.format = VK_FORMAT_R32G32B32A32_UINT;
   ci.offset = buf->offset;
-  ci.range = words * 4;
+  ci.range = texels * 16;
   if (!rg_vk_check (ctx, vkCreateBufferView (ctx->device, &ci, NULL, &buf->texel_view), "vkCreateBufferView", &error))
     {
       buf->texel_view = VK_NULL_HANDLE;

@@ -32,7 +32,7 @@
 G_BEGIN_DECLS
 
 /* Descriptor bindings every pipeline shares (one set layout): storage
- * buffers at 0..7, uniform texel buffers (R32_UINT words) at 8..11. */
+ * buffers at 0..7, uniform texel buffers (RGBA32UI: four words a fetch) at 8..11. */
 #define RG_VK_MAX_BINDINGS 8
 #define RG_VK_TEXEL_BINDING0 8
 #define RG_VK_MAX_TEXELS 4
@@ -164,8 +164,9 @@ typedef struct
   guint n_spec;
   const RgVkBinding *bindings;         /* binding i -> bindings[i] */
   guint n_bindings;
-  /* binding RG_VK_TEXEL_BINDING0 + i -> the whole of texels[i], read as
-   * R32_UINT texels (weights on devices where that is faster) */
+  /* binding RG_VK_TEXEL_BINDING0 + i -> the whole of texels[i] (a
+   * multiple of 16 bytes), read as RGBA32UI texels (weights on devices
+   * where that is faster) */
   const RgVkBuffer *const *texels;
   guint n_texels;
   const void *push;
