@@ -1,16 +1,22 @@
 #version 450
 // Scaled dot-product attention with an online (flash-attention style)
-// softmax: scores exist only for one tile of BQ query rows x BK keys at a
-// time, in shared memory; no Lq x Lk matrix is ever stored.
+// softmax: no Lq x Lk matrix is ever stored, and no score leaves registers.
 //
 // A workgroup owns BQ "rows" of one kv head: row rr = i * G + g is query i
 // of q head kvh * G + g (G = Hq / Hkv), so the heads sharing a kv head
 // share every K/V tile load (GQA), and a decode step (Lq = 1) still fills
-// a block with the G heads of its group. Per key tile:
-//   1. K tile -> shared            2. scores S = Q K^T * scale, masked -> -inf
-//   3. running max/sum per row, P = exp(S - max); V tile -> shared
-//   4. O = O * exp(old_max - new_max) + P V
-// A row that never sees a key keeps sum 0 and writes zeros.
+// a block with the G heads of its group. Each thread owns rows (or, for a
+// wide head dim, a slice of one row) and keeps their q, running max, sum
+// and output accumulator in registers: no serial per-row statistics step.
+// Per tile of BK keys:
+//   1. K, V tiles -> shared (masked keys as zeros), one barrier
+//   2. 4 keys at a time: scores q . k (q pre-scaled), masked -> -inf;
+//      when a row's max grows, its sum and output are rescaled by
+//      exp(old_max - new_max); O += exp(S - max) V
+//   3. a barrier before the next tile overwrites shared memory
+// Rows split over TPR threads add their partial dot products through
+// shared memory first (one more barrier per tile). A row that never sees a
+// key keeps sum 0 and writes zeros.
 //
 // Split-K: with p.n_split > 1 the keys are cut into ranges of p.split_len
 // and workgroup (split, kv head, block) writes its unnormalized partial
@@ -19,8 +25,9 @@
 // invocation under llvmpipe's cap of 65535 loop iterations per shader
 // invocation (lavapipe silently ends loops past it).
 //
-// Specialization: 0 WG_SIZE, 1 BQ, 2 BK, 3 HD (the head dim, so shared
-// arrays are sized exactly and the d loops have constant bounds).
+// Specialization: 0 WG_SIZE, 1 BQ, 2 BK (a multiple of 4), 3 HD (the head
+// dim, so arrays are sized exactly and the d loops have constant bounds);
+// threads per row and rows per thread follow from WG_SIZE and BQ.
 // Bindings: 0 q [Lq, Hq, HD], 1 k, 2 v [Lk, Hkv, HD], 3 key mask uint [Lk]
 // (a dummy when p.has_mask == 0), 4 out [Lq, Hq, HD], 5 partial O
 // [n_split, Lq, Hq, HD], 6 partial (max, sum) [n_split, Lq, Hq, 2]
@@ -89,13 +96,35 @@ void main()
 }
 #else
 
-shared float sQ[BQ * HD];
-shared float sKV[BK * HD];   // the K tile, then the V tile
-shared float sS[BQ * BK];    // scores, then probabilities
-shared float sO[BQ * HD];    // unnormalized output accumulators
-shared float sM[BQ];         // running max per row
-shared float sL[BQ];         // running sum per row
-shared float sA[BQ];         // this tile's rescale factor per row
+// Threads per query row (TPR, a wide row split over threads) or query rows
+// per thread (RPT, register blocking: each K/V word read from shared
+// memory serves RPT rows), from the workgroup size and BQ rows per
+// workgroup; one of them is 1. Thread t owns rows t / TPR + WG_SIZE * r
+// (r < RPT) and, of their vec4s, those with index % TPR == t % TPR: slices
+// interleave so the TPR threads of a row read neighbouring shared words (no
+// bank conflicts), and each keeps DS4 vec4s of q and of the output per row
+// in registers.
+const uint TPR = WG_SIZE >= BQ ? WG_SIZE / BQ : 1;
+const uint RPT = BQ > WG_SIZE ? BQ / WG_SIZE : 1;
+const uint HD4 = (HD + 3) / 4;
+const uint DS4 = (HD4 + TPR - 1) / TPR;
+const uint HDP4 = DS4 * TPR;  // a key's row in shared, zero padded
+
+shared vec4 sK[BK * HDP4];
+shared vec4 sV[BK * HDP4];
+shared float sVis[BK];        // 1: key in range and not masked
+// Partial scores, [BK / 4][WG_SIZE] vec4s, when a row has several threads.
+shared vec4 sP[TPR > 1 ? BK / 4 * WG_SIZE : 1];
+
+// This thread's rows: q (pre-scaled) and the unnormalized output slices,
+// the running max and sum, and the keys each row may see (causal rows:
+// [lo, hi]); all in registers for the whole key range.
+vec4 qv[RPT * DS4];
+vec4 acc[RPT * DS4];
+float m[RPT];
+float l[RPT];
+uint lo[RPT];
+uint hi[RPT];
 
 void main()
 {
@@ -125,116 +154,166 @@ void main()
   if (p.n_split > 1)
     j_end = min(j_end, (split + 1) * p.split_len);
 
-  for (uint e = t; e < BQ * HD; e += WG_SIZE) {
-    uint rr = r0 + e / HD;
-    float val = 0.0;
-    if (rr < r_end) {
-      uint i = rr / p.group;
-      uint h = kvh * p.group + rr % p.group;
-      val = q[(i * p.n_heads + h) * HD + e % HD];
-    }
-    sQ[e] = val;
-    sO[e] = 0.0;
-  }
-  for (uint r = t; r < BQ; r += WG_SIZE) {
-    sM[r] = NEG_INF;
-    sL[r] = 0.0;
-  }
-  barrier();
-
-  for (uint j0 = j_begin; j0 < j_end; j0 += BK) {
-    // 1. K tile (zeros past the end)
-    for (uint e = t; e < BK * HD; e += WG_SIZE) {
-      uint j = j0 + e / HD;
-      sKV[e] = j < j_end ? k[(j * p.n_kv_heads + kvh) * HD + e % HD] : 0.0;
-    }
-    barrier();
-
-    // 2. masked, scaled scores
-    for (uint e = t; e < BQ * BK; e += WG_SIZE) {
-      uint r = e / BK;
-      uint jj = e % BK;
-      uint j = j0 + jj;
-      uint rr = r0 + r;
-      bool visible = j < j_end && rr < r_end;
-      if (visible && p.has_mask != 0)
-        visible = key_mask[j] != 0;
-      if (visible && p.causal != 0) {
-        uint pos = p.q_pos0 + rr / p.group;
-        visible = j <= pos && (p.window == 0 || j + p.window > pos);
-      }
-      float s = NEG_INF;
-      if (visible) {
-        float dot = 0.0;
-        for (uint d = 0; d < HD; d++)
-          dot += sQ[r * HD + d] * sKV[jj * HD + d];
-        s = dot * p.scale;
-      }
-      sS[e] = s;
-    }
-    barrier();
-
-    // 3. online softmax statistics, then the V tile over the K tile
-    for (uint r = t; r < BQ; r += WG_SIZE) {
-      float m_old = sM[r];
-      float m_new = m_old;
-      for (uint jj = 0; jj < BK; jj++)
-        m_new = max(m_new, sS[r * BK + jj]);
-      float sum = 0.0;
-      for (uint jj = 0; jj < BK; jj++) {
-        float s = sS[r * BK + jj];
-        // exp(-inf) spelled out: masked keys contribute exactly 0
-        float pj = s == NEG_INF ? 0.0 : exp(s - m_new);
-        sS[r * BK + jj] = pj;
-        sum += pj;
-      }
-      // Nothing seen yet: no accumulator to rescale (and -inf - -inf is NaN).
-      float alpha = m_old == NEG_INF ? 0.0 : exp(m_old - m_new);
-      sA[r] = alpha;
-      sL[r] = sL[r] * alpha + sum;
-      sM[r] = m_new;
-    }
-    for (uint e = t; e < BK * HD; e += WG_SIZE) {
-      uint j = j0 + e / HD;
-      sKV[e] = j < j_end ? v[(j * p.n_kv_heads + kvh) * HD + e % HD] : 0.0;
-    }
-    barrier();
-
-    // 4. O = O * alpha + P V (skipping zero probabilities, so a masked key's
-    // value never enters, as in the reference)
-    for (uint e = t; e < BQ * HD; e += WG_SIZE) {
-      uint r = e / HD;
-      uint d = e % HD;
-      float acc = sO[e] * sA[r];
-      for (uint jj = 0; jj < BK; jj++) {
-        float pj = sS[r * BK + jj];
-        if (pj != 0.0)
-          acc += pj * sKV[jj * HD + d];
-      }
-      sO[e] = acc;
-    }
-    barrier();
-  }
-
-  for (uint e = t; e < BQ * HD; e += WG_SIZE) {
-    uint r = e / HD;
-    uint rr = r0 + r;
-    if (rr >= r_end)
-      continue;
+  // Rows past the end still take part in the loads and barriers, with
+  // q = 0, and write nothing.
+  uint c = t % TPR;
+  for (uint r = 0; r < RPT; r++) {
+    uint rr = r0 + t / TPR + WG_SIZE * r;
     uint i = rr / p.group;
     uint h = kvh * p.group + rr % p.group;
-    uint oi = (i * p.n_heads + h) * HD + e % HD;
-    if (p.n_split == 1) {
-      float l = sL[r];
-      o[oi] = l > 0.0 ? sO[e] / l : 0.0;
-    } else {
-      uint n_rows_all = p.n_q * p.n_heads;
-      part_o[split * n_rows_all * HD + oi] = sO[e];
-      if (e % HD == 0) {
-        uint pr = split * n_rows_all + i * p.n_heads + h;
-        part_ml[pr * 2] = sM[r];
-        part_ml[pr * 2 + 1] = sL[r];
+    uint pos = p.q_pos0 + i;
+    uint row_base = (i * p.n_heads + h) * HD;
+    lo[r] = 0;
+    hi[r] = 0xffffffffu;
+    if (p.causal != 0) {
+      hi[r] = pos;
+      if (p.window != 0 && pos >= p.window)
+        lo[r] = pos - p.window + 1;
+    }
+    for (uint dd = 0; dd < DS4; dd++) {
+      uint d = (dd * TPR + c) * 4;
+      vec4 x = vec4(0.0);
+      if (rr < r_end && d < HD) {
+        x.x = q[row_base + d];
+        if (d + 1 < HD) x.y = q[row_base + d + 1];
+        if (d + 2 < HD) x.z = q[row_base + d + 2];
+        if (d + 3 < HD) x.w = q[row_base + d + 3];
       }
+      qv[r * DS4 + dd] = x * p.scale;
+      acc[r * DS4 + dd] = vec4(0.0);
+    }
+    m[r] = NEG_INF;
+    l[r] = 0.0;
+  }
+
+  for (uint j0 = j_begin; j0 < j_end; j0 += BK) {
+    // K and V tiles. Keys out of range or masked are zeros, so that their
+    // probability 0 times their value is 0 whatever the buffer holds there
+    // (the reference skips them); so is the padding of a row to HDP4.
+    for (uint e = t; e < BK * HDP4; e += WG_SIZE) {
+      uint j = j0 + e / HDP4;
+      uint d = (e % HDP4) * 4;
+      bool ok = j < j_end && d < HD;
+      if (ok && p.has_mask != 0)
+        ok = key_mask[j] != 0;
+      vec4 kx = vec4(0.0);
+      vec4 vx = vec4(0.0);
+      if (ok) {
+        uint b = (j * p.n_kv_heads + kvh) * HD + d;
+        kx.x = k[b];
+        vx.x = v[b];
+        if (d + 1 < HD) { kx.y = k[b + 1]; vx.y = v[b + 1]; }
+        if (d + 2 < HD) { kx.z = k[b + 2]; vx.z = v[b + 2]; }
+        if (d + 3 < HD) { kx.w = k[b + 3]; vx.w = v[b + 3]; }
+      }
+      sK[e] = kx;
+      sV[e] = vx;
+    }
+    for (uint jj = t; jj < BK; jj += WG_SIZE) {
+      uint j = j0 + jj;
+      bool vis = j < j_end;
+      if (vis && p.has_mask != 0)
+        vis = key_mask[j] != 0;
+      sVis[jj] = vis ? 1.0 : 0.0;
+    }
+    barrier();
+
+    if (TPR > 1) {
+      // each thread's partial dot products (RPT == 1), summed per row below
+      for (uint jc = 0; jc < BK; jc += 4) {
+        vec4 s4 = vec4(0.0);
+        for (uint dd = 0; dd < DS4; dd++) {
+          uint b = jc * HDP4 + dd * TPR + c;
+          s4 += vec4(dot(qv[dd], sK[b]), dot(qv[dd], sK[b + HDP4]),
+                     dot(qv[dd], sK[b + 2 * HDP4]), dot(qv[dd], sK[b + 3 * HDP4]));
+        }
+        sP[jc / 4 * WG_SIZE + t] = s4;
+      }
+      barrier();
+    }
+
+    // Keys in chunks of 4 held in vec4s (no local array indexed by key:
+    // llvmpipe compiles those very slowly once unrolled): scores, masks, and
+    // the online softmax, which rescales a row's accumulator only when its
+    // max grows. Every thread reads the same key words (a broadcast).
+    for (uint jc = 0; jc < BK; jc += 4) {
+      vec4 s4[RPT];
+      if (TPR > 1) {
+        s4[0] = vec4(0.0);
+        for (uint cc = 0; cc < TPR; cc++)
+          s4[0] += sP[jc / 4 * WG_SIZE + t - c + cc];
+      } else {
+        for (uint r = 0; r < RPT; r++)
+          s4[r] = vec4(0.0);
+        for (uint dd = 0; dd < DS4; dd++) {
+          uint b = jc * HDP4 + dd;
+          vec4 k0 = sK[b];
+          vec4 k1 = sK[b + HDP4];
+          vec4 k2 = sK[b + 2 * HDP4];
+          vec4 k3 = sK[b + 3 * HDP4];
+          for (uint r = 0; r < RPT; r++) {
+            vec4 qd = qv[r * DS4 + dd];
+            s4[r] += vec4(dot(qd, k0), dot(qd, k1), dot(qd, k2), dot(qd, k3));
+          }
+        }
+      }
+      uvec4 j4 = uvec4(j0 + jc) + uvec4(0, 1, 2, 3);
+      bvec4 key_vis = greaterThan(vec4(sVis[jc], sVis[jc + 1], sVis[jc + 2], sVis[jc + 3]), vec4(0.0));
+      vec4 p4[RPT];
+      for (uint r = 0; r < RPT; r++) {
+        bvec4 vis = key_vis;
+        if (p.causal != 0)
+          vis = bvec4(uvec4(vis) & uvec4(greaterThanEqual(j4, uvec4(lo[r]))) & uvec4(lessThanEqual(j4, uvec4(hi[r]))));
+        vec4 s = mix(vec4(NEG_INF), s4[r], vis);
+        float m_new = max(m[r], max(max(s.x, s.y), max(s.z, s.w)));
+        // A row that has seen nothing has nothing to rescale (and -inf -
+        // -inf would be NaN); its p stays 0.
+        if (m_new > m[r]) {
+          float alpha = m[r] == NEG_INF ? 0.0 : exp(m[r] - m_new);
+          l[r] *= alpha;
+          for (uint dd = 0; dd < DS4; dd++)
+            acc[r * DS4 + dd] *= alpha;
+          m[r] = m_new;
+        }
+        // exp(-inf) spelled out: hidden keys contribute exactly 0
+        p4[r] = mix(vec4(0.0), exp(s - m[r]), vis);
+        l[r] += p4[r].x + p4[r].y + p4[r].z + p4[r].w;
+      }
+      for (uint dd = 0; dd < DS4; dd++) {
+        uint b = jc * HDP4 + dd * TPR + c;
+        vec4 v0 = sV[b];
+        vec4 v1 = sV[b + HDP4];
+        vec4 v2 = sV[b + 2 * HDP4];
+        vec4 v3 = sV[b + 3 * HDP4];
+        for (uint r = 0; r < RPT; r++)
+          acc[r * DS4 + dd] += p4[r].x * v0 + p4[r].y * v1 + p4[r].z * v2 + p4[r].w * v3;
+      }
+    }
+    barrier();  // the next tile overwrites sK, sV, sVis, sP
+  }
+
+  uint n_rows_all = p.n_q * p.n_heads;
+  for (uint r = 0; r < RPT; r++) {
+    uint rr = r0 + t / TPR + WG_SIZE * r;
+    if (rr >= r_end)
+      break;
+    uint i = rr / p.group;
+    uint h = kvh * p.group + rr % p.group;
+    uint row_base = (i * p.n_heads + h) * HD;
+    float inv_l = l[r] > 0.0 ? 1.0 / l[r] : 0.0;
+    for (uint dd = 0; dd < DS4; dd++) {
+      uint d = (dd * TPR + c) * 4;
+      for (uint x = 0; x < 4 && d + x < HD; x++) {
+        if (p.n_split == 1)
+          o[row_base + d + x] = acc[r * DS4 + dd][x] * inv_l;
+        else
+          part_o[split * n_rows_all * HD + row_base + d + x] = acc[r * DS4 + dd][x];
+      }
+    }
+    if (p.n_split > 1 && c == 0) {
+      uint pr = split * n_rows_all + i * p.n_heads + h;
+      part_ml[pr * 2] = m[r];
+      part_ml[pr * 2 + 1] = l[r];
     }
   }
 }

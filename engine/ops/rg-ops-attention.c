@@ -30,22 +30,121 @@ G_STATIC_ASSERT (sizeof (AttnPush) == 56);
  * by every loop): keep each workgroup's key range below that, with room. */
 #define CPU_LOOP_BUDGET 60000
 
+/* The shader's shape: WG threads, BQ query rows per workgroup; either TPR
+ * threads per row (WG = BQ * TPR) or RPT rows per thread (BQ = WG * RPT),
+ * the other 1; BK keys per tile; DS4 vec4s of q and of the output per
+ * thread and row, HDP4 vec4s per key row in shared memory (see
+ * attention.comp, which derives TPR and RPT from WG and BQ). */
+typedef struct
+{
+  uint32_t wg, bq, tpr, rpt, bk, ds4, hdp4;
+} AttnShape;
+
+static void
+shape_derive (AttnShape *s, uint32_t hd)
+{
+  uint32_t hd4 = (hd + 3) / 4;
+
+  s->wg = s->bq * s->tpr / s->rpt;
+  s->ds4 = (hd4 + s->tpr - 1) / s->tpr;
+  s->hdp4 = s->ds4 * s->tpr;
+}
+
 /* Loop iterations one invocation runs per key tile, counting every loop
  * of attention.comp as if none were unrolled (an upper bound). */
 static uint64_t
-loop_iterations_per_tile (uint32_t wg, uint32_t bq, uint32_t bk, uint32_t hd)
+loop_iterations_per_tile (const AttnShape *s)
 {
 #define CEIL_DIV(a, b) (((uint64_t) (a) + (b) - 1) / (b))
-  return 1 + 2 * CEIL_DIV (bk * hd, wg) + CEIL_DIV (bq * bk, wg) * (1 + hd) + CEIL_DIV (bq, wg) * (1 + 2 * bk) +
-         CEIL_DIV (bq * hd, wg) * (1 + bk);
+  uint64_t chunks = CEIL_DIV (s->bk, 4);  /* keys go 4 at a time */
+  uint64_t ds4 = s->ds4, rpt = s->rpt;
+  uint64_t n = 1 + CEIL_DIV (s->bk * s->hdp4, s->wg) + CEIL_DIV (s->bk, s->wg);
+
+  if (s->tpr > 1)
+    n += chunks * (1 + ds4);                           /* partial scores */
+  /* per chunk: scores (or partial sums), softmax with rescale, P V */
+  n += chunks * (1 + s->tpr + rpt + ds4 * (1 + rpt) + rpt * (1 + ds4) + ds4 * (1 + rpt));
+  return n;
 #undef CEIL_DIV
 }
 
+/* q, output and everything outside the key loop */
 static uint64_t
-shared_bytes (uint32_t bq, uint32_t bk, uint32_t hd)
+loop_iterations_fixed (const AttnShape *s)
 {
-  /* sQ, sO [BQ*HD], sKV [BK*HD], sS [BQ*BK], sM, sL, sA [BQ] */
-  return 4 * ((uint64_t) 2 * bq * hd + (uint64_t) bk * hd + (uint64_t) bq * bk + 3 * (uint64_t) bq);
+  return 8 + 2 * (uint64_t) s->rpt * (2 + 6 * (uint64_t) s->ds4);
+}
+
+static uint64_t
+shared_bytes (const AttnShape *s)
+{
+  /* sK, sV [BK * HDP4] vec4, sVis [BK], sP [BK / 4 * WG] vec4 when TPR > 1 */
+  return 2 * 16 * (uint64_t) s->bk * s->hdp4 + 4 * (uint64_t) s->bk + 4 * (s->tpr > 1 ? (uint64_t) s->bk * s->wg : 1);
+}
+
+/* Picks the shape for N_ROWS rows (queries x heads of a kv group) of head
+ * dim HD on this device; FALSE when nothing fits its shared memory.
+ *
+ * A thread keeps q and the output accumulator of its rows (or row slice)
+ * in registers, so the running max and sum need no serial per-row step and
+ * no shared state.
+ *
+ * On a GPU a thread's slice stays at most 8 vec4s (32 floats each of q and
+ * acc: modest register use for any head dim); rows with several threads
+ * sum their partial dot products in shared memory once per tile.
+ *
+ * On a CPU device (llvmpipe: an invocation is a SIMD lane, every shared or
+ * storage access is a loop over the lanes, barriers switch coroutines,
+ * registers are cheap) a thread owns whole rows, several of them, so each
+ * K and V word it reads serves all its rows. */
+static gboolean
+choose_shape (const RgVkDeviceInfo *info, uint32_t n_rows, uint32_t hd, AttnShape *s)
+{
+  gboolean cpu = info->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+  uint32_t hd4 = (hd + 3) / 4;
+  uint32_t max_wg = MAX (1u, info->max_compute_workgroup_invocations);
+
+  s->tpr = 1;
+  s->rpt = 1;
+  if (cpu)
+    {
+      /* measured on llvmpipe: 8 rows per thread for small head dims (the
+       * vision tower's D = 8), 4 for D = 128; the workgroup size matters
+       * little (8 to 32 within 10%) */
+      uint32_t wg_max = MIN (32u, max_wg), rpt_max = hd4 <= 4 ? 8 : 4, wg;
+
+      for (s->bq = 1; s->bq * 2 <= wg_max * rpt_max && s->bq < n_rows; s->bq *= 2)
+        ;
+      /* at least one SIMD vector's worth of threads before rows per thread */
+      wg = MAX (s->bq / rpt_max, MIN (s->bq, MIN (8u, wg_max)));
+      s->rpt = s->bq / wg;
+    }
+  else
+    {
+      uint32_t bq_max;
+
+      while ((hd4 + s->tpr - 1) / s->tpr > 8)
+        s->tpr++;
+      /* rows per workgroup: up to 64 threads' worth (128 for wide rows),
+       * fewer when there are fewer rows (decode) */
+      bq_max = MAX (1u, (s->tpr > 1 ? 128 : 64) / s->tpr);
+      for (s->bq = 1; s->bq * 2 <= bq_max && s->bq < n_rows; s->bq *= 2)
+        ;
+      /* few rows: more threads per row rather than idle lanes */
+      while (s->bq * s->tpr * 2 <= 64 && s->tpr < hd4)
+        s->tpr *= 2;
+      s->tpr = MIN (s->tpr, hd4);
+      while (s->bq * s->tpr > max_wg && s->bq > 1)
+        s->bq /= 2;
+      while (s->bq * s->tpr > max_wg && s->tpr > 1)
+        s->tpr--;
+    }
+  s->bk = 32;
+  shape_derive (s, hd);
+  /* BK stays a multiple of 4 (the shader takes keys 4 at a time) */
+  while (shared_bytes (s) > info->max_compute_shared_memory && s->bk > 4)
+    s->bk /= 2;
+  return shared_bytes (s) <= info->max_compute_shared_memory;
 }
 
 static uint64_t
@@ -75,8 +174,8 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
 {
   RgVkContext *ctx = rg_vk_recorder_get_context (rec);
   const RgVkDeviceInfo *info = rg_vk_context_get_info (ctx);
-  uint32_t wg = MIN (128u, info->max_compute_workgroup_invocations);
-  uint32_t group, n_rows, bq, bk, hd = p->head_dim;
+  uint32_t group, n_rows, bq, bk, wg, hd = p->head_dim;
+  AttnShape shape;
   uint32_t n_split, split_len, n_tiles, n_blocks, chunk_rows;
   uint64_t q_bytes, kv_bytes, mask_bytes, row_bytes;
   RgVkBinding bindings[7];
@@ -105,25 +204,15 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
       !rg_op_check_size (rec, "attention", out, q_bytes))
     return;
 
-  /* BQ rows (query x head-in-group) per workgroup: 16, or fewer when there
-   * are fewer (decode); BK keys per tile so that the score phase has about
-   * one dot product per invocation. Both shrink until shared memory fits. */
   n_rows = p->n_q * group;
-  for (bq = 1; bq < 16 && bq < n_rows; bq *= 2)
-    ;
-  bk = CLAMP (wg / bq, 16u, 64u);
-  while (shared_bytes (bq, bk, hd) > info->max_compute_shared_memory && (bk > 1 || bq > 1))
-    {
-      if (bk >= bq && bk > 1)
-        bk /= 2;
-      else
-        bq /= 2;
-    }
-  if (shared_bytes (bq, bk, hd) > info->max_compute_shared_memory)
+  if (!choose_shape (info, n_rows, hd, &shape))
     {
       attn_error (rec, "head dim too large for the device's shared memory", p);
       return;
     }
+  bq = shape.bq;
+  bk = shape.bk;
+  wg = shape.wg;
 
   /* Split-K: enough workgroups to fill a GPU when there are few query
    * blocks (decode), each still with a few tiles of keys; on a CPU device,
@@ -135,8 +224,8 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
     n_split = MIN ((128 + n_blocks * p->n_kv_heads - 1) / (n_blocks * p->n_kv_heads), MAX (1u, n_tiles / 4));
   if (info->type == VK_PHYSICAL_DEVICE_TYPE_CPU)
     {
-      uint64_t per_tile = loop_iterations_per_tile (wg, bq, bk, hd);
-      uint64_t max_tiles = MAX (1u, (CPU_LOOP_BUDGET - 2 * (bq * hd + wg - 1) / wg - 1) / per_tile);
+      uint64_t per_tile = loop_iterations_per_tile (&shape);
+      uint64_t max_tiles = MAX (1u, (CPU_LOOP_BUDGET - loop_iterations_fixed (&shape)) / per_tile);
 
       n_split = MAX (n_split, (uint32_t) ((n_tiles + max_tiles - 1) / max_tiles));
     }
