@@ -10,6 +10,14 @@
 // indexed array spills to memory, which costs 5x on lavapipe).
 #include "common.glsl"
 
+#ifdef SG_REDUCE
+// Variant: a row per subgroup, reduced with subgroupAdd: no shared memory
+// and no barriers (which cost most on CPU devices). TPR is then the
+// subgroup size.
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+
 layout(constant_id = 1) const uint TPR = 64;   // threads per row, a power of two <= WG_SIZE
 layout(constant_id = 2) const uint NM = 1;     // rows of x, 1 .. 8
 
@@ -33,13 +41,20 @@ layout(push_constant) uniform Push
 #define W_COLS (p.K)
 #include "weights.glsl"
 
+#ifndef SG_REDUCE
 shared float partial[NM][WG_SIZE];
+#endif
 
 void main()
 {
   uint lt = gl_LocalInvocationID.x;
+#ifdef SG_REDUCE
+  uint t = gl_SubgroupInvocationID;
+  uint r = group_index() * gl_NumSubgroups + gl_SubgroupID;
+#else
   uint t = lt % TPR;                                // thread within its row
   uint r = group_index() * (WG_SIZE / TPR) + lt / TPR;
+#endif
   // no early return: every thread must reach the barriers below
   bool valid = r < p.n_rows;
 
@@ -95,6 +110,16 @@ void main()
         acc[m] += x[m * p.K + k] * wv;
     }
 #endif
+#ifdef SG_REDUCE
+  for (uint m = 0; m < NM; m++)
+    acc[m] = subgroupAdd(acc[m]);
+  if (valid && t == 0u)
+    {
+      float b = p.has_bias != 0u ? bias[p.row0 + r] : 0.0;
+      for (uint m = 0; m < NM; m++)
+        y[m * p.N + p.row0 + r] = acc[m] + b;
+    }
+#else
   for (uint m = 0; m < NM; m++)
     partial[m][lt] = acc[m];
   barrier();
@@ -111,4 +136,5 @@ void main()
       for (uint m = 0; m < NM; m++)
         y[m * p.N + p.row0 + r] = partial[m][lt] + b;
     }
+#endif
 }

@@ -36,8 +36,11 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
   RgVkContext *ctx = rg_vk_recorder_get_context (rec);
   gboolean matvec = M <= MATVEC_MAX_M;
   gboolean texel = rg_vk_context_get_texel_weights (ctx);
-  g_autofree char *shader = g_strdup_printf ("%s_%s%s", matvec ? "matvec" : "matmul",
-                                             rg_op_weight_suffix (w->dtype), texel ? "_tex" : "");
+  /* mat-vec rows reduced by one subgroup each: no barriers */
+  gboolean sg = matvec && rg_vk_context_get_info (ctx)->subgroup_arithmetic;
+  g_autofree char *shader = g_strdup_printf ("%s_%s%s%s", matvec ? "matvec" : "matmul",
+                                             rg_op_weight_suffix (w->dtype), texel ? "_tex" : "",
+                                             sg ? "_sg" : "");
   uint64_t row_bytes = rg_gpu_weight_row_bytes (w);
 
   if (M == 0)
@@ -67,6 +70,8 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
 
   while (tpr * 2 <= MIN (64u, wg) && tpr * 2 * per_thread <= units)
     tpr *= 2;
+  if (sg)
+    tpr = rg_vk_context_get_info (ctx)->subgroup_size;
 
   for (guint c = 0; c < w->n_chunks; c++)
     {

@@ -199,7 +199,9 @@ query_device (VkInstance instance, VkPhysicalDevice pd, guint index, RgVkDeviceI
 
   info->subgroup_size = p11.subgroupSize;
   info->subgroup_arithmetic = (p11.subgroupSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-                              (p11.subgroupSupportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+                              (p11.subgroupSupportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+                              p11.subgroupSize >= 1 && p11.subgroupSize <= 64 &&
+                              !rg_vk_env_flag ("REGARD_DISABLE_SUBGROUP");
   info->fp16 = f12.shaderFloat16 && !rg_vk_env_flag ("REGARD_DISABLE_F16");
   info->storage_16bit = f11.storageBuffer16BitAccess && !rg_vk_env_flag ("REGARD_DISABLE_F16");
   info->int8 = f12.shaderInt8 && !rg_vk_env_flag ("REGARD_DISABLE_INT8");
