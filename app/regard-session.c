@@ -19,6 +19,8 @@ struct _RegardSession
   char *model_dir;            /* owned */
   char *model_name;           /* owned */
   char *device_name;          /* owned */
+  char *weight_format;        /* owned: "bf16", "q8_0", ... */
+  char *format_reason;        /* owned: why that format, may be NULL */
   GError *error;              /* owned, set in REGARD_SESSION_FAILED */
   RegardSessionState state;
   double progress;
@@ -95,6 +97,8 @@ regard_session_finalize (GObject *object)
   g_clear_pointer (&self->model_dir, g_free);
   g_clear_pointer (&self->model_name, g_free);
   g_clear_pointer (&self->device_name, g_free);
+  g_clear_pointer (&self->weight_format, g_free);
+  g_clear_pointer (&self->format_reason, g_free);
   g_clear_error (&self->error);
 
   G_OBJECT_CLASS (regard_session_parent_class)->finalize (object);
@@ -217,6 +221,20 @@ regard_session_get_model_name (RegardSession *self)
 }
 
 const char *
+regard_session_get_weight_format (RegardSession *self)
+{
+  g_return_val_if_fail (REGARD_IS_SESSION (self), NULL);
+  return self->weight_format;
+}
+
+const char *
+regard_session_get_format_reason (RegardSession *self)
+{
+  g_return_val_if_fail (REGARD_IS_SESSION (self), NULL);
+  return self->format_reason;
+}
+
+const char *
 regard_session_get_device_name (RegardSession *self)
 {
   g_return_val_if_fail (REGARD_IS_SESSION (self), NULL);
@@ -307,6 +325,10 @@ regard_session_load_cb (GObject      *object,
       self->model_name = g_strdup (info != NULL ? info->name : NULL);
       g_free (self->device_name);
       self->device_name = g_strdup (info != NULL ? info->device_name : NULL);
+      g_free (self->weight_format);
+      self->weight_format = g_strdup (info != NULL ? info->weight_format : NULL);
+      g_free (self->format_reason);
+      self->format_reason = g_strdup (info != NULL ? info->format_reason : NULL);
       self->device_is_cpu = info != NULL && info->device_is_cpu;
       g_clear_error (&self->error);
 

@@ -28,6 +28,8 @@ double              regard_session_get_progress       (RegardSession *self);
 const char         *regard_session_get_model_dir      (RegardSession *self);
 const char         *regard_session_get_model_name     (RegardSession *self);
 const char         *regard_session_get_device_name    (RegardSession *self);
+const char         *regard_session_get_weight_format  (RegardSession *self);
+const char         *regard_session_get_format_reason  (RegardSession *self);
 gboolean            regard_session_get_device_is_cpu  (RegardSession *self);
 const GError       *regard_session_get_error          (RegardSession *self);
 gboolean            regard_session_get_busy           (RegardSession *self);

@@ -118,7 +118,17 @@ _regard_window_update_state (RegardWindow *self)
           subtitle = g_strdup (model_name ? model_name : device_name);
 
         adw_window_title_set_subtitle (self->window_title, subtitle);
-        gtk_widget_set_tooltip_text (GTK_WIDGET (self->window_title), subtitle);
+        {
+          const char *format = regard_session_get_weight_format (self->session);
+          const char *reason = regard_session_get_format_reason (self->session);
+          g_autofree char *tooltip = NULL;
+
+          /* the weight format the engine chose, and why (memory budget) */
+          if (format != NULL)
+            /* Translators: a tooltip: the window subtitle, the weight format (e.g. "q8_0"), then why it was chosen */
+            tooltip = g_strdup_printf (_("%s\nWeights: %s. %s"), subtitle, format, reason ? reason : "");
+          gtk_widget_set_tooltip_text (GTK_WIDGET (self->window_title), tooltip ? tooltip : subtitle);
+        }
         gtk_stack_set_visible_child_name (self->main_stack, "chat");
       }
       break;
