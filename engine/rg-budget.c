@@ -166,7 +166,7 @@ rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_len
                 *reason = g_strdup_printf ("%s weights as requested: %.1f GB of the %.1f GB %s has.",
                                            format_label (f), gb (e.total), gb (budget_bytes), dev);
               else if (i == 0)
-                *reason = g_strdup_printf ("f16 weights (the most accurate format) fit: %.1f GB of the "
+                *reason = g_strdup_printf ("16-bit weights (f16, or bf16 for a bf16 checkpoint: the most accurate format) fit: %.1f GB of the "
                                            "%.1f GB %s has.", gb (e.total), gb (budget_bytes), dev);
               else
                 {
