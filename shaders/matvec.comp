@@ -20,6 +20,7 @@
 
 layout(constant_id = 1) const uint TPR = 64;   // threads per row, a power of two <= WG_SIZE
 layout(constant_id = 2) const uint NM = 1;     // rows of x, 1 .. 8
+layout(constant_id = 3) const uint RPS = 1;    // weight rows per subgroup (SG_REDUCE + quantized)
 
 
 layout(binding = 0) readonly buffer X { float x[]; };
@@ -45,6 +46,74 @@ layout(push_constant) uniform Push
 shared float partial[NM][WG_SIZE];
 #endif
 
+#if defined(SG_REDUCE) && defined(W_QUANT)
+// RPS weight rows per subgroup: each 16-byte group of x is loaded once and
+// used for all of them (x costs four times the bytes of Q8_0 values).
+void main()
+{
+#if defined(W_Q8_0)
+  const uint GROUP_ELEMS = 16u;
+#else
+  const uint GROUP_ELEMS = 32u;
+#endif
+  uint t = gl_SubgroupInvocationID;
+  uint r0 = (group_index() * gl_NumSubgroups + gl_SubgroupID) * RPS;
+  uint groups = p.K / GROUP_ELEMS;
+  uint row_groups = W_ROW_VALUE_BYTES / 16u;
+  float acc[RPS][NM];
+
+  for (uint rr = 0; rr < RPS; rr++)
+    for (uint m = 0; m < NM; m++)
+      acc[rr][m] = 0.0;
+  if (r0 >= p.n_rows)
+    groups = 0u;
+  for (uint g = t; g < groups; g += gl_SubgroupSize)
+    {
+      uint k0 = g * GROUP_ELEMS;
+      vec4 xv[NM][GROUP_ELEMS / 4u];
+      for (uint m = 0; m < NM; m++)
+        for (uint i = 0u; i < GROUP_ELEMS / 4u; i++)
+          {
+            uint xi = m * p.K + k0 + 4u * i;
+            xv[m][i] = vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]);
+          }
+      for (uint rr = 0; rr < RPS; rr++)
+        {
+          uint r = min(r0 + rr, p.n_rows - 1u);   // rows past the end compute a copy, never stored
+          uvec4 q4 = w_word4(r * row_groups + g);
+          float d = w_scale(r, k0 / W_QK);
+          for (uint m = 0; m < NM; m++)
+            {
+              float s = 0.0;
+              for (uint i = 0u; i < 4u; i++)
+                {
+                  uint q = q4[i];
+#if defined(W_Q8_0)
+                  vec4 lv = vec4(bitfieldExtract(int(q), 0, 8), bitfieldExtract(int(q), 8, 8),
+                                 bitfieldExtract(int(q), 16, 8), bitfieldExtract(int(q), 24, 8));
+                  s += dot(xv[m][i], lv);
+#else
+                  vec4 lo = vec4(int(q & 15u), int((q >> 8) & 15u), int((q >> 16) & 15u), int((q >> 24) & 15u)) - 8.0;
+                  vec4 up = vec4(int((q >> 4) & 15u), int((q >> 12) & 15u), int((q >> 20) & 15u), int(q >> 28)) - 8.0;
+                  s += dot(xv[m][i], lo) + dot(xv[m][i + 4u], up);
+#endif
+                }
+              acc[rr][m] += s * d;
+            }
+        }
+    }
+  for (uint rr = 0; rr < RPS; rr++)
+    {
+      uint r = r0 + rr;
+      for (uint m = 0; m < NM; m++)
+        {
+          float v = subgroupAdd(acc[rr][m]);
+          if (t == 0u && r < p.n_rows)
+            y[m * p.N + p.row0 + r] = v + (p.has_bias != 0u ? bias[p.row0 + r] : 0.0);
+        }
+    }
+}
+#else
 void main()
 {
   uint lt = gl_LocalInvocationID.x;
@@ -138,3 +207,4 @@ void main()
     }
 #endif
 }
+#endif

@@ -194,7 +194,7 @@ test_matvec (gconstpointer data)
 {
   RgDType dtype = GPOINTER_TO_INT (data);
   static const uint32_t shapes[][3] = { { 1, 1, 32 }, { 1, 37, 64 }, { 3, 65, 96 }, { 8, 129, 1152 }, { 5, 300, 4096 },
-                                        { 1, 17, 14336 } };
+                                        { 1, 17, 14336 }, { 8, 37, 14336 } };
 
   for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
     check_matmul (dtype, shapes[s][0], shapes[s][1], shapes[s][2], s % 2 == 0, 0);

@@ -70,8 +70,29 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
 
   while (tpr * 2 <= MIN (64u, wg) && tpr * 2 * per_thread <= units)
     tpr *= 2;
+  /* quantized rows per subgroup (one x load serves them all) */
+  uint32_t rps = 1;
+
   if (sg)
-    tpr = rg_vk_context_get_info (ctx)->subgroup_size;
+    {
+      gboolean cpu = rg_vk_context_get_info (ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+
+      tpr = rg_vk_context_get_info (ctx)->subgroup_size;
+      /* A GPU wants many subgroups in flight: 2 rows each. A CPU device
+       * wants x loaded as rarely as possible: up to 16 rows, kept under
+       * lavapipe's 65535 loop iterations per invocation (which it
+       * enforces silently) with a wide margin. */
+      if (quant && !cpu)
+        rps = 2;
+      else if (quant)
+        {
+          uint64_t per_row = (uint64_t) (units + tpr - 1) / tpr * (5u * M + 4u);
+
+          rps = 16;
+          while (rps > 1 && per_row * rps > 30000)
+            rps /= 2;
+        }
+    }
 
   for (guint c = 0; c < w->n_chunks; c++)
     {
@@ -83,8 +104,8 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
       MatmulPush push = { M, w->rows, w->cols, n_rows, row0, bias != NULL, 0 };
       RgVkDispatch d = {
         .shader = shader,
-        .spec = { wg, tpr, M },
-        .n_spec = matvec ? 3 : 1,
+        .spec = { wg, tpr, M, rps },
+        .n_spec = matvec ? 4 : 1,
         .bindings = bindings,
         .n_bindings = 4,
         .texels = (const RgVkBuffer *const *) &w->chunks[c],
@@ -97,7 +118,7 @@ rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
       uint64_t n_groups;
 
       if (matvec)
-        n_groups = (n_rows + wg / tpr - 1) / (wg / tpr);
+        n_groups = (n_rows + wg / tpr * rps - 1) / (wg / tpr * rps);
       else
         {
           uint32_t tiles_m = (M + MATMUL_TILE - 1) / MATMUL_TILE;
