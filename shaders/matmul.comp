@@ -22,6 +22,7 @@ layout(push_constant) uniform Push
   uint row0;
   uint has_bias;
   uint tiles_n;   // tiles along the chunk's rows
+  uint m0;        // matvec.comp's field (unused here)
 } p;
 
 #define WEIGHT_BINDING 1

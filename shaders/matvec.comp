@@ -35,6 +35,8 @@ layout(push_constant) uniform Push
   uint n_rows;    // weight rows in this chunk
   uint row0;      // first output feature of this chunk
   uint has_bias;
+  uint unused_tiles_n;  // matmul.comp's field
+  uint m0;        // first row of x and y (a slice of a longer batch)
 } p;
 
 #define WEIGHT_BINDING 1
@@ -74,7 +76,7 @@ void main()
       for (uint m = 0; m < NM; m++)
         for (uint i = 0u; i < GROUP_ELEMS / 4u; i++)
           {
-            uint xi = m * p.K + k0 + 4u * i;
+            uint xi = (p.m0 + m) * p.K + k0 + 4u * i;
             xv[m][i] = vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]);
           }
       for (uint rr = 0; rr < RPS; rr++)
@@ -109,7 +111,7 @@ void main()
         {
           float v = subgroupAdd(acc[rr][m]);
           if (t == 0u && r < p.n_rows)
-            y[m * p.N + p.row0 + r] = v + (p.has_bias != 0u ? bias[p.row0 + r] : 0.0);
+            y[(p.m0 + m) * p.N + p.row0 + r] = v + (p.has_bias != 0u ? bias[p.row0 + r] : 0.0);
         }
     }
 }
@@ -154,12 +156,12 @@ void main()
             {
               uint q = q4[i];
 #if defined(W_Q8_0)
-              uint xi = m * p.K + k0 + 4u * i;
+              uint xi = (p.m0 + m) * p.K + k0 + 4u * i;
               vec4 lv = vec4(bitfieldExtract(int(q), 0, 8), bitfieldExtract(int(q), 8, 8),
                              bitfieldExtract(int(q), 16, 8), bitfieldExtract(int(q), 24, 8));
               s += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lv);
 #else
-              uint xi = m * p.K + k0 + 4u * i;
+              uint xi = (p.m0 + m) * p.K + k0 + 4u * i;
               vec4 lo = vec4(int(q & 15u), int((q >> 8) & 15u), int((q >> 16) & 15u), int((q >> 24) & 15u)) - 8.0;
               vec4 up = vec4(int((q >> 4) & 15u), int((q >> 12) & 15u), int((q >> 20) & 15u), int(q >> 28)) - 8.0;
               s += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lo) +
@@ -176,7 +178,7 @@ void main()
     {
       float wv = load_w(wbase + k);
       for (uint m = 0; m < NM; m++)
-        acc[m] += x[m * p.K + k] * wv;
+        acc[m] += x[(p.m0 + m) * p.K + k] * wv;
     }
 #endif
 #ifdef SG_REDUCE
@@ -186,7 +188,7 @@ void main()
     {
       float b = p.has_bias != 0u ? bias[p.row0 + r] : 0.0;
       for (uint m = 0; m < NM; m++)
-        y[m * p.N + p.row0 + r] = acc[m] + b;
+        y[(p.m0 + m) * p.N + p.row0 + r] = acc[m] + b;
     }
 #else
   for (uint m = 0; m < NM; m++)
@@ -203,7 +205,7 @@ void main()
     {
       float b = p.has_bias != 0u ? bias[p.row0 + r] : 0.0;
       for (uint m = 0; m < NM; m++)
-        y[m * p.N + p.row0 + r] = partial[m][lt] + b;
+        y[(p.m0 + m) * p.N + p.row0 + r] = partial[m][lt] + b;
     }
 #endif
 }
