@@ -115,6 +115,43 @@ void main()
         }
     }
 }
+#elif defined(SG_REDUCE)
+// Plain weight types: RPS rows per subgroup share each load of x; the
+// lanes of a subgroup read neighbouring elements of a row.
+void main()
+{
+  uint t = gl_SubgroupInvocationID;
+  uint r0 = (group_index() * gl_NumSubgroups + gl_SubgroupID) * RPS;
+  uint kend = r0 < p.n_rows ? p.K : 0u;
+  float acc[RPS][NM];
+
+  for (uint rr = 0; rr < RPS; rr++)
+    for (uint m = 0; m < NM; m++)
+      acc[rr][m] = 0.0;
+  for (uint k = t; k < kend; k += gl_SubgroupSize)
+    {
+      float xv[NM];
+      for (uint m = 0; m < NM; m++)
+        xv[m] = x[(p.m0 + m) * p.K + k];
+      for (uint rr = 0; rr < RPS; rr++)
+        {
+          uint r = min(r0 + rr, p.n_rows - 1u);   // rows past the end compute a copy, never stored
+          float wv = load_w(r * p.K + k);
+          for (uint m = 0; m < NM; m++)
+            acc[rr][m] += xv[m] * wv;
+        }
+    }
+  for (uint rr = 0; rr < RPS; rr++)
+    {
+      uint r = r0 + rr;
+      for (uint m = 0; m < NM; m++)
+        {
+          float v = subgroupAdd(acc[rr][m]);
+          if (t == 0u && r < p.n_rows)
+            y[(p.m0 + m) * p.N + p.row0 + r] = v + (p.has_bias != 0u ? bias[p.row0 + r] : 0.0);
+        }
+    }
+}
 #else
 void main()
 {

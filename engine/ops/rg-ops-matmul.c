@@ -70,16 +70,18 @@ plan_matvec (RgVkContext *ctx, const RgGpuWeight *w, uint32_t nm)
   if (pl.sg)
     {
       pl.tpr = info->subgroup_size;
-      /* Several quantized rows per subgroup share each load of x. A GPU
+      /* Several rows per subgroup share each load of x. A GPU
        * wants many subgroups in flight: 2 rows each. A CPU device wants x
        * loaded as rarely as possible: up to 16 rows, kept under lavapipe's
        * 65535 loop iterations per invocation (which it enforces
        * silently) with a wide margin. */
-      if (quant && !cpu)
+      if (!cpu)
         pl.rps = 2;
-      else if (quant)
+      else
         {
-          uint64_t per_row = (uint64_t) (units + pl.tpr - 1) / pl.tpr * (5u * nm + 4u);
+          /* loop iterations of one row: a quantized group costs ~5 per x
+           * row, a plain element ~2 */
+          uint64_t per_row = (uint64_t) (units + pl.tpr - 1) / pl.tpr * (quant ? 5u * nm + 4u : 2u * nm + 2u);
 
           pl.rps = 16;
           while (pl.rps > 1 && per_row * pl.rps > 30000)
