@@ -471,43 +471,16 @@ cpu_forward (RgModel *model, const int32_t *ids, guint n,
   g_autofree float *x = NULL;   /* [L, T] */
   guint n_image = 0;
 
-  if (n == 0)
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED, "Forward of zero tokens");
-      return FALSE;
-    }
-  if (n > model->context_length - model->n_past)
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_CONTEXT_FULL,
-                   "%u + %u tokens do not fit a context of %u",
-                   model->n_past, n, model->context_length);
-      return FALSE;
-    }
+  if (!rg_model_check_forward (model, ids, n, image_features, n_image_rows, error))
+    return FALSE;
 
   /* x = embed(ids), image-token rows replaced in order by image features */
   x = g_new (float, L * T);
-  if (!rg_ref_embedding (self->embed, tc->vocab_size, T, ids, L, x))
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
-                   "Token id outside the vocabulary of %u", tc->vocab_size);
-      return FALSE;
-    }
+  rg_ref_embedding (self->embed, tc->vocab_size, T, ids, L, x);  /* ids checked above */
   if (image_features)
-    {
-      for (size_t i = 0; i < L; i++)
-        if (ids[i] == cfg->image_token_id)
-          {
-            if (n_image < n_image_rows)
-              memcpy (x + i * T, image_features + (size_t) n_image * T, T * sizeof (float));
-            n_image++;
-          }
-      if (n_image != n_image_rows)
-        {
-          g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
-                       "%u image tokens for %u image feature rows", n_image, n_image_rows);
-          return FALSE;
-        }
-    }
+    for (size_t i = 0; i < L; i++)
+      if (ids[i] == cfg->image_token_id)
+        memcpy (x + i * T, image_features + (size_t) n_image++ * T, T * sizeof (float));
   if (model->taps)
     rg_taps_store (model->taps, "inputs_embeds", 2, (int64_t[]) { L, T }, x);
 

@@ -828,37 +828,15 @@ gpu_forward (RgModel *model, const int32_t *ids, guint n,
   g_autoptr(GArray) image_rows = g_array_new (FALSE, FALSE, sizeof (int32_t));
   RgVkBuffer *bids, *last;
 
-  if (n == 0)
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED, "Forward of zero tokens");
-      return FALSE;
-    }
-  if (n > model->context_length - model->n_past)
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_CONTEXT_FULL,
-                   "%u + %u tokens do not fit a context of %u", model->n_past, n, model->context_length);
-      return FALSE;
-    }
-  for (guint i = 0; i < n; i++)
-    {
-      if (ids[i] < 0 || (uint32_t) ids[i] >= vocab)
-        {
-          g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
-                       "Token id %d outside the vocabulary of %u", ids[i], vocab);
-          return FALSE;
-        }
-      if (image_features && ids[i] == cfg->image_token_id)
+  if (!rg_model_check_forward (model, ids, n, image_features, n_image_rows, error))
+    return FALSE;
+  if (image_features)
+    for (guint i = 0; i < n; i++)
+      if (ids[i] == cfg->image_token_id)
         {
           int32_t row = (int32_t) i;
           g_array_append_val (image_rows, row);
         }
-    }
-  if (image_features && image_rows->len != n_image_rows)
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
-                   "%u image tokens for %u image feature rows", image_rows->len, n_image_rows);
-      return FALSE;
-    }
 
   x = rg_vk_buffer_new (self->ctx, "hidden states", (uint64_t) L * T * 4, error);
   if (x == NULL)

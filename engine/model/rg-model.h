@@ -72,6 +72,12 @@ struct _RgModel
   RgTaps *taps;             /* borrowed, may be NULL */
 };
 
+/* The checks every backend's forward makes before touching the cache: N
+ * tokens fit the context, every id is in the vocabulary, and with
+ * IMAGE_FEATURES the number of image tokens equals N_IMAGE_ROWS. */
+gboolean rg_model_check_forward (const RgModel *model, const int32_t *ids, guint n,
+                                 const float *image_features, guint n_image_rows, GError **error);
+
 static inline void
 rg_model_free (RgModel *model)
 {
