@@ -174,24 +174,6 @@ download_from_catalog (RegardWindow *window,
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 /* ---- tests --------------------------------------------------------------- */
 
 /* Cancel asks first, then deletes what was downloaded. */
@@ -354,7 +336,7 @@ main (int   argc,
   status = g_test_run ();
 
   g_clear_pointer (&hub, rg_hub_server_free);
-  remove_tree (data_home);
+  rg_test_remove_tree (data_home);
 
   return status;
 }

@@ -60,29 +60,11 @@ set_up (Fixture *fx, gconstpointer data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_remove (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 tear_down (Fixture *fx, gconstpointer data)
 {
   soup_server_disconnect (fx->server);
   g_object_unref (fx->server);
-  remove_tree (fx->data_home);
+  rg_test_remove_tree (fx->data_home);
   g_free (fx->data_home);
   g_free (fx->url);
 }

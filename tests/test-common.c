@@ -1,5 +1,6 @@
 #include "test-common.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 
 char *
@@ -10,6 +11,24 @@ rg_test_fixture_path (const char *relative)
   if (root == NULL)
     root = "tests/fixtures";
   return g_build_filename (root, relative, NULL);
+}
+
+void
+rg_test_remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        rg_test_remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
 }
 
 GBytes *

@@ -17,6 +17,10 @@ G_BEGIN_DECLS
 /* Absolute path of a file under the fixtures folder (tests/fixtures). */
 char *rg_test_fixture_path (const char *relative);
 
+/* Deletes PATH and everything below it (symlinks are removed, never
+ * followed). */
+void rg_test_remove_tree (const char *path);
+
 /* Reads a whole file; aborts the test on failure. */
 GBytes *rg_test_read_file (const char *path);
 

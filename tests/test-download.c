@@ -333,24 +333,6 @@ fixture_set_up (Fixture *fx, gconstpointer data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture *fx, gconstpointer data)
 {
   for (guint i = 0; i < fx->writers->len; i++)
@@ -360,7 +342,7 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
   soup_server_disconnect (fx->cdn);
   g_object_unref (fx->hub);
   g_object_unref (fx->cdn);
-  remove_tree (fx->tmp_dir);
+  rg_test_remove_tree (fx->tmp_dir);
   g_ptr_array_unref (fx->shard1_ranges);
   g_ptr_array_unref (fx->hub_auth);
   g_ptr_array_unref (fx->cdn_auth);
@@ -806,7 +788,7 @@ test_sync_resolve (Fixture *fx, gconstpointer data)
   g_unsetenv ("REGARD_HF_ENDPOINT");
   g_assert_no_error (error);
   g_assert_cmpstr (again, ==, want);
-  remove_tree (models);
+  rg_test_remove_tree (models);
 }
 
 int

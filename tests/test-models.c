@@ -34,24 +34,6 @@ put_index (const char *relative_dir)
   g_assert_no_error (error);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 static RegardInstalledModel *
 find (GPtrArray *models, const char *repo)
 {
@@ -122,7 +104,7 @@ test_list (void)
   g_assert_nonnull (m);
   g_assert_true (m->complete);
   g_assert_cmpuint (m->size, ==, 30);
-  remove_tree (models_dir);
+  rg_test_remove_tree (models_dir);
   g_clear_pointer (&models_dir, g_free);
 }
 
@@ -140,7 +122,7 @@ test_missing_shard_incomplete (void)
     g_unlink (shard);
   }
   g_assert_false (rg_models_dir_is_complete (dir));
-  remove_tree (models_dir);
+  rg_test_remove_tree (models_dir);
   g_clear_pointer (&models_dir, g_free);
 }
 

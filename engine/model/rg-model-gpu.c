@@ -742,8 +742,6 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
 
 /* ---- Language model ------------------------------------------------------ */
 
-/* One Mistral decoder layer on x [L, T] at positions n_past.., appending
- * its keys/values to the layer's cache. */
 /* Activations of one decoder layer, shared by all layers of a forward. */
 typedef struct
 {
@@ -768,6 +766,8 @@ text_scratch (RgVkRecorder *rec, const RgTextConfig *tc, uint32_t L)
   return s;
 }
 
+/* One Mistral decoder layer on x [L, T] at positions n_past.., appending
+ * its keys/values to the layer's cache. */
 static void
 text_layer (RgModelGpu *self, RgVkRecorder *rec, guint li, RgVkBuffer *x, uint32_t L, const TextScratch *sc)
 {
