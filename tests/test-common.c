@@ -2,6 +2,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <string.h>
 
 char *
 rg_test_fixture_path (const char *relative)
@@ -11,6 +12,18 @@ rg_test_fixture_path (const char *relative)
   if (root == NULL)
     root = "tests/fixtures";
   return g_build_filename (root, relative, NULL);
+}
+
+void
+rg_test_assert_error_mentions_valist (const GError *error, GQuark domain, int code, va_list args)
+{
+  const char *needle;
+
+  g_assert_error (error, domain, code);
+  g_test_message ("%s", error->message);
+  while ((needle = va_arg (args, const char *)) != NULL)
+    if (strstr (error->message, needle) == NULL)
+      g_error ("message '%s' lacks '%s'", error->message, needle);
 }
 
 void

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,10 @@ G_BEGIN_DECLS
 
 /* Absolute path of a file under the fixtures folder (tests/fixtures). */
 char *rg_test_fixture_path (const char *relative);
+
+/* Asserts ERROR is DOMAIN / CODE and its message holds each substring of
+ * the NULL-terminated list ARGS (the message is logged). */
+void rg_test_assert_error_mentions_valist (const GError *error, GQuark domain, int code, va_list args);
 
 /* Deletes PATH and everything below it (symlinks are removed, never
  * followed). */
