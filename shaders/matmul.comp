@@ -26,7 +26,6 @@ layout(push_constant) uniform Push
 } p;
 
 #define WEIGHT_BINDING 1
-#define W_ROWS (p.n_rows)
 #define W_COLS (p.K)
 #include "weights.glsl"
 

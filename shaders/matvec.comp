@@ -9,6 +9,9 @@
 // constant trip count, so accumulators stay in registers (a dynamically
 // indexed array spills to memory, which costs 5x on lavapipe).
 #include "common.glsl"
+// Loops over rows, x rows and words are unrolled: lavapipe otherwise
+// keeps the accumulators in memory (indexed by the loop counter).
+#extension GL_EXT_control_flow_attributes : require
 
 #ifdef SG_REDUCE
 // Variant: a row per subgroup, reduced with subgroupAdd: no shared memory
@@ -40,7 +43,6 @@ layout(push_constant) uniform Push
 } p;
 
 #define WEIGHT_BINDING 1
-#define W_ROWS (p.n_rows)
 #define W_COLS (p.K)
 #include "weights.glsl"
 
@@ -48,66 +50,105 @@ layout(push_constant) uniform Push
 shared float partial[NM][WG_SIZE];
 #endif
 
+#if defined(W_TEXEL) && defined(W_QUANT)
+// x through texels too (binding 9): on CPU devices a storage read per lane
+// costs as much as a 16-byte texel fetch.
+layout(binding = 9) uniform usamplerBuffer x_texels;
+vec4 load_x4(uint i) { return uintBitsToFloat(texelFetch(x_texels, int(i >> 2))); }
+#else
+vec4 load_x4(uint i) { return vec4(x[i], x[i + 1u], x[i + 2u], x[i + 3u]); }
+#endif
+
+#ifdef W_QUANT
+// XS (32 elements of x) . the block of 32 weights whose values start at
+// texel VT, unscaled; for Q4_0 the nibbles without their offset of 8, which
+// block_offset subtracts once for all rows sharing XS.
+float block_dot(uint vt, vec4 xs[8])
+{
+  // four independent sums: a single chain of 32 fma would wait on latency
+  vec4 s = vec4(0.0);
+#if defined(W_Q8_0)
+  [[unroll]] for (uint h = 0u; h < 2u; h++)
+    {
+      uvec4 q4 = w_word4(vt + h);
+      [[unroll]] for (uint i = 0u; i < 4u; i++)
+        {
+          int w = int(q4[i]);
+          vec4 v = vec4(bitfieldExtract(w, 0, 8), bitfieldExtract(w, 8, 8), bitfieldExtract(w, 16, 8), w >> 24);
+          s = fma(v, xs[4u * h + i], s);
+        }
+    }
+#else
+  // byte c of the block: element c in the low nibble, c + 16 in the high
+  uvec4 q4 = w_word4(vt);
+  [[unroll]] for (uint i = 0u; i < 4u; i++)
+    {
+      uint q = q4[i];
+      vec4 lo = vec4(q & 15u, (q >> 8) & 15u, (q >> 16) & 15u, (q >> 24) & 15u);
+      vec4 up = vec4((q >> 4) & 15u, (q >> 12) & 15u, (q >> 20) & 15u, q >> 28);
+      s = fma(lo, xs[i], s);
+      s = fma(up, xs[i + 4u], s);
+    }
+#endif
+  return (s.x + s.y) + (s.z + s.w);
+}
+
+float block_offset(vec4 xs[8])
+{
+#if defined(W_Q4_0)
+  vec4 s = ((xs[0] + xs[1]) + (xs[2] + xs[3])) + ((xs[4] + xs[5]) + (xs[6] + xs[7]));
+  return 8.0 * ((s.x + s.y) + (s.z + s.w));
+#else
+  return 0.0;
+#endif
+}
+#endif
+
 #if defined(SG_REDUCE) && defined(W_QUANT)
-// RPS weight rows per subgroup: each 16-byte group of x is loaded once and
-// used for all of them (x costs four times the bytes of Q8_0 values).
+// A lane takes whole blocks (32 weights) of RPS rows: each load of x serves
+// all of them (x costs four times the bytes of Q8_0 values), and rows come
+// in runs of the same group of 8 (RPS is a power of two), whose scales
+// arrive in one fetch.
 void main()
 {
-#if defined(W_Q8_0)
-  const uint GROUP_ELEMS = 16u;
-#else
-  const uint GROUP_ELEMS = 32u;
-#endif
+  const uint RUN = RPS < 8u ? RPS : 8u;   // rows sharing a unit
   uint t = gl_SubgroupInvocationID;
   uint r0 = (group_index() * gl_NumSubgroups + gl_SubgroupID) * RPS;
-  uint groups = p.K / GROUP_ELEMS;
-  uint row_groups = W_ROW_VALUE_BYTES / 16u;
+  uint nb = r0 < p.n_rows ? p.K / W_QK : 0u;
   float acc[RPS][NM];
 
-  for (uint rr = 0; rr < RPS; rr++)
-    for (uint m = 0; m < NM; m++)
+  [[unroll]] for (uint rr = 0; rr < RPS; rr++)
+    [[unroll]] for (uint m = 0; m < NM; m++)
       acc[rr][m] = 0.0;
-  if (r0 >= p.n_rows)
-    groups = 0u;
-  for (uint g = t; g < groups; g += gl_SubgroupSize)
+  for (uint b = t; b < nb; b += gl_SubgroupSize)
     {
-      uint k0 = g * GROUP_ELEMS;
-      vec4 xv[NM][GROUP_ELEMS / 4u];
-      for (uint m = 0; m < NM; m++)
-        for (uint i = 0u; i < GROUP_ELEMS / 4u; i++)
-          {
-            uint xi = (p.m0 + m) * p.K + k0 + 4u * i;
-            xv[m][i] = vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]);
-          }
-      for (uint rr = 0; rr < RPS; rr++)
+      vec4 xv[NM][8];
+      float xoff[NM];
+      [[unroll]] for (uint m = 0; m < NM; m++)
         {
-          uint r = min(r0 + rr, p.n_rows - 1u);   // rows past the end compute a copy, never stored
-          uvec4 q4 = w_word4(r * row_groups + g);
-          float d = w_scale(r, k0 / W_QK);
-          for (uint m = 0; m < NM; m++)
+          [[unroll]] for (uint i = 0u; i < 8u; i++)
+            xv[m][i] = load_x4((p.m0 + m) * p.K + b * W_QK + 4u * i);
+          xoff[m] = block_offset(xv[m]);
+        }
+      [[unroll]] for (uint run = 0; run < RPS / RUN; run++)
+        {
+          // runs past the last row read the last group (a copy, never stored)
+          uint first = min(r0 + run * RUN, (p.n_rows - 1u) & ~(RUN - 1u));
+          uint unit = w_unit(first, b);
+          uvec4 scales = w_word4(unit + W_UNIT_TEXELS - 1u);
+          [[unroll]] for (uint jj = 0; jj < RUN; jj++)
             {
-              float s = 0.0;
-              for (uint i = 0u; i < 4u; i++)
-                {
-                  uint q = q4[i];
-#if defined(W_Q8_0)
-                  vec4 lv = vec4(bitfieldExtract(int(q), 0, 8), bitfieldExtract(int(q), 8, 8),
-                                 bitfieldExtract(int(q), 16, 8), bitfieldExtract(int(q), 24, 8));
-                  s += dot(xv[m][i], lv);
-#else
-                  vec4 lo = vec4(int(q & 15u), int((q >> 8) & 15u), int((q >> 16) & 15u), int((q >> 24) & 15u)) - 8.0;
-                  vec4 up = vec4(int((q >> 4) & 15u), int((q >> 12) & 15u), int((q >> 20) & 15u), int(q >> 28)) - 8.0;
-                  s += dot(xv[m][i], lo) + dot(xv[m][i + 4u], up);
-#endif
-                }
-              acc[rr][m] += s * d;
+              uint j = RUN == 8u ? jj : (first & 7u) + jj;   // first is 8-aligned when RUN is 8
+              float d = w_unit_scale(scales, j & 7u);
+              [[unroll]] for (uint m = 0; m < NM; m++)
+                acc[run * RUN + jj][m] += (block_dot(unit + j * W_ROW_TEXELS, xv[m]) - xoff[m]) * d;
             }
         }
     }
-  for (uint rr = 0; rr < RPS; rr++)
+  [[unroll]] for (uint rr = 0; rr < RPS; rr++)
     {
       uint r = r0 + rr;
-      for (uint m = 0; m < NM; m++)
+      [[unroll]] for (uint m = 0; m < NM; m++)
         {
           float v = subgroupAdd(acc[rr][m]);
           if (t == 0u && r < p.n_rows)
@@ -125,26 +166,26 @@ void main()
   uint kend = r0 < p.n_rows ? p.K : 0u;
   float acc[RPS][NM];
 
-  for (uint rr = 0; rr < RPS; rr++)
-    for (uint m = 0; m < NM; m++)
+  [[unroll]] for (uint rr = 0; rr < RPS; rr++)
+    [[unroll]] for (uint m = 0; m < NM; m++)
       acc[rr][m] = 0.0;
   for (uint k = t; k < kend; k += gl_SubgroupSize)
     {
       float xv[NM];
-      for (uint m = 0; m < NM; m++)
+      [[unroll]] for (uint m = 0; m < NM; m++)
         xv[m] = x[(p.m0 + m) * p.K + k];
-      for (uint rr = 0; rr < RPS; rr++)
+      [[unroll]] for (uint rr = 0; rr < RPS; rr++)
         {
           uint r = min(r0 + rr, p.n_rows - 1u);   // rows past the end compute a copy, never stored
           float wv = load_w(r * p.K + k);
-          for (uint m = 0; m < NM; m++)
+          [[unroll]] for (uint m = 0; m < NM; m++)
             acc[rr][m] += xv[m] * wv;
         }
     }
-  for (uint rr = 0; rr < RPS; rr++)
+  [[unroll]] for (uint rr = 0; rr < RPS; rr++)
     {
       uint r = r0 + rr;
-      for (uint m = 0; m < NM; m++)
+      [[unroll]] for (uint m = 0; m < NM; m++)
         {
           float v = subgroupAdd(acc[rr][m]);
           if (t == 0u && r < p.n_rows)
@@ -167,45 +208,22 @@ void main()
   bool valid = r < p.n_rows;
 
   float acc[NM];
-  for (uint m = 0; m < NM; m++)
+  [[unroll]] for (uint m = 0; m < NM; m++)
     acc[m] = 0.0;
 
 #ifdef W_QUANT
-  // The TPR threads of a row read consecutive 16-byte groups of values
-  // (16 int8 = half a Q8_0 block, or 32 nibbles = one Q4_0 block), so
-  // neighbouring threads read neighbouring memory, one fetch each.
-#if defined(W_Q8_0)
-  const uint GROUP_ELEMS = 16u;
-#else
-  const uint GROUP_ELEMS = 32u;
-#endif
-  uint groups = valid ? p.K / GROUP_ELEMS : 0u;
-  uint gbase = r * (W_ROW_VALUE_BYTES / 16u);
-  for (uint g = t; g < groups; g += TPR)
+  // The TPR threads of a row take whole blocks of 32 weights in turn.
+  uint nb = valid ? p.K / W_QK : 0u;
+  for (uint b = t; b < nb; b += TPR)
     {
-      uvec4 q4 = w_word4(gbase + g);
-      uint k0 = g * GROUP_ELEMS;
-      float d = w_scale(r, k0 / W_QK);
-      for (uint m = 0; m < NM; m++)
+      uint vt = w_unit(r, b) + (r & 7u) * W_ROW_TEXELS;
+      float d = w_scale(r, b);
+      [[unroll]] for (uint m = 0; m < NM; m++)
         {
-          float s = 0.0;
-          for (uint i = 0u; i < 4u; i++)
-            {
-              uint q = q4[i];
-#if defined(W_Q8_0)
-              uint xi = (p.m0 + m) * p.K + k0 + 4u * i;
-              vec4 lv = vec4(bitfieldExtract(int(q), 0, 8), bitfieldExtract(int(q), 8, 8),
-                             bitfieldExtract(int(q), 16, 8), bitfieldExtract(int(q), 24, 8));
-              s += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lv);
-#else
-              uint xi = (p.m0 + m) * p.K + k0 + 4u * i;
-              vec4 lo = vec4(int(q & 15u), int((q >> 8) & 15u), int((q >> 16) & 15u), int((q >> 24) & 15u)) - 8.0;
-              vec4 up = vec4(int((q >> 4) & 15u), int((q >> 12) & 15u), int((q >> 20) & 15u), int(q >> 28)) - 8.0;
-              s += dot(vec4(x[xi], x[xi + 1u], x[xi + 2u], x[xi + 3u]), lo) +
-                   dot(vec4(x[xi + 16u], x[xi + 17u], x[xi + 18u], x[xi + 19u]), up);
-#endif
-            }
-          acc[m] += s * d;
+          vec4 xs[8];
+          [[unroll]] for (uint i = 0u; i < 8u; i++)
+            xs[i] = load_x4((p.m0 + m) * p.K + b * W_QK + 4u * i);
+          acc[m] += (block_dot(vt, xs) - block_offset(xs)) * d;
         }
     }
 #else
@@ -214,34 +232,34 @@ void main()
   for (uint k = t; k < kend; k += TPR)
     {
       float wv = load_w(wbase + k);
-      for (uint m = 0; m < NM; m++)
+      [[unroll]] for (uint m = 0; m < NM; m++)
         acc[m] += x[(p.m0 + m) * p.K + k] * wv;
     }
 #endif
 #ifdef SG_REDUCE
-  for (uint m = 0; m < NM; m++)
+  [[unroll]] for (uint m = 0; m < NM; m++)
     acc[m] = subgroupAdd(acc[m]);
   if (valid && t == 0u)
     {
       float b = p.has_bias != 0u ? bias[p.row0 + r] : 0.0;
-      for (uint m = 0; m < NM; m++)
+      [[unroll]] for (uint m = 0; m < NM; m++)
         y[(p.m0 + m) * p.N + p.row0 + r] = acc[m] + b;
     }
 #else
-  for (uint m = 0; m < NM; m++)
+  [[unroll]] for (uint m = 0; m < NM; m++)
     partial[m][lt] = acc[m];
   barrier();
   for (uint s = TPR / 2; s > 0; s >>= 1)
     {
       if (t < s)
-        for (uint m = 0; m < NM; m++)
+        [[unroll]] for (uint m = 0; m < NM; m++)
           partial[m][lt] += partial[m][lt + s];
       barrier();
     }
   if (valid && t == 0u)
     {
       float b = p.has_bias != 0u ? bias[p.row0 + r] : 0.0;
-      for (uint m = 0; m < NM; m++)
+      [[unroll]] for (uint m = 0; m < NM; m++)
         y[(p.m0 + m) * p.N + p.row0 + r] = partial[m][lt] + b;
     }
 #endif

@@ -5,11 +5,12 @@
 //   element with the lower index in the low 16 bits (little endian).
 //   W_Q8_0 / W_Q4_0: ggml blocks of 32 elements (f16 scale, then int8
 //   values / nibbles; see engine/rg-quant.h), regrouped per chunk by
-//   rg_gpu_weight_upload_rows: first every row's values (K bytes per row
-//   for Q8_0, K/2 for Q4_0: word aligned, so neighbouring threads read
-//   neighbouring words), then every row's scales (K/32 halves per row).
-//   The including shader defines W_ROWS (rows in the bound chunk) and
-//   W_COLS (K) before including this file.
+//   rg_gpu_weight_upload_rows: rows in groups of 8, and per group and
+//   block column one unit of whole texels: the 8 rows' values of the block
+//   (2 texels each for Q8_0, 1 for Q4_0), then the 8 rows' scales (one
+//   texel of 8 halves). A mat-vec reads a unit as one contiguous run, and
+//   one fetch brings 8 rows' scales.
+//   The including shader defines W_COLS (K) before including this file.
 #ifndef REGARD_WEIGHTS_GLSL
 #define REGARD_WEIGHTS_GLSL
 
@@ -46,18 +47,28 @@ uvec4 w_word4(uint i4)
 #endif
 
 #ifdef W_QUANT
-// Bytes of one row's values in the split layout.
 #if defined(W_Q8_0)
-#define W_ROW_VALUE_BYTES (W_COLS)
+#define W_ROW_TEXELS 2u    // texels of one row's block: 32 int8
 #else
-#define W_ROW_VALUE_BYTES (W_COLS / 2u)
+#define W_ROW_TEXELS 1u    // 32 nibbles
 #endif
-// Scale of block BLK of row ROW: halves after all rows' values.
+#define W_UNIT_TEXELS (8u * W_ROW_TEXELS + 1u)
+// First texel of the unit of block BLK of ROW's group of 8 rows.
+uint w_unit(uint row, uint blk)
+{
+  return ((row >> 3) * (W_COLS / W_QK) + blk) * W_UNIT_TEXELS;
+}
+// Scale of row J (0..7) of a unit, from the unit's scale texel.
+float w_unit_scale(uvec4 scales, uint j)
+{
+  uint word = scales[j >> 1];
+  return unpackHalf2x16((j & 1u) != 0u ? word >> 16 : word).x;
+}
+// Scale of block BLK of row ROW.
 float w_scale(uint row, uint blk)
 {
-  uint h = (W_ROWS * W_ROW_VALUE_BYTES) / 2u + row * (W_COLS / W_QK) + blk;
-  uint word = w_word(h >> 1);
-  return unpackHalf2x16((h & 1u) != 0u ? word >> 16 : word).x;
+  uint word = w_word((w_unit(row, blk) + W_UNIT_TEXELS - 1u) * 4u + ((row & 7u) >> 1));
+  return unpackHalf2x16((row & 1u) != 0u ? word >> 16 : word).x;
 }
 #endif
 
@@ -74,14 +85,13 @@ float load_w(uint idx)
   return uintBitsToFloat((idx & 1u) != 0u ? (word & 0xffff0000u) : (word << 16));
 #else
   uint row = idx / W_COLS, k = idx % W_COLS;
-  float d = w_scale(row, k / W_QK);
+  uint blk = k / W_QK, j = k % W_QK;
+  float d = w_scale(row, blk);
+  uint words = (w_unit(row, blk) + (row & 7u) * W_ROW_TEXELS) * 4u;   // the row's block values
 #if defined(W_Q8_0)
-  uint b = row * W_COLS + k;
-  int q = bitfieldExtract(int(w_word(b >> 2)), int((b & 3u) * 8u), 8);
+  int q = bitfieldExtract(int(w_word(words + (j >> 2))), int((j & 3u) * 8u), 8);
 #else
-  uint j = k % W_QK;
-  uint b = row * (W_COLS / 2u) + (k / W_QK) * 16u + (j & 15u);
-  uint byte = (w_word(b >> 2) >> ((b & 3u) * 8u)) & 0xffu;
+  uint byte = (w_word(words + ((j & 15u) >> 2)) >> ((j & 3u) * 8u)) & 0xffu;
   int q = int(j < 16u ? (byte & 15u) : (byte >> 4)) - 8;
 #endif
   // one rounding, as rg_dequantize_row_*: the same float as the CPU's

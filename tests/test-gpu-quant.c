@@ -61,16 +61,33 @@ qmat_new (RgDType dtype, uint32_t N, uint32_t K, guint32 seed)
   return m;
 }
 
+/* SLICED: rows in uneven slices (3, 5, 1, 8, 13, ...), so groups of 8
+ * stored rows arrive in parts and across chunk boundaries. */
+static RgGpuWeight *
+upload_rows (const QMat *m, uint64_t chunk_bytes, gboolean sliced)
+{
+  static const uint32_t slices[] = { 3, 5, 1, 8, 13, 2, 7 };
+  g_autoptr(GError) error = NULL;
+  RgGpuWeight *w = rg_gpu_weight_new (rg_test_gpu (), "qw", m->dtype, m->N, m->K, chunk_bytes, &error);
+  uint64_t row_bytes = rg_gpu_weight_row_bytes (w);
+  uint32_t r = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; r < m->N; i++)
+    {
+      uint32_t n = sliced ? MIN (slices[i % G_N_ELEMENTS (slices)], m->N - r) : m->N;
+
+      rg_gpu_weight_upload_rows (w, r, n, (const guint8 *) m->q + r * row_bytes, &error);
+      g_assert_no_error (error);
+      r += n;
+    }
+  return w;
+}
+
 static RgGpuWeight *
 upload (const QMat *m, uint64_t chunk_bytes)
 {
-  g_autoptr(GError) error = NULL;
-  RgGpuWeight *w = rg_gpu_weight_new (rg_test_gpu (), "qw", m->dtype, m->N, m->K, chunk_bytes, &error);
-
-  g_assert_no_error (error);
-  rg_gpu_weight_upload_rows (w, 0, m->N, m->q, &error);
-  g_assert_no_error (error);
-  return w;
+  return upload_rows (m, chunk_bytes, FALSE);
 }
 
 static void
@@ -84,10 +101,10 @@ assert_bits_equal (const float *got, const float *want, size_t n)
 
 /* Every element through load_w (embedding of every row). */
 static void
-check_embedding_exact (RgDType dtype, uint32_t N, uint32_t K, uint64_t chunk_bytes)
+check_embedding_exact_upload (RgDType dtype, uint32_t N, uint32_t K, uint64_t chunk_bytes, gboolean sliced)
 {
   QMat m = qmat_new (dtype, N, K, N * 7 + K);
-  g_autoptr(RgGpuWeight) w = upload (&m, chunk_bytes);
+  g_autoptr(RgGpuWeight) w = upload_rows (&m, chunk_bytes, sliced);
   g_autofree int32_t *ids = g_new (int32_t, N);
   g_autoptr(RgVkBuffer) bids = NULL;
   g_autoptr(RgVkBuffer) out = rg_test_new_buffer ("rows", (size_t) N * K * 4);
@@ -105,6 +122,12 @@ check_embedding_exact (RgDType dtype, uint32_t N, uint32_t K, uint64_t chunk_byt
   for (uint32_t i = 0; i < N; i++)
     assert_bits_equal (got + (size_t) i * K, m.deq + (size_t) (N - 1 - i) * K, K);
   qmat_free (&m);
+}
+
+static void
+check_embedding_exact (RgDType dtype, uint32_t N, uint32_t K, uint64_t chunk_bytes)
+{
+  check_embedding_exact_upload (dtype, N, K, chunk_bytes, FALSE);
 }
 
 /* W . e_k = column k of W, exactly: a one-hot x adds only zeros. M rows of
@@ -190,6 +213,16 @@ test_dequant_exact_chunked (gconstpointer data)
 }
 
 static void
+test_upload_in_slices (gconstpointer data)
+{
+  RgDType dtype = GPOINTER_TO_INT (data);
+
+  check_embedding_exact_upload (dtype, 37, 64, 0, TRUE);
+  /* 1 KiB chunks: 16 or 32 rows of one block each */
+  check_embedding_exact_upload (dtype, 131, 32, 1024, TRUE);
+}
+
+static void
 test_matvec (gconstpointer data)
 {
   RgDType dtype = GPOINTER_TO_INT (data);
@@ -240,11 +273,13 @@ main (int argc, char **argv)
       g_autofree char *p2 = g_strdup_printf ("/gpu/quant/%s/dequant-exact-chunked", types[i].name);
       g_autofree char *p3 = g_strdup_printf ("/gpu/quant/%s/matvec", types[i].name);
       g_autofree char *p4 = g_strdup_printf ("/gpu/quant/%s/matmul", types[i].name);
+      g_autofree char *p5 = g_strdup_printf ("/gpu/quant/%s/upload-in-slices", types[i].name);
 
       g_test_add_data_func (p1, d, test_dequant_exact);
       g_test_add_data_func (p2, d, test_dequant_exact_chunked);
       g_test_add_data_func (p3, d, test_matvec);
       g_test_add_data_func (p4, d, test_matmul);
+      g_test_add_data_func (p5, d, test_upload_in_slices);
     }
   g_test_add_func ("/gpu/quant/partial-block-row-refused", test_partial_block_row_refused);
   return g_test_run ();

@@ -23,6 +23,7 @@ rg_gpu_weight_new (RgVkContext *ctx, const char *name, RgDType dtype,
   const RgVkDeviceInfo *info = rg_vk_context_get_info (ctx);
   g_autoptr(RgGpuWeight) w = g_new0 (RgGpuWeight, 1);
   uint64_t row_bytes, limit;
+  gboolean quant = rg_dtype_traits (dtype)->block_elems > 1;
   const char *env;
 
   w->name = g_strdup (name);
@@ -58,6 +59,11 @@ rg_gpu_weight_new (RgVkContext *ctx, const char *name, RgDType dtype,
   /* an odd number of 16-bit rows of odd width would split a word */
   while (w->rows_per_chunk < rows && (w->rows_per_chunk * row_bytes) % 4 != 0)
     w->rows_per_chunk--;
+  /* quantized rows are stored in groups of RG_QUANT_GROUP_ROWS (padded
+   * at the end), which never straddle chunks */
+  if (quant && w->rows_per_chunk % RG_QUANT_GROUP_ROWS != 0)
+    w->rows_per_chunk = MIN ((uint64_t) w->rows_per_chunk,
+                             (limit / row_bytes) / RG_QUANT_GROUP_ROWS * RG_QUANT_GROUP_ROWS);
   if (w->rows_per_chunk == 0)
     {
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
@@ -72,8 +78,10 @@ rg_gpu_weight_new (RgVkContext *ctx, const char *name, RgDType dtype,
       uint32_t n = MIN (w->rows_per_chunk, rows - r0);
       g_autofree char *chunk_name = w->n_chunks > 1 ? g_strdup_printf ("%s[chunk %u]", name, i) : g_strdup (name);
 
+      uint64_t stored_rows = quant ? (n + RG_QUANT_GROUP_ROWS - 1) / RG_QUANT_GROUP_ROWS * RG_QUANT_GROUP_ROWS : n;
+
       /* round up to whole 16-byte texels (four words) for the readers */
-      w->chunks[i] = rg_vk_buffer_new (ctx, chunk_name, (n * row_bytes + 15) & ~(uint64_t) 15, error);
+      w->chunks[i] = rg_vk_buffer_new (ctx, chunk_name, (stored_rows * row_bytes + 15) & ~(uint64_t) 15, error);
       if (w->chunks[i] == NULL)
         return NULL;
     }
@@ -92,38 +100,58 @@ rg_gpu_weight_free (RgGpuWeight *w)
   g_free (w);
 }
 
-/* Bytes of one row's quantized values (without the scales). */
+/* Block-quantized rows go to the GPU regrouped (the blocks' bytes are
+ * unchanged): rows in groups of RG_QUANT_GROUP_ROWS, and for each group
+ * and block column one unit holding the 8 rows' values of that block
+ * (32 bytes each for Q8_0, 16 for Q4_0) followed by their 8 f16 scales
+ * (16 bytes). A mat-vec then reads each unit as one run of 16-byte texels,
+ * and one fetch brings the scales of 8 rows (see shaders/weights.glsl). */
 static uint64_t
-quant_values_per_row (const RgGpuWeight *w)
+quant_unit_bytes (const RgGpuWeight *w)
 {
-  return w->dtype == RG_DTYPE_Q8_0 ? w->cols : w->cols / 2;
+  uint32_t block_bytes = rg_dtype_traits (w->dtype)->block_bytes;
+
+  return RG_QUANT_GROUP_ROWS * (uint64_t) block_bytes;
 }
 
-/* Block-quantized rows go to the GPU split into two regions of their
- * chunk: every row's values first (word aligned, so neighbouring threads
- * read neighbouring words), then every row's f16 scales. The blocks'
- * bytes are unchanged, only regrouped (see shaders/weights.glsl). */
+/* Rows [in_chunk, in_chunk + n) of chunk CHUNK from ggml blocks at SRC.
+ * Groups only partly covered are read back and patched, so rows may come
+ * in any slices. */
 static gboolean
 upload_quant_rows (RgGpuWeight *w, guint chunk, uint32_t in_chunk, uint32_t n, const guint8 *src, GError **error)
 {
-  uint32_t chunk_rows = MIN (w->rows_per_chunk, w->rows - chunk * w->rows_per_chunk);
+  const uint32_t G = RG_QUANT_GROUP_ROWS;
   uint32_t nb = w->cols / 32;
-  uint64_t vals = quant_values_per_row (w);
   uint32_t block_bytes = rg_dtype_traits (w->dtype)->block_bytes;
-  g_autofree guint8 *q = g_malloc ((size_t) n * vals);
-  g_autofree guint8 *d = g_malloc ((size_t) n * nb * 2);
+  uint32_t value_bytes = block_bytes - 2;
+  uint64_t unit = quant_unit_bytes (w), group_bytes = unit * nb;
+  uint32_t g0 = in_chunk / G, g1 = (in_chunk + n + G - 1) / G;
+  uint64_t n_bytes = (uint64_t) (g1 - g0) * group_bytes;
+  g_autofree guint8 *buf = g_malloc0 (n_bytes);
+  RgVkBuffer *dst = w->chunks[chunk];
 
+  /* partly covered first and last groups keep their other rows */
+  if (in_chunk % G != 0 &&
+      !rg_vk_buffer_download (dst, g0 * group_bytes, buf, group_bytes, error))
+    return FALSE;
+  if ((in_chunk + n) % G != 0 && (g1 - 1 > g0 || in_chunk % G == 0) &&
+      !rg_vk_buffer_download (dst, (uint64_t) (g1 - 1) * group_bytes, buf + n_bytes - group_bytes, group_bytes, error))
+    return FALSE;
   for (uint32_t r = 0; r < n; r++)
-    for (uint32_t b = 0; b < nb; b++)
-      {
-        const guint8 *blk = src + ((size_t) r * nb + b) * block_bytes;
+    {
+      uint32_t row = in_chunk + r, j = row % G;
+      guint8 *group = buf + (uint64_t) (row / G - g0) * group_bytes;
 
-        memcpy (d + ((size_t) r * nb + b) * 2, blk, 2);
-        memcpy (q + (size_t) r * vals + (size_t) b * (block_bytes - 2), blk + 2, block_bytes - 2);
-      }
-  return rg_vk_buffer_upload (w->chunks[chunk], (uint64_t) in_chunk * vals, q, (uint64_t) n * vals, error) &&
-         rg_vk_buffer_upload (w->chunks[chunk], (uint64_t) chunk_rows * vals + (uint64_t) in_chunk * nb * 2,
-                              d, (uint64_t) n * nb * 2, error);
+      for (uint32_t b = 0; b < nb; b++)
+        {
+          const guint8 *blk = src + ((size_t) r * nb + b) * block_bytes;
+          guint8 *u = group + b * unit;
+
+          memcpy (u + j * value_bytes, blk + 2, value_bytes);
+          memcpy (u + G * value_bytes + j * 2, blk, 2);
+        }
+    }
+  return rg_vk_buffer_upload (dst, g0 * group_bytes, buf, n_bytes, error);
 }
 
 gboolean

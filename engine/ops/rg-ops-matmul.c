@@ -48,9 +48,8 @@ plan_matvec (RgVkContext *ctx, const RgGpuWeight *w, uint32_t nm)
   const RgVkDeviceInfo *info = rg_vk_context_get_info (ctx);
   gboolean cpu = info->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
   gboolean quant = rg_dtype_traits (w->dtype)->block_elems > 1;
-  /* units a thread steps through: elements, or 16-byte groups of a
-   * quantized row's values (16 int8 or 32 nibbles) */
-  uint32_t units = quant ? w->cols / (w->dtype == RG_DTYPE_Q8_0 ? 16 : 32) : w->cols;
+  /* units a thread steps through: elements, or blocks of 32 */
+  uint32_t units = quant ? w->cols / 32 : w->cols;
   /* more work per thread on CPU devices, where an invocation is expensive */
   uint32_t per_thread = cpu ? 32 : 8;
   MatvecPlan pl = {
@@ -70,22 +69,21 @@ plan_matvec (RgVkContext *ctx, const RgGpuWeight *w, uint32_t nm)
   if (pl.sg)
     {
       pl.tpr = info->subgroup_size;
-      /* Several rows per subgroup share each load of x. A GPU
-       * wants many subgroups in flight: 2 rows each. A CPU device wants x
-       * loaded as rarely as possible: up to 16 rows, kept under lavapipe's
-       * 65535 loop iterations per invocation (which it enforces
-       * silently) with a wide margin. */
+      /* Several rows per subgroup share each load of x. A GPU wants
+       * many subgroups in flight: 2 rows each. A CPU device wants x
+       * loaded as rarely as possible: up to 32 rows (fewer for several
+       * rows of x, whose accumulators multiply), the shader's row loops
+       * unrolled. Lavapipe silently stops a loop after 65535 iterations;
+       * the loop over a row's units stays far below that. */
       if (!cpu)
         pl.rps = 2;
       else
         {
-          /* loop iterations of one row: a quantized group costs ~5 per x
-           * row, a plain element ~2 */
-          uint64_t per_row = (uint64_t) (units + pl.tpr - 1) / pl.tpr * (quant ? 5u * nm + 4u : 2u * nm + 2u);
+          uint64_t iterations = (uint64_t) (units + pl.tpr - 1) / pl.tpr;
 
-          pl.rps = 16;
-          while (pl.rps > 1 && per_row * pl.rps > 30000)
-            pl.rps /= 2;
+          pl.rps = nm == 1 ? 32 : nm <= 2 ? 16 : 8;
+          if (iterations > 30000)
+            pl.rps = 1;
         }
     }
   return pl;
@@ -101,6 +99,7 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
   g_autofree char *shader = g_strdup_printf ("matvec_%s%s%s", rg_op_weight_suffix (w->dtype),
                                              pl.texel ? "_tex" : "", pl.sg ? "_sg" : "");
   uint64_t row_bytes = rg_gpu_weight_row_bytes (w);
+  gboolean quant = rg_dtype_traits (w->dtype)->block_elems > 1;
 
   for (guint c = 0; c < w->n_chunks; c++)
     {
@@ -111,14 +110,16 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
       };
       MatmulPush push = { nm, w->rows, w->cols, n_rows, row0, bias != NULL, 0, m0 };
       uint32_t rows_per_group = pl.wg / pl.tpr * pl.rps;
+      const RgVkBuffer *texels[2] = { w->chunks[c], x };
       RgVkDispatch d = {
         .shader = shader,
         .spec = { pl.wg, pl.tpr, nm, pl.rps },
         .n_spec = 4,
         .bindings = bindings,
         .n_bindings = 4,
-        .texels = (const RgVkBuffer *const *) &w->chunks[c],
-        .n_texels = pl.texel ? 1 : 0,
+        .texels = texels,
+        /* quantized variants read x through texels too */
+        .n_texels = pl.texel ? (quant ? 2 : 1) : 0,
         .push = &push,
         .push_size = sizeof push,
         .flops = 2.0 * nm * n_rows * w->cols,

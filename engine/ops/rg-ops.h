@@ -37,6 +37,10 @@ typedef struct
   RgVkBuffer **chunks;   /* owned */
 } RgGpuWeight;
 
+/* Block-quantized rows are stored in groups of this many rows (see
+ * rg-ops-common.c and shaders/weights.glsl). */
+#define RG_QUANT_GROUP_ROWS 8u
+
 /* MAX_CHUNK_BYTES 0: the device's binding limit ($REGARD_MAX_BINDING_BYTES
  * lowers it, for tests). */
 RgGpuWeight *rg_gpu_weight_new (RgVkContext *ctx, const char *name, RgDType dtype,
