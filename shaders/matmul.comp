@@ -1,5 +1,5 @@
 #version 450
-// y[M, row0 + n] = x[M, K] . W[n, K]^T (+ bias): 32 x 32 output tiles,
+// y[M, row0 + n] = x[M, K] . W[n, K]^T (+ bias, + y): 32 x 32 output tiles,
 // 256 threads each computing 2 x 2 outputs, K walked in steps of 16 through
 // shared memory (weights converted to f32 as they are loaded).
 #include "common.glsl"
@@ -9,21 +9,7 @@
 #define BN 32
 #define BK 16
 
-layout(binding = 0) readonly buffer X { float x[]; };
-layout(binding = 2) readonly buffer Bias { float bias[]; };
-layout(binding = 3) writeonly buffer Y { float y[]; };
-
-layout(push_constant) uniform Push
-{
-  uint M;
-  uint N;         // row stride of y
-  uint K;
-  uint n_rows;    // weight rows in this chunk
-  uint row0;
-  uint has_bias;
-  uint tiles_n;   // tiles along the chunk's rows
-  uint m0;        // matvec.comp's field (unused here)
-} p;
+#include "linear.glsl"
 
 #define WEIGHT_BINDING 1
 #define W_COLS (p.K)
@@ -74,20 +60,14 @@ void main()
 
   uint gm = m0 + ty * 2;
   uint gn = n0 + tx * 2;
-  float b0 = 0.0, b1 = 0.0;
-  if (p.has_bias != 0u)
-    {
-      if (gn < p.n_rows) b0 = bias[p.row0 + gn];
-      if (gn + 1 < p.n_rows) b1 = bias[p.row0 + gn + 1];
-    }
   if (gm < p.M)
     {
-      if (gn < p.n_rows) y[gm * p.N + p.row0 + gn] = acc00 + b0;
-      if (gn + 1 < p.n_rows) y[gm * p.N + p.row0 + gn + 1] = acc01 + b1;
+      if (gn < p.n_rows) store_y(gm, gn, acc00);
+      if (gn + 1 < p.n_rows) store_y(gm, gn + 1, acc01);
     }
   if (gm + 1 < p.M)
     {
-      if (gn < p.n_rows) y[(gm + 1) * p.N + p.row0 + gn] = acc10 + b0;
-      if (gn + 1 < p.n_rows) y[(gm + 1) * p.N + p.row0 + gn + 1] = acc11 + b1;
+      if (gn < p.n_rows) store_y(gm + 1, gn, acc10);
+      if (gn + 1 < p.n_rows) store_y(gm + 1, gn + 1, acc11);
     }
 }

@@ -1,9 +1,11 @@
 #version 450
-// y[m, row0 + r] = x[m, :] . W[r, :] (+ bias) for the few rows of decode
-// (M <= 8): each weight row is read by TPR threads that split K and reduce
-// in shared memory, so each weight element is read once for all M; a
-// workgroup handles WG_SIZE / TPR rows, so short rows (K = 64) do not leave
-// most of a large workgroup idle.
+// y[m, row0 + r] = x[m, :] . W[r, :] (+ bias, + y) for the few rows of
+// decode (M <= 8): each weight row is read by TPR threads that split K and
+// reduce in shared memory, so each weight element is read once for all M;
+// a workgroup handles WG_SIZE / TPR rows, so short rows (K = 64) do not
+// leave most of a large workgroup idle. The subgroup variants can also
+// apply RMSNorm to x on the fly (LINEAR_NORM): every subgroup reads all of
+// x anyway, so the sum of squares costs no extra memory traffic.
 //
 // NM (= M) is a specialization constant: every loop over the rows has a
 // constant trip count, so accumulators stay in registers (a dynamically
@@ -26,21 +28,7 @@ layout(constant_id = 2) const uint NM = 1;     // rows of x, 1 .. 8
 layout(constant_id = 3) const uint RPS = 1;    // weight rows per subgroup (SG_REDUCE + quantized)
 
 
-layout(binding = 0) readonly buffer X { float x[]; };
-layout(binding = 2) readonly buffer Bias { float bias[]; };
-layout(binding = 3) writeonly buffer Y { float y[]; };
-
-layout(push_constant) uniform Push
-{
-  uint M;         // rows of x (= NM)
-  uint N;         // row stride of y (all output features)
-  uint K;         // input features
-  uint n_rows;    // weight rows in this chunk
-  uint row0;      // first output feature of this chunk
-  uint has_bias;
-  uint unused_tiles_n;  // matmul.comp's field
-  uint m0;        // first row of x and y (a slice of a longer batch)
-} p;
+#include "linear.glsl"
 
 #define WEIGHT_BINDING 1
 #define W_COLS (p.K)
@@ -51,12 +39,23 @@ shared float partial[NM][WG_SIZE];
 #endif
 
 #if defined(W_TEXEL) && defined(W_QUANT)
-// x through texels too (binding 9): on CPU devices a storage read per lane
-// costs as much as a 16-byte texel fetch.
+// x and the norm gain through texels too (bindings 9, 10): on CPU devices
+// a storage read per lane costs as much as a 16-byte texel fetch.
 layout(binding = 9) uniform usamplerBuffer x_texels;
+layout(binding = 10) uniform usamplerBuffer gain_texels;
 vec4 load_x4(uint i) { return uintBitsToFloat(texelFetch(x_texels, int(i >> 2))); }
+vec4 load_gain4(uint i) { return uintBitsToFloat(texelFetch(gain_texels, int(i >> 2))); }
 #else
 vec4 load_x4(uint i) { return vec4(x[i], x[i + 1u], x[i + 2u], x[i + 3u]); }
+vec4 load_gain4(uint i) { return vec4(norm_gain[i], norm_gain[i + 1u], norm_gain[i + 2u], norm_gain[i + 3u]); }
+#endif
+
+#ifdef SG_REDUCE
+// The factor RMSNorm scales x row M by, from this lane's sum of squares.
+float norm_scale(float sum_sq)
+{
+  return (p.flags & LINEAR_NORM) != 0u ? inversesqrt(subgroupAdd(sum_sq) / float(p.K) + p.norm_eps) : 1.0;
+}
 #endif
 
 #ifdef W_QUANT
@@ -104,6 +103,23 @@ float block_offset(vec4 xs[8])
 }
 #endif
 
+#ifdef SG_REDUCE
+// Reduces the RPS x NM sums of the subgroup's rows R0.. and stores them.
+void store_rows(uint r0, float acc[RPS][NM], float sum_sq[NM])
+{
+  [[unroll]] for (uint m = 0; m < NM; m++)
+    {
+      float scale = norm_scale(sum_sq[m]);
+      [[unroll]] for (uint rr = 0; rr < RPS; rr++)
+        {
+          float v = subgroupAdd(acc[rr][m]);
+          if (gl_SubgroupInvocationID == 0u && r0 + rr < p.n_rows)
+            store_y(p.m0 + m, r0 + rr, v * scale);
+        }
+    }
+}
+#endif
+
 #if defined(SG_REDUCE) && defined(W_QUANT)
 // A lane takes whole blocks (32 weights) of RPS rows: each load of x serves
 // all of them (x costs four times the bytes of Q8_0 values), and rows come
@@ -116,10 +132,14 @@ void main()
   uint r0 = (group_index() * gl_NumSubgroups + gl_SubgroupID) * RPS;
   uint nb = r0 < p.n_rows ? p.K / W_QK : 0u;
   float acc[RPS][NM];
+  float sum_sq[NM];
 
-  [[unroll]] for (uint rr = 0; rr < RPS; rr++)
-    [[unroll]] for (uint m = 0; m < NM; m++)
-      acc[rr][m] = 0.0;
+  [[unroll]] for (uint m = 0; m < NM; m++)
+    {
+      sum_sq[m] = 0.0;
+      [[unroll]] for (uint rr = 0; rr < RPS; rr++)
+        acc[rr][m] = 0.0;
+    }
   for (uint b = t; b < nb; b += gl_SubgroupSize)
     {
       vec4 xv[NM][8];
@@ -128,6 +148,12 @@ void main()
         {
           [[unroll]] for (uint i = 0u; i < 8u; i++)
             xv[m][i] = load_x4((p.m0 + m) * p.K + b * W_QK + 4u * i);
+          if ((p.flags & LINEAR_NORM) != 0u)
+            [[unroll]] for (uint i = 0u; i < 8u; i++)
+              {
+                sum_sq[m] += dot(xv[m][i], xv[m][i]);
+                xv[m][i] *= load_gain4(b * W_QK + 4u * i);
+              }
           xoff[m] = block_offset(xv[m]);
         }
       [[unroll]] for (uint run = 0; run < RPS / RUN; run++)
@@ -145,16 +171,7 @@ void main()
             }
         }
     }
-  [[unroll]] for (uint rr = 0; rr < RPS; rr++)
-    {
-      uint r = r0 + rr;
-      [[unroll]] for (uint m = 0; m < NM; m++)
-        {
-          float v = subgroupAdd(acc[rr][m]);
-          if (t == 0u && r < p.n_rows)
-            y[(p.m0 + m) * p.N + p.row0 + r] = v + (p.has_bias != 0u ? bias[p.row0 + r] : 0.0);
-        }
-    }
+  store_rows(r0, acc, sum_sq);
 }
 #elif defined(SG_REDUCE)
 // Plain weight types: RPS rows per subgroup share each load of x; the
@@ -165,15 +182,26 @@ void main()
   uint r0 = (group_index() * gl_NumSubgroups + gl_SubgroupID) * RPS;
   uint kend = r0 < p.n_rows ? p.K : 0u;
   float acc[RPS][NM];
+  float sum_sq[NM];
 
-  [[unroll]] for (uint rr = 0; rr < RPS; rr++)
-    [[unroll]] for (uint m = 0; m < NM; m++)
-      acc[rr][m] = 0.0;
+  [[unroll]] for (uint m = 0; m < NM; m++)
+    {
+      sum_sq[m] = 0.0;
+      [[unroll]] for (uint rr = 0; rr < RPS; rr++)
+        acc[rr][m] = 0.0;
+    }
   for (uint k = t; k < kend; k += gl_SubgroupSize)
     {
       float xv[NM];
       [[unroll]] for (uint m = 0; m < NM; m++)
-        xv[m] = x[(p.m0 + m) * p.K + k];
+        {
+          xv[m] = x[(p.m0 + m) * p.K + k];
+          if ((p.flags & LINEAR_NORM) != 0u)
+            {
+              sum_sq[m] += xv[m] * xv[m];
+              xv[m] *= norm_gain[k];
+            }
+        }
       [[unroll]] for (uint rr = 0; rr < RPS; rr++)
         {
           uint r = min(r0 + rr, p.n_rows - 1u);   // rows past the end compute a copy, never stored
@@ -182,28 +210,14 @@ void main()
             acc[rr][m] += xv[m] * wv;
         }
     }
-  [[unroll]] for (uint rr = 0; rr < RPS; rr++)
-    {
-      uint r = r0 + rr;
-      [[unroll]] for (uint m = 0; m < NM; m++)
-        {
-          float v = subgroupAdd(acc[rr][m]);
-          if (t == 0u && r < p.n_rows)
-            y[(p.m0 + m) * p.N + p.row0 + r] = v + (p.has_bias != 0u ? bias[p.row0 + r] : 0.0);
-        }
-    }
+  store_rows(r0, acc, sum_sq);
 }
 #else
 void main()
 {
   uint lt = gl_LocalInvocationID.x;
-#ifdef SG_REDUCE
-  uint t = gl_SubgroupInvocationID;
-  uint r = group_index() * gl_NumSubgroups + gl_SubgroupID;
-#else
   uint t = lt % TPR;                                // thread within its row
   uint r = group_index() * (WG_SIZE / TPR) + lt / TPR;
-#endif
   // no early return: every thread must reach the barriers below
   bool valid = r < p.n_rows;
 
@@ -236,16 +250,6 @@ void main()
         acc[m] += x[(p.m0 + m) * p.K + k] * wv;
     }
 #endif
-#ifdef SG_REDUCE
-  [[unroll]] for (uint m = 0; m < NM; m++)
-    acc[m] = subgroupAdd(acc[m]);
-  if (valid && t == 0u)
-    {
-      float b = p.has_bias != 0u ? bias[p.row0 + r] : 0.0;
-      [[unroll]] for (uint m = 0; m < NM; m++)
-        y[(p.m0 + m) * p.N + p.row0 + r] = acc[m] + b;
-    }
-#else
   [[unroll]] for (uint m = 0; m < NM; m++)
     partial[m][lt] = acc[m];
   barrier();
@@ -257,11 +261,7 @@ void main()
       barrier();
     }
   if (valid && t == 0u)
-    {
-      float b = p.has_bias != 0u ? bias[p.row0 + r] : 0.0;
-      [[unroll]] for (uint m = 0; m < NM; m++)
-        y[(p.m0 + m) * p.N + p.row0 + r] = partial[m][lt] + b;
-    }
-#endif
+    [[unroll]] for (uint m = 0; m < NM; m++)
+      store_y(p.m0 + m, r, partial[m][lt]);
 }
 #endif

@@ -2,6 +2,7 @@
  * mat-vec (M <= 8) and tiled paths, odd shapes, bias, weights split into
  * chunks, and one weight larger than lavapipe's 128 MiB binding limit. */
 #include "test-gpu.h"
+#include "rg-quant.h"
 
 #include <string.h>
 
@@ -52,6 +53,149 @@ check_matmul (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, gboolean with_b
 }
 
 static const RgDType dtypes[] = { RG_DTYPE_F32, RG_DTYPE_F16, RG_DTYPE_BF16 };
+
+/* ---- rg_op_linear: fused norm, residual, output offset ---------------- */
+
+typedef struct
+{
+  gboolean norm, accumulate, bias;
+  uint32_t out_offset;   /* rows of y before the output */
+} LinearCase;
+
+/* Weights of DTYPE for the GPU (raw blocks) and as f32 for the reference
+ * (the dequantized values, so only rounding separates the two). */
+static void *
+linear_weights (RgDType dtype, uint32_t N, uint32_t K, float *f32_out)
+{
+  g_autofree float *f = rg_test_random_f32 (N * 3 + K, (size_t) N * K, -1, 1);
+  void *raw;
+
+  if (dtype == RG_DTYPE_Q8_0 || dtype == RG_DTYPE_Q4_0)
+    {
+      uint64_t row_bytes = 0;
+
+      g_assert_true (rg_dtype_bytes_checked (dtype, K, &row_bytes));
+      raw = g_malloc ((size_t) N * row_bytes);
+      for (uint32_t r = 0; r < N; r++)
+        {
+          guint8 *q = (guint8 *) raw + r * row_bytes;
+          float *row = f32_out + (size_t) r * K;
+
+          if (dtype == RG_DTYPE_Q8_0)
+            {
+              rg_quantize_row_q8_0 (f + (size_t) r * K, (RgBlockQ8_0 *) q, K);
+              rg_dequantize_row_q8_0 ((RgBlockQ8_0 *) q, row, K);
+            }
+          else
+            {
+              rg_quantize_row_q4_0 (f + (size_t) r * K, (RgBlockQ4_0 *) q, K);
+              rg_dequantize_row_q4_0 ((RgBlockQ4_0 *) q, row, K);
+            }
+        }
+      return raw;
+    }
+  raw = random_weights (dtype, (size_t) N * K, N + K);
+  rg_dtype_to_f32 (dtype, raw, f32_out, (size_t) N * K);
+  return raw;
+}
+
+static void
+check_linear (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, const LinearCase *lc)
+{
+  g_autoptr(GError) error = NULL;
+  size_t y_len = (size_t) (lc->out_offset + M) * N;
+  g_autofree float *x = rg_test_random_f32 (M * 31 + K, (size_t) M * K, -2, 2);
+  g_autofree float *gain = rg_test_random_f32 (K + 5, K, 0.5, 1.5);
+  g_autofree float *bias = rg_test_random_f32 (N, N, -0.5, 0.5);
+  g_autofree float *y0 = rg_test_random_f32 (N + 7, y_len, -1, 1);   /* what OUT held */
+  g_autofree float *wf = g_new (float, (size_t) N * K);
+  g_autofree void *w = linear_weights (dtype, N, K, wf);
+  g_autofree float *xn = g_memdup2 (x, (size_t) M * K * 4);
+  g_autofree float *want = g_memdup2 (y0, y_len * 4);
+  g_autofree float *prod = g_new (float, (size_t) M * N);
+  g_autofree float *got = NULL;
+  g_autoptr(RgGpuWeight) gw = rg_gpu_weight_new (rg_test_gpu (), "w", dtype, N, K, 0, &error);
+  g_autoptr(RgVkBuffer) bx = rg_test_upload_f32 ("x", x, (size_t) M * K);
+  g_autoptr(RgVkBuffer) bg = rg_test_upload_f32 ("gain", gain, K);
+  g_autoptr(RgVkBuffer) bb = rg_test_upload_f32 ("bias", bias, N);
+  g_autoptr(RgVkBuffer) by = rg_test_upload_f32 ("y", y0, y_len);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+  RgLinearParams lp = {
+    .bias = lc->bias ? bb : NULL, .norm_gain = lc->norm ? bg : NULL, .norm_eps = 1e-5f,
+    .accumulate = lc->accumulate, .out_offset = (uint64_t) lc->out_offset * N,
+  };
+
+  g_assert_no_error (error);
+  rg_gpu_weight_upload_rows (gw, 0, N, w, &error);
+  g_assert_no_error (error);
+
+  if (lc->norm)
+    rg_ref_rmsnorm (x, gain, xn, M, K, 1e-5f);
+  rg_ref_matmul (xn, wf, lc->bias ? bias : NULL, prod, M, N, K);
+  for (size_t i = 0; i < (size_t) M * N; i++)
+    {
+      float *o = want + (size_t) lc->out_offset * N + i;
+      *o = lc->accumulate ? *o + prod[i] : prod[i];
+    }
+
+  rg_op_linear (rec, by, bx, gw, &lp, M);
+  rg_test_submit (rec);
+  got = rg_test_download_f32 (by, y_len);
+  /* rows before the output are untouched, exactly */
+  g_assert_cmpmem (got, (size_t) lc->out_offset * N * 4, y0, (size_t) lc->out_offset * N * 4);
+  rg_assert_nmse (got, want, y_len, 1e-10);
+}
+
+static const RgDType linear_dtypes[] = { RG_DTYPE_F32, RG_DTYPE_F16, RG_DTYPE_Q8_0, RG_DTYPE_Q4_0 };
+/* M 9 and 40: slices of the mat-vec, or the tiled matmul where forced */
+static const uint32_t linear_shapes[][3] = { { 1, 37, 64 }, { 3, 65, 96 }, { 8, 129, 1152 }, { 9, 33, 128 },
+                                             { 40, 31, 32 } };
+
+static void
+run_linear_case (const LinearCase *lc)
+{
+  for (guint d = 0; d < G_N_ELEMENTS (linear_dtypes); d++)
+    for (guint s = 0; s < G_N_ELEMENTS (linear_shapes); s++)
+      check_linear (linear_dtypes[d], linear_shapes[s][0], linear_shapes[s][1], linear_shapes[s][2], lc);
+}
+
+static void
+test_linear_norm (void)
+{
+  LinearCase lc = { .norm = TRUE };
+  run_linear_case (&lc);
+}
+
+static void
+test_linear_accumulate (void)
+{
+  LinearCase lc = { .accumulate = TRUE, .bias = TRUE };
+  run_linear_case (&lc);
+}
+
+static void
+test_linear_norm_into_offset (void)
+{
+  /* as the KV cache's keys: normalized input, written after 5 rows */
+  LinearCase lc = { .norm = TRUE, .out_offset = 5 };
+  run_linear_case (&lc);
+}
+
+static void
+test_linear_in_place_refused (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgGpuWeight) gw = rg_gpu_weight_new (rg_test_gpu (), "w", RG_DTYPE_F32, 32, 32, 0, &error);
+  g_autoptr(RgVkBuffer) bx = rg_test_new_buffer ("x", 32 * 4);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+  RgLinearParams lp = { .accumulate = TRUE };
+
+  g_assert_no_error (error);
+  rg_op_linear (rec, bx, bx, gw, &lp, 1);
+  g_assert_false (rg_vk_recorder_submit (rec, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "output cannot be the input"));
+}
 
 static void
 test_matvec_shapes (void)
@@ -122,5 +266,9 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/matmul/chunked-weight", test_chunked_weight);
   g_test_add_func ("/gpu/matmul/weight-beyond-binding-limit", test_weight_beyond_binding_limit);
   g_test_add_func ("/gpu/matmul/row-too-wide-is-an-error", test_weight_row_too_wide_is_an_error);
+  g_test_add_func ("/gpu/matmul/linear/norm", test_linear_norm);
+  g_test_add_func ("/gpu/matmul/linear/accumulate", test_linear_accumulate);
+  g_test_add_func ("/gpu/matmul/linear/norm-into-offset", test_linear_norm_into_offset);
+  g_test_add_func ("/gpu/matmul/linear/in-place-refused", test_linear_in_place_refused);
   return g_test_run ();
 }

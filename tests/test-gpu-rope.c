@@ -69,6 +69,43 @@ test_many_rows (void)
   check_rope (L, 2, 128, 3, 10000.0f);
 }
 
+/* q and the new rows of a k cache in one dispatch: both bit-exact, the
+ * cache's other rows untouched. */
+static void
+check_rope_qk (uint32_t L, uint32_t n_heads, uint32_t k_heads, uint32_t head_dim, uint32_t pos0)
+{
+  size_t nq = (size_t) L * n_heads * head_dim, nk = (size_t) L * k_heads * head_dim;
+  size_t k_offset = (size_t) pos0 * k_heads * head_dim, cache_len = k_offset + nk + 3 * k_heads * head_dim;
+  uint32_t n_positions = pos0 + L;
+  g_autofree float *q = rg_test_random_f32 (L + 1, nq, -3, 3);
+  g_autofree float *cache = rg_test_random_f32 (L + 2, cache_len, -3, 3);
+  g_autofree float *want_q = g_memdup2 (q, nq * 4);
+  g_autofree float *want_cache = g_memdup2 (cache, cache_len * 4);
+  g_autofree float *table = rg_rope_table_new (n_positions, head_dim, 10000.0f);
+  g_autofree float *got_q = NULL, *got_cache = NULL;
+  g_autoptr(RgVkBuffer) bq = rg_test_upload_f32 ("q", q, nq);
+  g_autoptr(RgVkBuffer) bk = rg_test_upload_f32 ("k cache", cache, cache_len);
+  g_autoptr(RgVkBuffer) bt = rg_test_upload_f32 ("cos_sin", table, (size_t) n_positions * head_dim);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+
+  rg_ref_rope (want_q, L, n_heads, head_dim, pos0, 10000.0f);
+  rg_ref_rope (want_cache + k_offset, L, k_heads, head_dim, pos0, 10000.0f);
+  rg_op_rope_qk (rec, bq, n_heads, bk, k_offset, k_heads, bt, L, head_dim, pos0);
+  rg_test_submit (rec);
+  got_q = rg_test_download_f32 (bq, nq);
+  got_cache = rg_test_download_f32 (bk, cache_len);
+  g_assert_cmpmem (got_q, nq * 4, want_q, nq * 4);
+  g_assert_cmpmem (got_cache, cache_len * 4, want_cache, cache_len * 4);
+}
+
+static void
+test_q_and_k_cache (void)
+{
+  check_rope_qk (1, 32, 8, 128, 37);   /* decode */
+  check_rope_qk (5, 3, 1, 16, 0);      /* a prefill, one kv head */
+  check_rope_qk (3, 4, 2, 8, 11);
+}
+
 static void
 test_short_table_is_an_error (void)
 {
@@ -94,6 +131,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/rope/head-dim-128", test_head_dim_128);
   g_test_add_func ("/gpu/rope/position-offset", test_position_offset);
   g_test_add_func ("/gpu/rope/many-rows", test_many_rows);
+  g_test_add_func ("/gpu/rope/q-and-k-cache", test_q_and_k_cache);
   g_test_add_func ("/gpu/rope/short-table-is-an-error", test_short_table_is_an_error);
   return g_test_run ();
 }

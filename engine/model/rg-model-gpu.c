@@ -745,9 +745,8 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
 /* Activations of one decoder layer, shared by all layers of a forward. */
 typedef struct
 {
-  RgVkBuffer *h;      /* [L, max(T, H*D)] */
+  RgVkBuffer *h;      /* [L, T]: RMSNorm(x) where not fused into the linear layers */
   RgVkBuffer *q, *a;  /* [L, H, D] */
-  RgVkBuffer *k, *v;  /* [L, Hkv, D] */
   RgVkBuffer *g, *u;  /* [L, I] */
 } TextScratch;
 
@@ -755,15 +754,39 @@ static TextScratch
 text_scratch (RgVkRecorder *rec, const RgTextConfig *tc, uint32_t L)
 {
   uint64_t hd = (uint64_t) tc->num_attention_heads * tc->head_dim;
-  uint64_t kvd = (uint64_t) tc->num_key_value_heads * tc->head_dim;
   TextScratch s = {
-    scratch (rec, "text h", L * MAX (tc->hidden_size, hd)),
+    scratch (rec, "text h", (uint64_t) L * tc->hidden_size),
     scratch (rec, "text q", L * hd), scratch (rec, "text attn", L * hd),
-    scratch (rec, "text k", L * kvd), scratch (rec, "text v", L * kvd),
     scratch (rec, "text gate", (uint64_t) L * tc->intermediate_size),
     scratch (rec, "text up", (uint64_t) L * tc->intermediate_size),
   };
   return s;
+}
+
+/* The input of the linear layers after an RMSNorm of X: the norm fused
+ * into them where the device allows (no pass of its own), else X
+ * normalized once into SCRATCH. */
+typedef struct
+{
+  const RgVkBuffer *x;
+  RgLinearParams lp;
+} NormedInput;
+
+static void
+norm_input (RgVkRecorder *rec, RgVkBuffer *x, RgVkBuffer *scratch, const RgVkBuffer *gain,
+            uint32_t L, uint32_t T, float eps, NormedInput *in)
+{
+  *in = (NormedInput) { .x = x };
+  if (rg_op_linear_fuses_norm (rec, L))
+    {
+      in->lp.norm_gain = gain;
+      in->lp.norm_eps = eps;
+    }
+  else
+    {
+      rg_op_rmsnorm (rec, scratch, x, gain, L, T, eps);
+      in->x = scratch;
+    }
 }
 
 /* One Mistral decoder layer on x [L, T] at positions n_past.., appending
@@ -778,11 +801,11 @@ text_layer (RgModelGpu *self, RgVkRecorder *rec, guint li, RgVkBuffer *x, uint32
   uint32_t n_past = self->parent.n_past;
   RgVkBuffer *h = sc->h;   /* [L, T] */
   RgVkBuffer *q = sc->q;   /* [L, H, D] */
-  RgVkBuffer *k = sc->k;   /* [L, Hkv, D] */
-  RgVkBuffer *v = sc->v;   /* [L, Hkv, D] */
   RgVkBuffer *a = sc->a;   /* [L, H, D] */
   RgVkBuffer *g = sc->g;   /* [L, I] */
   RgVkBuffer *u = sc->u;   /* [L, I] */
+  RgLinearParams residual = { .accumulate = TRUE };
+  NormedInput in;
   RgAttnParams attn = {
     .n_q = L, .n_kv = n_past + L, .n_heads = H, .n_kv_heads = Hkv, .head_dim = D,
     .scale = 1.0f / sqrtf ((float) D), .causal = TRUE, .q_pos0 = n_past,
@@ -791,26 +814,24 @@ text_layer (RgModelGpu *self, RgVkRecorder *rec, guint li, RgVkBuffer *x, uint32
 
   if (rg_vk_recorder_has_error (rec))
     return;
-  /* x = x + o_proj(attn(rope(q), cache + rope(k), cache + v)) on RMSNorm(x) */
-  rg_op_rmsnorm (rec, h, x, l->in_norm, L, T, tc->rms_norm_eps);
-  rg_op_matmul (rec, q, h, l->q, NULL, L);
-  rg_op_matmul (rec, k, h, l->k, NULL, L);
-  rg_op_matmul (rec, v, h, l->v, NULL, L);
-  rg_op_rope (rec, q, self->rope, L, H, D, n_past);
-  rg_op_rope (rec, k, self->rope, L, Hkv, D, n_past);
-  rg_op_copy (rec, l->k_cache, (uint64_t) n_past * Hkv * D, k, 0, (uint64_t) L * Hkv * D);
-  rg_op_copy (rec, l->v_cache, (uint64_t) n_past * Hkv * D, v, 0, (uint64_t) L * Hkv * D);
+  /* x = x + o_proj(attn(rope(q), cache + rope(k), cache + v)) on RMSNorm(x);
+   * k and v are written straight into the cache's next rows, and RoPE
+   * turns q and those rows in one pass */
+  norm_input (rec, x, h, l->in_norm, L, T, tc->rms_norm_eps, &in);
+  rg_op_linear (rec, q, in.x, l->q, &in.lp, L);
+  in.lp.out_offset = (uint64_t) n_past * Hkv * D;
+  rg_op_linear (rec, l->k_cache, in.x, l->k, &in.lp, L);
+  rg_op_linear (rec, l->v_cache, in.x, l->v, &in.lp, L);
+  rg_op_rope_qk (rec, q, H, l->k_cache, (uint64_t) n_past * Hkv * D, Hkv, self->rope, L, D, n_past);
   rg_op_attention (rec, a, q, l->k_cache, l->v_cache, NULL, &attn);
-  rg_op_matmul (rec, h, a, l->o, NULL, L);
-  rg_op_add (rec, x, x, h, (uint64_t) L * T);
+  rg_op_linear (rec, x, a, l->o, &residual, L);
 
   /* x = x + down(silu(gate(RMSNorm(x))) * up(RMSNorm(x))) */
-  rg_op_rmsnorm (rec, h, x, l->post_norm, L, T, tc->rms_norm_eps);
-  rg_op_matmul (rec, g, h, l->gate, NULL, L);
-  rg_op_matmul (rec, u, h, l->up, NULL, L);
+  norm_input (rec, x, h, l->post_norm, L, T, tc->rms_norm_eps, &in);
+  rg_op_linear (rec, g, in.x, l->gate, &in.lp, L);
+  rg_op_linear (rec, u, in.x, l->up, &in.lp, L);
   rg_op_swiglu (rec, g, g, u, (uint64_t) L * I);
-  rg_op_matmul (rec, h, g, l->down, NULL, L);
-  rg_op_add (rec, x, x, h, (uint64_t) L * T);
+  rg_op_linear (rec, x, g, l->down, &residual, L);
 }
 
 static gboolean
@@ -827,6 +848,7 @@ gpu_forward (RgModel *model, const int32_t *ids, guint n,
   g_autoptr(RgVkBuffer) out = NULL;     /* [vocab] */
   g_autoptr(GArray) image_rows = g_array_new (FALSE, FALSE, sizeof (int32_t));
   RgVkBuffer *bids, *last;
+  RgLinearParams head_in = { .norm_gain = self->norm, .norm_eps = tc->rms_norm_eps };
 
   if (!rg_model_check_forward (model, ids, n, image_features, n_image_rows, error))
     return FALSE;
@@ -873,14 +895,20 @@ gpu_forward (RgModel *model, const int32_t *ids, guint n,
     for (guint i = 0; i < tc->num_hidden_layers; i++)
       text_layer (self, rec, i, x, L, &sc);
   }
-  rg_op_rmsnorm (rec, x, x, self->norm, L, T, tc->rms_norm_eps);
 
-  /* logits of the last row only */
-  last = scratch (rec, "last hidden state", T);
+  /* logits of the last row only, its final norm fused into lm_head unless
+   * the taps want every normalized row */
+  if (model->taps || !rg_op_linear_fuses_norm (rec, 1))
+    {
+      rg_op_rmsnorm (rec, x, x, self->norm, L, T, tc->rms_norm_eps);
+      head_in.norm_gain = NULL;
+    }
+  last = L == 1 ? x : scratch (rec, "last hidden state", T);
   if (last)
     {
-      rg_op_copy (rec, last, 0, x, (uint64_t) (L - 1) * T, T);
-      rg_op_matmul (rec, out, last, self->lm_head, NULL, 1);
+      if (last != x)
+        rg_op_copy (rec, last, 0, x, (uint64_t) (L - 1) * T, T);
+      rg_op_linear (rec, out, last, self->lm_head, &head_in, 1);
     }
   if (!rg_vk_recorder_submit (rec, error))
     return FALSE;

@@ -19,7 +19,7 @@
 #define MATMUL_WG 256
 #define MATMUL_TILE 32
 
-/* Mirrors `Push` in shaders/matvec.comp and shaders/matmul.comp. */
+/* Mirrors `Push` and LINEAR_* in shaders/linear.glsl. */
 typedef struct
 {
   uint32_t M;
@@ -27,11 +27,27 @@ typedef struct
   uint32_t K;
   uint32_t n_rows;
   uint32_t row0;
-  uint32_t has_bias;
+  uint32_t flags;
   uint32_t tiles_n;   /* matmul */
   uint32_t m0;        /* matvec: first row of x and y of this slice */
-} MatmulPush;
-G_STATIC_ASSERT (sizeof (MatmulPush) == 32);
+  uint32_t y_offset;
+  float norm_eps;
+} LinearPush;
+G_STATIC_ASSERT (sizeof (LinearPush) == 40);
+
+enum
+{
+  LINEAR_BIAS = 1,
+  LINEAR_ACCUMULATE = 2,
+  LINEAR_NORM = 4,
+};
+
+static uint32_t
+linear_flags (const RgLinearParams *lp)
+{
+  return (lp->bias ? LINEAR_BIAS : 0) | (lp->accumulate ? LINEAR_ACCUMULATE : 0) |
+         (lp->norm_gain ? LINEAR_NORM : 0);
+}
 
 /* How a mat-vec spreads over the device (see shaders/matvec.comp). */
 typedef struct
@@ -92,7 +108,7 @@ plan_matvec (RgVkContext *ctx, const RgGpuWeight *w, uint32_t nm)
 /* Rows [m0, m0 + nm) of x through the mat-vec shader, every chunk. */
 static void
 record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const RgGpuWeight *w,
-               const RgVkBuffer *bias, uint32_t m0, uint32_t nm)
+               const RgLinearParams *lp, uint32_t m0, uint32_t nm)
 {
   RgVkContext *ctx = rg_vk_recorder_get_context (rec);
   MatvecPlan pl = plan_matvec (ctx, w, nm);
@@ -100,26 +116,29 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
                                              pl.texel ? "_tex" : "", pl.sg ? "_sg" : "");
   uint64_t row_bytes = rg_gpu_weight_row_bytes (w);
   gboolean quant = rg_dtype_traits (w->dtype)->block_elems > 1;
+  const RgVkBuffer *gain = lp->norm_gain ? lp->norm_gain : x;
 
   for (guint c = 0; c < w->n_chunks; c++)
     {
       uint32_t row0 = c * w->rows_per_chunk;
       uint32_t n_rows = MIN (w->rows_per_chunk, w->rows - row0);
-      RgVkBinding bindings[4] = {
-        rg_vk_bind (x), rg_vk_bind (w->chunks[c]), rg_vk_bind (bias ? bias : x), rg_vk_bind (out),
+      RgVkBinding bindings[5] = {
+        rg_vk_bind (x), rg_vk_bind (w->chunks[c]), rg_vk_bind (lp->bias ? lp->bias : x), rg_vk_bind (out),
+        rg_vk_bind (gain),
       };
-      MatmulPush push = { nm, w->rows, w->cols, n_rows, row0, bias != NULL, 0, m0 };
+      LinearPush push = { nm, w->rows, w->cols, n_rows, row0, linear_flags (lp), 0, m0,
+                          (uint32_t) lp->out_offset, lp->norm_eps };
       uint32_t rows_per_group = pl.wg / pl.tpr * pl.rps;
-      const RgVkBuffer *texels[2] = { w->chunks[c], x };
+      const RgVkBuffer *texels[3] = { w->chunks[c], x, gain };
       RgVkDispatch d = {
         .shader = shader,
         .spec = { pl.wg, pl.tpr, nm, pl.rps },
         .n_spec = 4,
         .bindings = bindings,
-        .n_bindings = 4,
+        .n_bindings = 5,
         .texels = texels,
-        /* quantized variants read x through texels too */
-        .n_texels = pl.texel ? (quant ? 2 : 1) : 0,
+        /* quantized variants read x and the norm gain through texels too */
+        .n_texels = pl.texel ? (quant ? 3 : 1) : 0,
         .push = &push,
         .push_size = sizeof push,
         .flops = 2.0 * nm * n_rows * w->cols,
@@ -133,23 +152,24 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
 
 static void
 record_tiled (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const RgGpuWeight *w,
-              const RgVkBuffer *bias, uint32_t M)
+              const RgLinearParams *lp, uint32_t M)
 {
   RgVkContext *ctx = rg_vk_recorder_get_context (rec);
   gboolean texel = rg_vk_context_get_texel_weights (ctx);
   g_autofree char *shader = g_strdup_printf ("matmul_%s%s", rg_op_weight_suffix (w->dtype), texel ? "_tex" : "");
   uint64_t row_bytes = rg_gpu_weight_row_bytes (w);
 
+  g_return_if_fail (lp->norm_gain == NULL);
   for (guint c = 0; c < w->n_chunks; c++)
     {
       uint32_t row0 = c * w->rows_per_chunk;
       uint32_t n_rows = MIN (w->rows_per_chunk, w->rows - row0);
       RgVkBinding bindings[4] = {
-        rg_vk_bind (x), rg_vk_bind (w->chunks[c]), rg_vk_bind (bias ? bias : x), rg_vk_bind (out),
+        rg_vk_bind (x), rg_vk_bind (w->chunks[c]), rg_vk_bind (lp->bias ? lp->bias : x), rg_vk_bind (out),
       };
       uint32_t tiles_m = (M + MATMUL_TILE - 1) / MATMUL_TILE;
-      MatmulPush push = { M, w->rows, w->cols, n_rows, row0, bias != NULL,
-                          (n_rows + MATMUL_TILE - 1) / MATMUL_TILE, 0 };
+      LinearPush push = { M, w->rows, w->cols, n_rows, row0, linear_flags (lp),
+                          (n_rows + MATMUL_TILE - 1) / MATMUL_TILE, 0, (uint32_t) lp->out_offset, 0.0f };
       RgVkDispatch d = {
         .shader = shader,
         .spec = { MATMUL_WG },
@@ -169,43 +189,103 @@ record_tiled (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const RgG
     }
 }
 
+/* A scratch buffer that lives until the recorder's submit. */
+static RgVkBuffer *
+scratch (RgVkRecorder *rec, const char *name, uint64_t bytes)
+{
+  GError *error = NULL;
+  RgVkBuffer *buf = rg_vk_buffer_new (rg_vk_recorder_get_context (rec), name, bytes, &error);
+
+  if (buf == NULL)
+    {
+      rg_vk_recorder_take_error (rec, error);
+      return NULL;
+    }
+  rg_vk_recorder_keep_buffer (rec, buf);
+  return buf;
+}
+
+/* Decode takes the mat-vec. So does a short prefill, in slices of 8 rows
+ * (each slice reads the weights once), and on CPU devices every batch:
+ * there the tiled matmul's shared-memory tiles and barriers cost far more
+ * than re-reading weights (1 against 40 GFLOP/s-equivalent on lavapipe). */
+static gboolean
+uses_matvec (RgVkContext *ctx, uint32_t M)
+{
+  gboolean cpu = rg_vk_context_get_info (ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+  const char *force = g_getenv ("REGARD_MATMUL");
+
+  if (M <= MATVEC_MAX_M)
+    return TRUE;
+  if (g_strcmp0 (force, "tiled") == 0)
+    return FALSE;
+  if (g_strcmp0 (force, "matvec") == 0)
+    return TRUE;
+  return cpu || M <= MATVEC_BATCH_MAX_M;
+}
+
+gboolean
+rg_op_linear_fuses_norm (RgVkRecorder *rec, uint32_t M)
+{
+  RgVkContext *ctx = rg_vk_recorder_get_context (rec);
+
+  /* only where a subgroup reads a whole row of x */
+  return uses_matvec (ctx, M) && rg_vk_context_get_info (ctx)->subgroup_arithmetic;
+}
+
 void
 rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
               const RgGpuWeight *w, const RgVkBuffer *bias, uint32_t M)
 {
+  RgLinearParams lp = { .bias = bias };
+
+  rg_op_linear (rec, out, x, w, &lp, M);
+}
+
+void
+rg_op_linear (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
+              const RgGpuWeight *w, const RgLinearParams *params, uint32_t M)
+{
   RgVkContext *ctx = rg_vk_recorder_get_context (rec);
-  gboolean cpu = rg_vk_context_get_info (ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+  RgLinearParams lp = *params;
+  gboolean batch_matvec;
 
   if (M == 0)
     return;
-  if ((uint64_t) M * w->cols > G_MAXUINT32 || (uint64_t) M * w->rows > G_MAXUINT32)
+  if ((uint64_t) M * w->cols > G_MAXUINT32 || (uint64_t) M * w->rows + lp.out_offset > G_MAXUINT32)
     {
       rg_vk_recorder_take_error (rec, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                                                    "matmul '%s': %u rows is too many for one call", w->name, M));
       return;
     }
+  if (out == x && (lp.accumulate || lp.norm_gain))
+    {
+      rg_vk_recorder_take_error (rec, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                                   "matmul '%s': the output cannot be the input", w->name));
+      return;
+    }
   if (!rg_op_check_size (rec, "matmul", x, (uint64_t) M * w->cols * 4) ||
-      !rg_op_check_size (rec, "matmul", out, (uint64_t) M * w->rows * 4) ||
-      (bias && !rg_op_check_size (rec, "matmul", bias, (uint64_t) w->rows * 4)))
+      !rg_op_check_size (rec, "matmul", out, ((uint64_t) M * w->rows + lp.out_offset) * 4) ||
+      (lp.bias && !rg_op_check_size (rec, "matmul", lp.bias, (uint64_t) w->rows * 4)) ||
+      (lp.norm_gain && !rg_op_check_size (rec, "matmul", lp.norm_gain, (uint64_t) w->cols * 4)))
     return;
 
-  /* Decode takes the mat-vec. So does a short prefill, in slices of 8
-   * rows (each slice reads the weights once), and on CPU devices every
-   * batch: there the tiled matmul's shared-memory tiles and barriers cost
-   * far more than re-reading weights (1 against 40 GFLOP/s-equivalent on
-   * lavapipe). */
-  const char *force = g_getenv ("REGARD_MATMUL");
-  gboolean batch_matvec = cpu || M <= MATVEC_BATCH_MAX_M;
+  batch_matvec = uses_matvec (ctx, M);
+  if (lp.norm_gain && !rg_op_linear_fuses_norm (rec, M))
+    {
+      RgVkBuffer *normed = scratch (rec, "normalized x", (uint64_t) M * w->cols * 4);
 
-  if (g_strcmp0 (force, "tiled") == 0)
-    batch_matvec = FALSE;
-  else if (g_strcmp0 (force, "matvec") == 0)
-    batch_matvec = TRUE;
-  if (M <= MATVEC_MAX_M || batch_matvec)
+      if (normed == NULL)
+        return;
+      rg_op_rmsnorm (rec, normed, x, lp.norm_gain, M, w->cols, lp.norm_eps);
+      x = normed;
+      lp.norm_gain = NULL;
+    }
+  if (batch_matvec)
     {
       for (uint32_t m0 = 0; m0 < M; m0 += MATVEC_MAX_M)
-        record_matvec (rec, out, x, w, bias, m0, MIN (MATVEC_MAX_M, M - m0));
+        record_matvec (rec, out, x, w, &lp, m0, MIN (MATVEC_MAX_M, M - m0));
     }
   else
-    record_tiled (rec, out, x, w, bias, M);
+    record_tiled (rec, out, x, w, &lp, M);
 }

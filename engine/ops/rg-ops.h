@@ -86,6 +86,26 @@ void rg_op_rmsnorm (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
 void rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
                    const RgGpuWeight *w, const RgVkBuffer *bias, uint32_t M);
 
+/* What a linear layer does around y = x . W^T; zeroes: plain. */
+typedef struct
+{
+  const RgVkBuffer *bias;       /* [N]: y += bias */
+  const RgVkBuffer *norm_gain;  /* [K]: x is first RMSNorm(x) * gain (the layer's input norm) */
+  float norm_eps;
+  gboolean accumulate;          /* y += x . W^T: a residual added in place */
+  uint64_t out_offset;          /* elements of OUT before y's first row (a KV-cache slot) */
+} RgLinearParams;
+
+/* out[out_offset + m * N + n] (+)= (norm(x) . W^T)[m, n] (+ bias). Where
+ * the device allows, the norm and the residual are fused into the
+ * mat-vec (no extra pass over memory); otherwise they run as their own
+ * ops, with the same result up to rounding. */
+void rg_op_linear (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
+                   const RgGpuWeight *w, const RgLinearParams *params, uint32_t M);
+/* Whether rg_op_linear fuses the norm for M rows of x; where it does not,
+ * a norm shared by several layers is best applied once by the caller. */
+gboolean rg_op_linear_fuses_norm (RgVkRecorder *rec, uint32_t M);
+
 /* ---- Positions and attention ------------------------------------------- */
 
 /* Host-side table for rg_op_rope: cos_sin[p, k] = cos(a), [p, h + k] =
@@ -98,6 +118,12 @@ float *rg_rope_table_new (uint32_t n_positions, uint32_t head_dim, float theta);
  * pos0 + i, reading the table above (as a buffer of n_positions rows). */
 void rg_op_rope (RgVkRecorder *rec, RgVkBuffer *x, const RgVkBuffer *cos_sin,
                  uint32_t L, uint32_t n_heads, uint32_t head_dim, uint32_t pos0);
+/* The same on q [L, n_heads, head_dim] and k [L, k_heads, head_dim] (at
+ * element K_OFFSET of its buffer: the new rows of a KV cache) in one
+ * dispatch. K may be NULL. */
+void rg_op_rope_qk (RgVkRecorder *rec, RgVkBuffer *q, uint32_t n_heads,
+                    RgVkBuffer *k, uint64_t k_offset, uint32_t k_heads,
+                    const RgVkBuffer *cos_sin, uint32_t L, uint32_t head_dim, uint32_t pos0);
 
 typedef struct
 {
