@@ -15,10 +15,7 @@ layout(push_constant) uniform Push
   float s;
 } p;
 
-float silu(float x)
-{
-  return x / (1.0 + exp(-x));
-}
+#include "activations.glsl"
 
 // tanh through exp: GLSL's tanh has no precision guarantee, exp does.
 float tanh_exact(float x)

@@ -7,11 +7,15 @@
 #define LINEAR_BIAS 1u        // y += bias[row]
 #define LINEAR_ACCUMULATE 2u  // y += W x: a residual added in place
 #define LINEAR_NORM 4u        // x is RMSNorm(x) * gain (matvec with subgroups only)
+#define LINEAR_GATE_SILU 8u   // y = silu(gate) * (W x): a SwiGLU's up projection
+
+#include "activations.glsl"
 
 layout(binding = 0) readonly buffer X { float x[]; };
 layout(binding = 2) readonly buffer Bias { float bias[]; };
 layout(binding = 3) buffer Y { float y[]; };
 layout(binding = 4) readonly buffer NormGain { float norm_gain[]; };
+layout(binding = 5) readonly buffer Gate { float gate[]; };   // laid out like y
 
 layout(push_constant) uniform Push
 {
@@ -27,13 +31,15 @@ layout(push_constant) uniform Push
   float norm_eps;  // LINEAR_NORM
 } p;
 
-// y[m, row0 + r] = V (+ bias, + the element's previous value)
+// y[m, row0 + r] = V (+ bias, times silu(gate), + the element's previous value)
 void store_y(uint m, uint r, float v)
 {
   uint i = p.y_offset + m * p.N + p.row0 + r;
 
   if ((p.flags & LINEAR_BIAS) != 0u)
     v += bias[p.row0 + r];
+  if ((p.flags & LINEAR_GATE_SILU) != 0u)
+    v = silu(gate[i]) * v;
   if ((p.flags & LINEAR_ACCUMULATE) != 0u)
     v += y[i];
   y[i] = v;

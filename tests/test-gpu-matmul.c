@@ -58,7 +58,7 @@ static const RgDType dtypes[] = { RG_DTYPE_F32, RG_DTYPE_F16, RG_DTYPE_BF16 };
 
 typedef struct
 {
-  gboolean norm, accumulate, bias;
+  gboolean norm, accumulate, bias, gate;
   uint32_t out_offset;   /* rows of y before the output */
 } LinearCase;
 
@@ -108,6 +108,7 @@ check_linear (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, const LinearCas
   g_autofree float *gain = rg_test_random_f32 (K + 5, K, 0.5, 1.5);
   g_autofree float *bias = rg_test_random_f32 (N, N, -0.5, 0.5);
   g_autofree float *y0 = rg_test_random_f32 (N + 7, y_len, -1, 1);   /* what OUT held */
+  g_autofree float *gate = rg_test_random_f32 (N + 9, y_len, -6, 6);
   g_autofree float *wf = g_new (float, (size_t) N * K);
   g_autofree void *w = linear_weights (dtype, N, K, wf);
   g_autofree float *xn = g_memdup2 (x, (size_t) M * K * 4);
@@ -119,10 +120,12 @@ check_linear (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, const LinearCas
   g_autoptr(RgVkBuffer) bg = rg_test_upload_f32 ("gain", gain, K);
   g_autoptr(RgVkBuffer) bb = rg_test_upload_f32 ("bias", bias, N);
   g_autoptr(RgVkBuffer) by = rg_test_upload_f32 ("y", y0, y_len);
+  g_autoptr(RgVkBuffer) bgate = rg_test_upload_f32 ("gate", gate, y_len);
   g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
   RgLinearParams lp = {
     .bias = lc->bias ? bb : NULL, .norm_gain = lc->norm ? bg : NULL, .norm_eps = 1e-5f,
     .accumulate = lc->accumulate, .out_offset = (uint64_t) lc->out_offset * N,
+    .gate_silu = lc->gate ? bgate : NULL,
   };
 
   g_assert_no_error (error);
@@ -132,6 +135,8 @@ check_linear (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, const LinearCas
   if (lc->norm)
     rg_ref_rmsnorm (x, gain, xn, M, K, 1e-5f);
   rg_ref_matmul (xn, wf, lc->bias ? bias : NULL, prod, M, N, K);
+  if (lc->gate)
+    rg_ref_swiglu (gate + (size_t) lc->out_offset * N, prod, prod, (size_t) M * N);
   for (size_t i = 0; i < (size_t) M * N; i++)
     {
       float *o = want + (size_t) lc->out_offset * N + i;
@@ -179,6 +184,16 @@ test_linear_norm_into_offset (void)
   /* as the KV cache's keys: normalized input, written after 5 rows */
   LinearCase lc = { .norm = TRUE, .out_offset = 5 };
   run_linear_case (&lc);
+}
+
+static void
+test_linear_gate_silu (void)
+{
+  /* a SwiGLU's up projection: silu(gate) * (RMSNorm(x) . W^T) */
+  LinearCase lc = { .norm = TRUE, .gate = TRUE };
+  LinearCase lc2 = { .gate = TRUE, .bias = TRUE, .out_offset = 2 };
+  run_linear_case (&lc);
+  run_linear_case (&lc2);
 }
 
 static void
@@ -269,6 +284,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/matmul/linear/norm", test_linear_norm);
   g_test_add_func ("/gpu/matmul/linear/accumulate", test_linear_accumulate);
   g_test_add_func ("/gpu/matmul/linear/norm-into-offset", test_linear_norm_into_offset);
+  g_test_add_func ("/gpu/matmul/linear/gate-silu", test_linear_gate_silu);
   g_test_add_func ("/gpu/matmul/linear/in-place-refused", test_linear_in_place_refused);
   return g_test_run ();
 }

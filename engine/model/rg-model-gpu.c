@@ -796,7 +796,7 @@ text_layer (RgModelGpu *self, RgVkRecorder *rec, guint li, RgVkBuffer *x, uint32
 {
   const RgTextConfig *tc = &self->parent.config.text;
   const TextLayer *l = &self->text[li];
-  uint32_t T = tc->hidden_size, I = tc->intermediate_size;
+  uint32_t T = tc->hidden_size;
   uint32_t H = tc->num_attention_heads, Hkv = tc->num_key_value_heads, D = tc->head_dim;
   uint32_t n_past = self->parent.n_past;
   RgVkBuffer *h = sc->h;   /* [L, T] */
@@ -829,9 +829,9 @@ text_layer (RgModelGpu *self, RgVkRecorder *rec, guint li, RgVkBuffer *x, uint32
   /* x = x + down(silu(gate(RMSNorm(x))) * up(RMSNorm(x))) */
   norm_input (rec, x, h, l->post_norm, L, T, tc->rms_norm_eps, &in);
   rg_op_linear (rec, g, in.x, l->gate, &in.lp, L);
+  in.lp.gate_silu = g;   /* u = silu(g) * up(x) */
   rg_op_linear (rec, u, in.x, l->up, &in.lp, L);
-  rg_op_swiglu (rec, g, g, u, (uint64_t) L * I);
-  rg_op_linear (rec, x, g, l->down, &residual, L);
+  rg_op_linear (rec, x, u, l->down, &residual, L);
 }
 
 static gboolean

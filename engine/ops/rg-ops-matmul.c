@@ -40,13 +40,14 @@ enum
   LINEAR_BIAS = 1,
   LINEAR_ACCUMULATE = 2,
   LINEAR_NORM = 4,
+  LINEAR_GATE_SILU = 8,
 };
 
 static uint32_t
 linear_flags (const RgLinearParams *lp)
 {
   return (lp->bias ? LINEAR_BIAS : 0) | (lp->accumulate ? LINEAR_ACCUMULATE : 0) |
-         (lp->norm_gain ? LINEAR_NORM : 0);
+         (lp->norm_gain ? LINEAR_NORM : 0) | (lp->gate_silu ? LINEAR_GATE_SILU : 0);
 }
 
 /* How a mat-vec spreads over the device (see shaders/matvec.comp). */
@@ -122,9 +123,9 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
     {
       uint32_t row0 = c * w->rows_per_chunk;
       uint32_t n_rows = MIN (w->rows_per_chunk, w->rows - row0);
-      RgVkBinding bindings[5] = {
+      RgVkBinding bindings[6] = {
         rg_vk_bind (x), rg_vk_bind (w->chunks[c]), rg_vk_bind (lp->bias ? lp->bias : x), rg_vk_bind (out),
-        rg_vk_bind (gain),
+        rg_vk_bind (gain), rg_vk_bind (lp->gate_silu ? lp->gate_silu : x),
       };
       LinearPush push = { nm, w->rows, w->cols, n_rows, row0, linear_flags (lp), 0, m0,
                           (uint32_t) lp->out_offset, lp->norm_eps };
@@ -135,7 +136,7 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
         .spec = { pl.wg, pl.tpr, nm, pl.rps },
         .n_spec = 4,
         .bindings = bindings,
-        .n_bindings = 5,
+        .n_bindings = 6,
         .texels = texels,
         /* quantized variants read x and the norm gain through texels too */
         .n_texels = pl.texel ? (quant ? 3 : 1) : 0,
@@ -164,8 +165,9 @@ record_tiled (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const RgG
     {
       uint32_t row0 = c * w->rows_per_chunk;
       uint32_t n_rows = MIN (w->rows_per_chunk, w->rows - row0);
-      RgVkBinding bindings[4] = {
+      RgVkBinding bindings[6] = {
         rg_vk_bind (x), rg_vk_bind (w->chunks[c]), rg_vk_bind (lp->bias ? lp->bias : x), rg_vk_bind (out),
+        rg_vk_bind (x), rg_vk_bind (lp->gate_silu ? lp->gate_silu : x),
       };
       uint32_t tiles_m = (M + MATMUL_TILE - 1) / MATMUL_TILE;
       LinearPush push = { M, w->rows, w->cols, n_rows, row0, linear_flags (lp),
@@ -175,7 +177,7 @@ record_tiled (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const RgG
         .spec = { MATMUL_WG },
         .n_spec = 1,
         .bindings = bindings,
-        .n_bindings = 4,
+        .n_bindings = 6,
         .texels = (const RgVkBuffer *const *) &w->chunks[c],
         .n_texels = texel ? 1 : 0,
         .push = &push,
@@ -258,7 +260,7 @@ rg_op_linear (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
                                                    "matmul '%s': %u rows is too many for one call", w->name, M));
       return;
     }
-  if (out == x && (lp.accumulate || lp.norm_gain))
+  if ((out == x && (lp.accumulate || lp.norm_gain)) || (lp.gate_silu && lp.gate_silu == x))
     {
       rg_vk_recorder_take_error (rec, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                                                    "matmul '%s': the output cannot be the input", w->name));
@@ -267,7 +269,8 @@ rg_op_linear (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
   if (!rg_op_check_size (rec, "matmul", x, (uint64_t) M * w->cols * 4) ||
       !rg_op_check_size (rec, "matmul", out, ((uint64_t) M * w->rows + lp.out_offset) * 4) ||
       (lp.bias && !rg_op_check_size (rec, "matmul", lp.bias, (uint64_t) w->rows * 4)) ||
-      (lp.norm_gain && !rg_op_check_size (rec, "matmul", lp.norm_gain, (uint64_t) w->cols * 4)))
+      (lp.norm_gain && !rg_op_check_size (rec, "matmul", lp.norm_gain, (uint64_t) w->cols * 4)) ||
+      (lp.gate_silu && !rg_op_check_size (rec, "matmul", lp.gate_silu, ((uint64_t) M * w->rows + lp.out_offset) * 4)))
     return;
 
   batch_matvec = uses_matvec (ctx, M);

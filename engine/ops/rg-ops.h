@@ -92,6 +92,7 @@ typedef struct
   const RgVkBuffer *bias;       /* [N]: y += bias */
   const RgVkBuffer *norm_gain;  /* [K]: x is first RMSNorm(x) * gain (the layer's input norm) */
   float norm_eps;
+  const RgVkBuffer *gate_silu;  /* laid out like OUT: y = silu(gate) * (x . W^T), a SwiGLU's up projection */
   gboolean accumulate;          /* y += x . W^T: a residual added in place */
   uint64_t out_offset;          /* elements of OUT before y's first row (a KV-cache slot) */
 } RgLinearParams;
