@@ -1,6 +1,8 @@
 /* test-cli-ask.c: regard-cli ask as a user runs it, on the tiny fixture
- * model: --json token lines, the summary line and the exit codes. */
+ * model: --json token lines, the summary line and the exit codes; and
+ * regard-cli bench's figures on the same model. */
 #include <json-glib/json-glib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "test-common.h"
@@ -140,6 +142,61 @@ test_runtime_error (void)
   g_assert_cmpstr (out, ==, "");
 }
 
+static JsonObject *
+parse_object (JsonParser *parser, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static void
+test_bench_model_json (void)
+{
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  g_autofree char *image = rg_test_fixture_path ("images/screenshot_text_800x450.png");
+  const char *args[] = { "bench", "--model", model, "--format", "q8_0", "--image", image, "--prompt-tokens", "5",
+                         "--gen-tokens", "4", "--repeat", "3", "--json", NULL };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  JsonObject *o;
+
+  g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+  o = parse_object (parser, out);
+  g_assert_cmpstr (json_object_get_string_member (o, "format"), ==, "q8_0");
+  g_assert_cmpint (json_object_get_int_member (o, "runs"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (o, "prompt_tokens"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (o, "gen_tokens"), ==, 4);
+  g_assert_cmpfloat (json_object_get_double_member (o, "image_encode_ms"), >, 0.0);
+  g_assert_cmpfloat (json_object_get_double_member (o, "prefill_tokens_per_s"), >, 0.0);
+  g_assert_cmpfloat (json_object_get_double_member (o, "decode_tokens_per_s"), >, 0.0);
+  /* the best run is at least as fast as the median */
+  g_assert_cmpfloat (json_object_get_double_member (o, "decode_tokens_per_s_best"), >=,
+                     json_object_get_double_member (o, "decode_tokens_per_s"));
+  g_assert_cmpfloat (json_object_get_double_member (o, "copy_gbs"), >, 0.0);
+  g_assert_cmpint (json_object_get_int_member (o, "bytes_per_token"), >, 0);
+  g_assert_cmpfloat (json_object_get_double_member (o, "roofline_fraction"), >, 0.0);
+}
+
+static void
+test_bench_usage_error (void)
+{
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  const char *zero_runs[] = { "bench", "--model", model, "--repeat", "0", NULL };
+  const char *bad_format[] = { "bench", "--model", model, "--format", "q3", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (run_cli (zero_runs, &out, &err), ==, 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli (bad_format, &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "unknown format"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -147,5 +204,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/ask/json-stream", test_json_stream);
   g_test_add_func ("/cli/ask/usage-error", test_usage_error);
   g_test_add_func ("/cli/ask/runtime-error", test_runtime_error);
+  g_test_add_func ("/cli/bench/model-json", test_bench_model_json);
+  g_test_add_func ("/cli/bench/usage-error", test_bench_usage_error);
   return g_test_run ();
 }
