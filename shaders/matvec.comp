@@ -59,30 +59,40 @@ float norm_scale(float sum_sq)
 #endif
 
 #ifdef W_QUANT
-// XS (32 elements of x) . the block of 32 weights whose values start at
-// texel VT, unscaled; for Q4_0 the nibbles without their offset of 8, which
-// block_offset subtracts once for all rows sharing XS.
-float block_dot(uint vt, vec4 xs[8])
+// A block's values: the texels Q[0..W_ROW_TEXELS) starting at texel VT.
+struct BlockValues
+{
+  uvec4 q[W_ROW_TEXELS];
+};
+
+BlockValues fetch_block(uint vt)
+{
+  BlockValues bv;
+  [[unroll]] for (uint h = 0u; h < W_ROW_TEXELS; h++)
+    bv.q[h] = w_word4(vt + h);
+  return bv;
+}
+
+// XS (32 elements of x) . the block of 32 weights BV, unscaled; for Q4_0
+// the nibbles without their offset of 8, which block_offset subtracts once
+// for all rows sharing XS.
+float block_dot(BlockValues bv, vec4 xs[8])
 {
   // four independent sums: a single chain of 32 fma would wait on latency
   vec4 s = vec4(0.0);
 #if defined(W_Q8_0)
   [[unroll]] for (uint h = 0u; h < 2u; h++)
-    {
-      uvec4 q4 = w_word4(vt + h);
-      [[unroll]] for (uint i = 0u; i < 4u; i++)
-        {
-          int w = int(q4[i]);
-          vec4 v = vec4(bitfieldExtract(w, 0, 8), bitfieldExtract(w, 8, 8), bitfieldExtract(w, 16, 8), w >> 24);
-          s = fma(v, xs[4u * h + i], s);
-        }
-    }
+    [[unroll]] for (uint i = 0u; i < 4u; i++)
+      {
+        int w = int(bv.q[h][i]);
+        vec4 v = vec4(bitfieldExtract(w, 0, 8), bitfieldExtract(w, 8, 8), bitfieldExtract(w, 16, 8), w >> 24);
+        s = fma(v, xs[4u * h + i], s);
+      }
 #else
   // byte c of the block: element c in the low nibble, c + 16 in the high
-  uvec4 q4 = w_word4(vt);
   [[unroll]] for (uint i = 0u; i < 4u; i++)
     {
-      uint q = q4[i];
+      uint q = bv.q[0][i];
       vec4 lo = vec4(q & 15u, (q >> 8) & 15u, (q >> 16) & 15u, (q >> 24) & 15u);
       vec4 up = vec4((q >> 4) & 15u, (q >> 12) & 15u, (q >> 20) & 15u, q >> 28);
       s = fma(lo, xs[i], s);
@@ -162,12 +172,20 @@ void main()
           uint first = min(r0 + run * RUN, (p.n_rows - 1u) & ~(RUN - 1u));
           uint unit = w_unit(first, b);
           uvec4 scales = w_word4(unit + W_UNIT_TEXELS - 1u);
+          // all of the run's fetches first: on CPU devices their cache
+          // misses then overlap instead of waiting behind the arithmetic
+          BlockValues bv[RUN];
           [[unroll]] for (uint jj = 0; jj < RUN; jj++)
             {
               uint j = RUN == 8u ? jj : (first & 7u) + jj;   // first is 8-aligned when RUN is 8
+              bv[jj] = fetch_block(unit + j * W_ROW_TEXELS);
+            }
+          [[unroll]] for (uint jj = 0; jj < RUN; jj++)
+            {
+              uint j = RUN == 8u ? jj : (first & 7u) + jj;
               float d = w_unit_scale(scales, j & 7u);
               [[unroll]] for (uint m = 0; m < NM; m++)
-                acc[run * RUN + jj][m] += (block_dot(unit + j * W_ROW_TEXELS, xv[m]) - xoff[m]) * d;
+                acc[run * RUN + jj][m] += (block_dot(bv[jj], xv[m]) - xoff[m]) * d;
             }
         }
     }
@@ -230,14 +248,14 @@ void main()
   uint nb = valid ? p.K / W_QK : 0u;
   for (uint b = t; b < nb; b += TPR)
     {
-      uint vt = w_unit(r, b) + (r & 7u) * W_ROW_TEXELS;
+      BlockValues bv = fetch_block(w_unit(r, b) + (r & 7u) * W_ROW_TEXELS);
       float d = w_scale(r, b);
       [[unroll]] for (uint m = 0; m < NM; m++)
         {
           vec4 xs[8];
           [[unroll]] for (uint i = 0u; i < 8u; i++)
             xs[i] = load_x4((p.m0 + m) * p.K + b * W_QK + 4u * i);
-          acc[m] += (block_dot(vt, xs) - block_offset(xs)) * d;
+          acc[m] += (block_dot(bv, xs) - block_offset(xs)) * d;
         }
     }
 #else
