@@ -38,7 +38,7 @@ layout(constant_id = 3) const uint RPS = 1;    // weight rows per subgroup (SG_R
 shared float partial[NM][WG_SIZE];
 #endif
 
-#if defined(W_TEXEL) && defined(W_QUANT)
+#ifdef W_TEXEL
 // x and the norm gain through texels too (bindings 9, 10): on CPU devices
 // a storage read per lane costs as much as a 16-byte texel fetch.
 layout(binding = 9) uniform usamplerBuffer x_texels;
@@ -192,13 +192,35 @@ void main()
   store_rows(r0, acc, sum_sq);
 }
 #elif defined(SG_REDUCE)
-// Plain weight types: RPS rows per subgroup share each load of x; the
-// lanes of a subgroup read neighbouring elements of a row.
+// Plain weight types: RPS rows per subgroup share each load of x. Where
+// rows are whole texels (K a multiple of W_TEXEL_ELEMS) a lane takes one
+// texel of each row per step, fetched together as for the quantized
+// types; otherwise the lanes read neighbouring elements one at a time.
+#if defined(W_F32)
+#define W_TEXEL_ELEMS 4u
+#else
+#define W_TEXEL_ELEMS 8u
+#endif
+
+// The weights of one texel, in order: 4 (f32) or 8 (f16, bf16).
+void texel_weights(uvec4 q, out vec4 lo, out vec4 hi)
+{
+#if defined(W_F32)
+  lo = uintBitsToFloat(q);
+  hi = vec4(0.0);
+#elif defined(W_F16)
+  lo = vec4(unpackHalf2x16(q.x), unpackHalf2x16(q.y));
+  hi = vec4(unpackHalf2x16(q.z), unpackHalf2x16(q.w));
+#else
+  lo = uintBitsToFloat(uvec4(q.x << 16, q.x & 0xffff0000u, q.y << 16, q.y & 0xffff0000u));
+  hi = uintBitsToFloat(uvec4(q.z << 16, q.z & 0xffff0000u, q.w << 16, q.w & 0xffff0000u));
+#endif
+}
+
 void main()
 {
   uint t = gl_SubgroupInvocationID;
   uint r0 = (group_index() * gl_NumSubgroups + gl_SubgroupID) * RPS;
-  uint kend = r0 < p.n_rows ? p.K : 0u;
   float acc[RPS][NM];
   float sum_sq[NM];
 
@@ -208,24 +230,60 @@ void main()
       [[unroll]] for (uint rr = 0; rr < RPS; rr++)
         acc[rr][m] = 0.0;
     }
-  for (uint k = t; k < kend; k += gl_SubgroupSize)
+  if (p.K % W_TEXEL_ELEMS == 0u)
     {
-      float xv[NM];
-      [[unroll]] for (uint m = 0; m < NM; m++)
+      uint row_texels = p.K / W_TEXEL_ELEMS;
+      uint n_texels = r0 < p.n_rows ? row_texels : 0u;
+      for (uint c = t; c < n_texels; c += gl_SubgroupSize)
         {
-          xv[m] = x[(p.m0 + m) * p.K + k];
-          if ((p.flags & LINEAR_NORM) != 0u)
+          uint k0 = c * W_TEXEL_ELEMS;
+          vec4 xv[NM][2];
+          uvec4 q[RPS];
+          // the weights first, so that their cache misses overlap
+          [[unroll]] for (uint rr = 0; rr < RPS; rr++)
+            q[rr] = w_word4(min(r0 + rr, p.n_rows - 1u) * row_texels + c);   // rows past the end: a copy, never stored
+          [[unroll]] for (uint m = 0; m < NM; m++)
+            [[unroll]] for (uint h = 0u; h < W_TEXEL_ELEMS / 4u; h++)
+              {
+                vec4 xh = load_x4((p.m0 + m) * p.K + k0 + 4u * h);
+                if ((p.flags & LINEAR_NORM) != 0u)
+                  {
+                    sum_sq[m] += dot(xh, xh);
+                    xh *= load_gain4(k0 + 4u * h);
+                  }
+                xv[m][h] = xh;
+              }
+          [[unroll]] for (uint rr = 0; rr < RPS; rr++)
             {
-              sum_sq[m] += xv[m] * xv[m];
-              xv[m] *= norm_gain[k];
+              vec4 lo, hi;
+              texel_weights(q[rr], lo, hi);
+              [[unroll]] for (uint m = 0; m < NM; m++)
+                acc[rr][m] += W_TEXEL_ELEMS == 8u ? dot(xv[m][0], lo) + dot(xv[m][1], hi) : dot(xv[m][0], lo);
             }
         }
-      [[unroll]] for (uint rr = 0; rr < RPS; rr++)
+    }
+  else
+    {
+      uint kend = r0 < p.n_rows ? p.K : 0u;
+      for (uint k = t; k < kend; k += gl_SubgroupSize)
         {
-          uint r = min(r0 + rr, p.n_rows - 1u);   // rows past the end compute a copy, never stored
-          float wv = load_w(r * p.K + k);
+          float xv[NM];
           [[unroll]] for (uint m = 0; m < NM; m++)
-            acc[rr][m] += xv[m] * wv;
+            {
+              xv[m] = x[(p.m0 + m) * p.K + k];
+              if ((p.flags & LINEAR_NORM) != 0u)
+                {
+                  sum_sq[m] += xv[m] * xv[m];
+                  xv[m] *= norm_gain[k];
+                }
+            }
+          [[unroll]] for (uint rr = 0; rr < RPS; rr++)
+            {
+              uint r = min(r0 + rr, p.n_rows - 1u);   // rows past the end compute a copy, never stored
+              float wv = load_w(r * p.K + k);
+              [[unroll]] for (uint m = 0; m < NM; m++)
+                acc[rr][m] += xv[m] * wv;
+            }
         }
     }
   store_rows(r0, acc, sum_sq);

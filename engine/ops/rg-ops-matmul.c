@@ -117,6 +117,9 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
                                              pl.texel ? "_tex" : "", pl.sg ? "_sg" : "");
   uint64_t row_bytes = rg_gpu_weight_row_bytes (w);
   gboolean quant = rg_dtype_traits (w->dtype)->block_elems > 1;
+  /* as shaders/matvec.comp: rows of whole 16-byte texels take the
+   * vectorized path, which reads x as texels */
+  gboolean x_texels = quant || (pl.sg && w->cols % (16 / rg_dtype_traits (w->dtype)->block_bytes) == 0);
   const RgVkBuffer *gain = lp->norm_gain ? lp->norm_gain : x;
 
   for (guint c = 0; c < w->n_chunks; c++)
@@ -138,8 +141,8 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
         .bindings = bindings,
         .n_bindings = 6,
         .texels = texels,
-        /* quantized variants read x and the norm gain through texels too */
-        .n_texels = pl.texel ? (quant ? 3 : 1) : 0,
+        /* whole texels of x (and the norm gain) go through texels too */
+        .n_texels = pl.texel ? (x_texels ? 3 : 1) : 0,
         .push = &push,
         .push_size = sizeof push,
         .flops = 2.0 * nm * n_rows * w->cols,

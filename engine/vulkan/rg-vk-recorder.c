@@ -252,8 +252,8 @@ write_timestamp (RgVkRecorder *rec, const char *op, double flops, double bytes)
   rec->n_queries++;
 }
 
-/* The whole of BUF as RGBA32UI texels (16 bytes: one fetch reads four
- * words); the view lives as long as BUF. */
+/* BUF as RGBA32UI texels (16 bytes: one fetch reads four words), all its
+ * whole texels; the view lives as long as BUF. */
 static VkBufferView
 texel_view (RgVkRecorder *rec, const char *shader, const RgVkBuffer *cbuf)
 {
@@ -265,7 +265,7 @@ texel_view (RgVkRecorder *rec, const char *shader, const RgVkBuffer *cbuf)
 
   if (buf->texel_view != VK_NULL_HANDLE)
     return buf->texel_view;
-  if (texels == 0 || buf->size % 16 != 0 || texels > ctx->info.max_texel_buffer_elements)
+  if (texels == 0 || texels > ctx->info.max_texel_buffer_elements)
     {
       rg_vk_recorder_take_error (rec, g_error_new (REGARD_ERROR, REGARD_ERROR_FAILED,
                                                    "%s: tensor '%s' (%" G_GUINT64_FORMAT " bytes) does not fit a "

@@ -164,8 +164,8 @@ typedef struct
   guint n_spec;
   const RgVkBinding *bindings;         /* binding i -> bindings[i] */
   guint n_bindings;
-  /* binding RG_VK_TEXEL_BINDING0 + i -> the whole of texels[i] (a
-   * multiple of 16 bytes), read as RGBA32UI texels (weights on devices
+  /* binding RG_VK_TEXEL_BINDING0 + i -> the whole 16-byte texels of
+   * texels[i], read as RGBA32UI (weights and activations on devices
    * where that is faster) */
   const RgVkBuffer *const *texels;
   guint n_texels;
