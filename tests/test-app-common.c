@@ -122,9 +122,9 @@ rg_app_test_wait_ready (RegardWindow *window)
   g_assert_cmpint (regard_session_get_state (session), ==, REGARD_SESSION_READY);
 }
 
-char *
-rg_app_test_snapshot (GtkWidget  *widget,
-                      const char *name)
+static char *
+capture (GtkWidget  *widget,
+         const char *name)
 {
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
@@ -160,4 +160,42 @@ rg_app_test_snapshot (GtkWidget  *widget,
   g_test_message ("Screenshot: %s", path);
 
   return path;
+}
+
+typedef struct
+{
+  GtkWidget *widget;
+  const char *name;
+  char *path;
+} SnapshotJob;
+
+static void
+capture_after_paint (GdkFrameClock *clock,
+                     SnapshotJob   *job)
+{
+  if (job->path == NULL)
+    job->path = capture (job->widget, job->name);
+}
+
+/* Captured at the end of a frame, when every widget has been laid out: a
+ * widget that changed since the last frame (a progress label, say) has no
+ * allocation yet, and snapshotting it then is a GTK warning. */
+char *
+rg_app_test_snapshot (GtkWidget  *widget,
+                      const char *name)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  SnapshotJob job = { widget, name, NULL };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gulong id;
+
+  if (clock == NULL)
+    return capture (widget, name);
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (capture_after_paint), &job);
+  gtk_widget_queue_draw (widget);
+  while (job.path == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (clock, id);
+  g_assert_nonnull (job.path);
+  return job.path;
 }
