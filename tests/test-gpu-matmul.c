@@ -3,6 +3,7 @@
  * chunks, and one weight larger than lavapipe's 128 MiB binding limit. */
 #include "test-gpu.h"
 #include "rg-quant.h"
+#include "regard-engine.h"
 
 #include <string.h>
 
@@ -196,6 +197,44 @@ test_linear_gate_silu (void)
   run_linear_case (&lc2);
 }
 
+/* A row so wide that a mat-vec loop could pass lavapipe's silent limit of
+ * 65535 iterations: never a truncated sum. Either the product is right (a
+ * plan with enough threads per row: the -texel0 run) or it is refused with
+ * a clear error (the subgroup plan on CPU devices: the -texel1 run). */
+static void
+test_row_beyond_loop_limit (void)
+{
+  uint32_t K = 32 * 70000 + 32;   /* 70001 steps of 8 lanes x 4 floats */
+  g_autoptr(GError) error = NULL;
+  g_autofree float *x = rg_test_random_f32 (3, K, -1, 1);
+  g_autofree float *w = rg_test_random_f32 (4, K, -1, 1);
+  g_autoptr(RgGpuWeight) gw = rg_gpu_weight_new (rg_test_gpu (), "wide", RG_DTYPE_F32, 1, K, 0, &error);
+  g_autoptr(RgVkBuffer) bx = rg_test_upload_f32 ("x", x, K);
+  g_autoptr(RgVkBuffer) by = rg_test_new_buffer ("y", 4);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+
+  g_assert_no_error (error);
+  rg_gpu_weight_upload_rows (gw, 0, 1, w, &error);
+  g_assert_no_error (error);
+  rg_op_matmul (rec, by, bx, gw, NULL, 1);
+  if (!rg_vk_recorder_submit (rec, &error))
+    {
+      g_test_message ("refused: %s", error->message);
+      g_assert_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED);
+      g_assert_nonnull (strstr (error->message, "too wide"));
+    }
+  else
+    {
+      float want;
+      g_autofree float *got = rg_test_download_f32 (by, 1);
+
+      rg_ref_matmul (x, w, NULL, &want, 1, 1, K);
+      /* f32 sums over 2.2M terms round more than the other shapes' (a
+       * truncated sum would be off by most of its value) */
+      rg_assert_nmse (got, &want, 1, 1e-8);
+    }
+}
+
 static void
 test_linear_in_place_refused (void)
 {
@@ -286,5 +325,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/matmul/linear/norm-into-offset", test_linear_norm_into_offset);
   g_test_add_func ("/gpu/matmul/linear/gate-silu", test_linear_gate_silu);
   g_test_add_func ("/gpu/matmul/linear/in-place-refused", test_linear_in_place_refused);
+  g_test_add_func ("/gpu/matmul/row-beyond-loop-limit", test_row_beyond_loop_limit);
   return g_test_run ();
 }

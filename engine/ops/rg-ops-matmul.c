@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "rg-ops.h"
+#include "regard-engine.h"
 
 #define MATVEC_MAX_M 8
 #define MATVEC_BATCH_MAX_M 32
@@ -56,7 +57,8 @@ typedef struct
   gboolean texel, sg;
   uint32_t wg;    /* workgroup size */
   uint32_t tpr;   /* threads per weight row */
-  uint32_t rps;   /* quantized weight rows per subgroup */
+  uint32_t rps;   /* weight rows per subgroup */
+  uint32_t iterations;   /* of the loop over a row's units, per invocation */
 } MatvecPlan;
 
 static MatvecPlan
@@ -67,6 +69,7 @@ plan_matvec (RgVkContext *ctx, const RgGpuWeight *w, uint32_t nm)
   gboolean quant = rg_dtype_traits (w->dtype)->block_elems > 1;
   /* units a thread steps through: elements, or blocks of 32 */
   uint32_t units = quant ? w->cols / 32 : w->cols;
+  uint32_t texel_elems = quant ? 0 : 16 / rg_dtype_traits (w->dtype)->block_bytes;
   /* more work per thread on CPU devices, where an invocation is expensive */
   uint32_t per_thread = cpu ? 32 : 8;
   MatvecPlan pl = {
@@ -90,19 +93,13 @@ plan_matvec (RgVkContext *ctx, const RgGpuWeight *w, uint32_t nm)
        * many subgroups in flight: 2 rows each. A CPU device wants x
        * loaded as rarely as possible: up to 32 rows (fewer for several
        * rows of x, whose accumulators multiply), the shader's row loops
-       * unrolled. Lavapipe silently stops a loop after 65535 iterations;
-       * the loop over a row's units stays far below that. */
-      if (!cpu)
-        pl.rps = 2;
-      else
-        {
-          uint64_t iterations = (uint64_t) (units + pl.tpr - 1) / pl.tpr;
-
-          pl.rps = nm == 1 ? 32 : nm <= 2 ? 16 : 8;
-          if (iterations > 30000)
-            pl.rps = 1;
-        }
+       * unrolled. */
+      pl.rps = !cpu ? 2 : nm == 1 ? 32 : nm <= 2 ? 16 : 8;
     }
+  /* the subgroup shader steps through whole texels of plain rows */
+  if (pl.sg && !quant && w->cols % texel_elems == 0)
+    units = w->cols / texel_elems;
+  pl.iterations = (units + pl.tpr - 1) / pl.tpr;
   return pl;
 }
 
@@ -122,6 +119,14 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
   gboolean x_texels = quant || (pl.sg && w->cols % (16 / rg_dtype_traits (w->dtype)->block_bytes) == 0);
   const RgVkBuffer *gain = lp->norm_gain ? lp->norm_gain : x;
 
+  /* lavapipe silently stops a loop after 65535 iterations */
+  if (rg_vk_context_get_info (ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU && pl.iterations > 60000)
+    {
+      rg_vk_recorder_take_error (rec, g_error_new (REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
+                                                   "matmul '%s': rows of %u are too wide for this device",
+                                                   w->name, w->cols));
+      return;
+    }
   for (guint c = 0; c < w->n_chunks; c++)
     {
       uint32_t row0 = c * w->rows_per_chunk;
