@@ -162,6 +162,27 @@ test_decode_one_query (void)
 }
 
 static void
+test_decode_shapes (void)
+{
+  /* one query (the decode kernel on CPU devices, lanes over the head dim):
+   * head dims narrower than a subgroup's vec4s (8, 16) and not a multiple
+   * of them (72), groups of 1, 4 and 8 query heads per kv head, a single
+   * key, a window, and a cache passed whole */
+  static const uint32_t dims[] = { 8, 16, 72, 128 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dims); i++)
+    {
+      Case a = { 1, 37, 4, 1, dims[i], TRUE, 36, 0, NULL, 3 };
+      Case b = { 1, 1, 8, 8, dims[i], TRUE, 0, 0, NULL, 0 };
+      Case c = { 1, 300, 16, 2, dims[i], TRUE, 299, 100, NULL, 11 };
+
+      check (&a);
+      check (&b);
+      check (&c);
+    }
+}
+
+static void
 test_decode_three_queries (void)
 {
   /* three tokens after a prefix of 500 (speculative / chunked prefill) */
@@ -331,6 +352,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/attention/perceiver-gqa-16-4", test_perceiver_gqa_16_4);
   g_test_add_func ("/gpu/attention/text-prefill-causal", test_text_prefill_causal);
   g_test_add_func ("/gpu/attention/decode-one-query", test_decode_one_query);
+  g_test_add_func ("/gpu/attention/decode-shapes", test_decode_shapes);
   g_test_add_func ("/gpu/attention/decode-three-queries", test_decode_three_queries);
   g_test_add_func ("/gpu/attention/causal-chunk-offset", test_causal_chunk_offset);
   g_test_add_func ("/gpu/attention/sliding-window", test_sliding_window);
