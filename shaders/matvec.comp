@@ -7,17 +7,15 @@
 // apply RMSNorm to x on the fly (LINEAR_NORM): every subgroup reads all of
 // x anyway, so the sum of squares costs no extra memory traffic.
 //
-// NM (= M) is a specialization constant: every loop over the rows has a
-// constant trip count, so accumulators stay in registers (a dynamically
-// indexed array spills to memory, which costs 5x on lavapipe).
+// NM (= M) and RPS are specialization constants and the loops over them
+// are [[unroll]]ed, so accumulators stay in registers (lavapipe otherwise
+// keeps an array indexed by a loop counter in memory, at 5x the cost).
 #include "common.glsl"
-// Loops over rows, x rows and words are unrolled: lavapipe otherwise
-// keeps the accumulators in memory (indexed by the loop counter).
 #extension GL_EXT_control_flow_attributes : require
 
 #ifdef SG_REDUCE
-// Variant: a row per subgroup, reduced with subgroupAdd: no shared memory
-// and no barriers (which cost most on CPU devices). TPR is then the
+// Variant: RPS rows per subgroup, reduced with subgroupAdd: no shared
+// memory and no barriers (which cost most on CPU devices). TPR is then the
 // subgroup size.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -25,7 +23,7 @@
 
 layout(constant_id = 1) const uint TPR = 64;   // threads per row, a power of two <= WG_SIZE
 layout(constant_id = 2) const uint NM = 1;     // rows of x, 1 .. 8
-layout(constant_id = 3) const uint RPS = 1;    // weight rows per subgroup (SG_REDUCE + quantized)
+layout(constant_id = 3) const uint RPS = 1;    // weight rows per subgroup (SG_REDUCE)
 
 
 #include "linear.glsl"
