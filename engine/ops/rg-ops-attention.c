@@ -167,6 +167,43 @@ attn_error (RgVkRecorder *rec, const char *what, const RgAttnParams *p)
                                                p->n_q, p->n_kv, p->n_heads, p->n_kv_heads, p->head_dim));
 }
 
+/* Scratch for N_SPLIT partial results of ROWS (query, head) rows: O
+ * [n_split, rows, hd] and (max, sum) [n_split, rows, 2], kept until the
+ * recorder's submit. */
+static gboolean
+split_scratch (RgVkRecorder *rec, uint64_t rows, uint32_t hd, uint32_t n_split,
+               RgVkBuffer **part_o, RgVkBuffer **part_ml)
+{
+  RgVkContext *ctx = rg_vk_recorder_get_context (rec);
+  GError *error = NULL;
+
+  *part_o = rg_vk_buffer_new (ctx, "attention partial O", (uint64_t) n_split * rows * hd * 4, &error);
+  *part_ml = *part_o ? rg_vk_buffer_new (ctx, "attention partial max/sum", (uint64_t) n_split * rows * 2 * 4, &error)
+                     : NULL;
+  if (*part_o)
+    rg_vk_recorder_keep_buffer (rec, *part_o);
+  if (*part_ml)
+    rg_vk_recorder_keep_buffer (rec, *part_ml);
+  if (error)
+    rg_vk_recorder_take_error (rec, error);
+  return error == NULL;
+}
+
+/* Merges the splits of D's dispatch: one invocation per output element. */
+static void
+record_combine (RgVkRecorder *rec, RgVkDispatch *d, uint64_t n_out, uint32_t n_split)
+{
+  uint32_t cwg = rg_op_default_wg (rec);
+
+  d->shader = "attention_combine_f32";
+  d->n_texels = 0;
+  d->spec[0] = cwg;
+  d->flops = 4.0 * n_out * n_split;
+  d->bytes = 4.0 * n_out * (n_split + 1);
+  rg_vk_groups_1d (rg_vk_recorder_get_context (rec), (n_out + cwg - 1) / cwg, d->groups);
+  rg_vk_dispatch (rec, d);
+}
+
 /* One query without a key mask on a CPU device with subgroups: the DECODE
  * variant of shaders/attention.comp, lanes over the head dim (the tiled
  * kernel's workgroups of a few threads staging K/V tiles in shared memory
@@ -180,10 +217,8 @@ record_decode (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const Rg
   uint32_t hd = p->head_dim, group = p->n_heads / p->n_kv_heads;
   uint32_t sg = MAX (info->subgroup_size, 1u), ds = (hd / 4 + sg - 1) / sg;
   uint32_t n_split, split_len;
-  uint64_t part_floats;
   RgVkBuffer *part_o = NULL, *part_ml = NULL;
   RgVkBinding bindings[7];
-  GError *error = NULL;
 
   if (info->type != VK_PHYSICAL_DEVICE_TYPE_CPU || !info->subgroup_arithmetic || p->n_q != 1 ||
       hd % 4 != 0 || ds > 8 || group > 8 || p->n_kv == 0)
@@ -197,22 +232,8 @@ record_decode (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const Rg
   split_len = (p->n_kv + n_split - 1) / n_split;
   n_split = (p->n_kv + split_len - 1) / split_len;
 
-  part_floats = (uint64_t) n_split * p->n_heads * hd;
-  if (n_split > 1)
-    {
-      part_o = rg_vk_buffer_new (ctx, "attention partial O", part_floats * 4, &error);
-      if (part_o)
-        part_ml = rg_vk_buffer_new (ctx, "attention partial max/sum", (uint64_t) n_split * p->n_heads * 2 * 4, &error);
-      if (part_o)
-        rg_vk_recorder_keep_buffer (rec, part_o);
-      if (part_ml)
-        rg_vk_recorder_keep_buffer (rec, part_ml);
-      if (error)
-        {
-          rg_vk_recorder_take_error (rec, error);
-          return TRUE;
-        }
-    }
+  if (n_split > 1 && !split_scratch (rec, p->n_heads, hd, n_split, &part_o, &part_ml))
+    return TRUE;
 
   {
     AttnPush push = {
@@ -251,18 +272,7 @@ record_decode (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const Rg
     rg_vk_dispatch (rec, &d);
 
     if (n_split > 1)
-      {
-        uint64_t n_out = (uint64_t) p->n_heads * hd;
-        uint32_t cwg = rg_op_default_wg (rec);
-
-        d.shader = "attention_combine_f32";
-        d.n_texels = 0;
-        d.spec[0] = cwg;
-        d.flops = 4.0 * n_out * n_split;
-        d.bytes = 4.0 * n_out * (n_split + 1);
-        rg_vk_groups_1d (ctx, (n_out + cwg - 1) / cwg, d.groups);
-        rg_vk_dispatch (rec, &d);
-      }
+      record_combine (rec, &d, (uint64_t) p->n_heads * hd, n_split);
   }
   return TRUE;
 }
@@ -345,7 +355,6 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
       uint64_t align = MAX (info->min_storage_buffer_offset_alignment, 1);
       uint64_t unit = align / gcd_u64 (align, row_bytes);
       const char *env = g_getenv ("REGARD_MAX_BINDING_BYTES");
-      GError *error = NULL;
 
       if (env != NULL && g_ascii_strtoull (env, NULL, 10) > 0)
         limit = MIN (limit, g_ascii_strtoull (env, NULL, 10));
@@ -357,19 +366,8 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
           attn_error (rec, "split-K scratch for one query row exceeds one binding", p);
           return;
         }
-      part_o = rg_vk_buffer_new (ctx, "attention partial O", (uint64_t) chunk_rows * n_split * row_bytes, &error);
-      if (part_o)
-        part_ml = rg_vk_buffer_new (ctx, "attention partial max/sum",
-                                    (uint64_t) n_split * chunk_rows * p->n_heads * 2 * 4, &error);
-      if (part_o)
-        rg_vk_recorder_keep_buffer (rec, part_o);
-      if (part_ml)
-        rg_vk_recorder_keep_buffer (rec, part_ml);
-      if (error)
-        {
-          rg_vk_recorder_take_error (rec, error);
-          return;
-        }
+      if (!split_scratch (rec, (uint64_t) chunk_rows * p->n_heads, hd, n_split, &part_o, &part_ml))
+        return;
     }
 
   /* Explicit ranges: a KV cache buffer larger than one binding allows is
@@ -424,17 +422,6 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
       rg_vk_dispatch (rec, &d);
 
       if (n_split > 1)
-        {
-          /* merge the splits: one invocation per output element */
-          uint64_t n_out = (uint64_t) nq * p->n_heads * hd;
-          uint32_t cwg = rg_op_default_wg (rec);
-
-          d.shader = "attention_combine_f32";
-          d.spec[0] = cwg;
-          d.flops = 4.0 * n_out * n_split;
-          d.bytes = 4.0 * n_out * (n_split + 1);
-          rg_vk_groups_1d (ctx, (n_out + cwg - 1) / cwg, d.groups);
-          rg_vk_dispatch (rec, &d);
-        }
+        record_combine (rec, &d, (uint64_t) nq * p->n_heads * hd, n_split);
     }
 }
