@@ -16,6 +16,7 @@
 
 #include "regard-engine.h"
 #include "rg-model-gpu.h"
+#include "rg-ref-ops.h"
 #include "rg-safetensors.h"
 #include "rg-snapshot.h"
 #include "rg-vk.h"
@@ -109,17 +110,6 @@ run_case (RgModel *model, const Case *c)
   return logits;
 }
 
-static guint
-argmax (const float *x, guint n)
-{
-  guint best = 0;
-
-  for (guint i = 1; i < n; i++)
-    if (x[i] > x[best])
-      best = i;
-  return best;
-}
-
 static RgModel *
 load (RgWeightFormat format)
 {
@@ -170,8 +160,8 @@ check_format (RgWeightFormat format, const char *name, double min_agreement, flo
         {
           const float *a = lr + k * vocab, *b = lq + k * vocab;
 
-          guint top = argmax (a, vocab);
-          gboolean same = top == argmax (b, vocab);
+          guint top = rg_ref_argmax (a, vocab);
+          gboolean same = top == rg_ref_argmax (b, vocab);
 
           case_agree += same;
           if (margin (a, vocab, top) >= min_margin)

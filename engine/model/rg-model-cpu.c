@@ -498,13 +498,6 @@ cpu_forward (RgModel *model, const int32_t *ids, guint n,
 }
 
 static void
-cpu_truncate (RgModel *model, guint n_keep)
-{
-  /* Cache rows at or past n_past are simply overwritten later. */
-  model->n_past = MIN (model->n_past, n_keep);
-}
-
-static void
 cpu_free (RgModel *model)
 {
   RgModelCpu *self = (RgModelCpu *) model;
@@ -522,7 +515,7 @@ static const RgModelVTable cpu_vtable = {
   .free = cpu_free,
   .encode_images = cpu_encode_images,
   .forward = cpu_forward,
-  .truncate = cpu_truncate,
+  .truncate = rg_model_truncate_positions,
 };
 
 RgModel *

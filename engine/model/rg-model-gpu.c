@@ -929,13 +929,6 @@ gpu_forward (RgModel *model, const int32_t *ids, guint n,
 }
 
 static void
-gpu_truncate (RgModel *model, guint n_keep)
-{
-  /* Cache rows at or past n_past are simply overwritten later. */
-  model->n_past = MIN (model->n_past, n_keep);
-}
-
-static void
 gpu_free (RgModel *model)
 {
   RgModelGpu *self = (RgModelGpu *) model;
@@ -962,7 +955,7 @@ static const RgModelVTable gpu_vtable = {
   .free = gpu_free,
   .encode_images = gpu_encode_images,
   .forward = gpu_forward,
-  .truncate = gpu_truncate,
+  .truncate = rg_model_truncate_positions,
 };
 
 RgModel *

@@ -39,3 +39,9 @@ rg_model_check_forward (const RgModel *model, const int32_t *ids, guint n,
     }
   return TRUE;
 }
+
+void
+rg_model_truncate_positions (RgModel *model, guint n_keep)
+{
+  model->n_past = MIN (model->n_past, n_keep);
+}

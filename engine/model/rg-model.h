@@ -75,6 +75,9 @@ struct _RgModel
 /* The checks every backend's forward makes before touching the cache: N
  * tokens fit the context, every id is in the vocabulary, and with
  * IMAGE_FEATURES the number of image tokens equals N_IMAGE_ROWS. */
+/* The truncate of a model whose KV cache is written by position: rows at
+ * or past N_KEEP are simply overwritten later. */
+void rg_model_truncate_positions (RgModel *model, guint n_keep);
 gboolean rg_model_check_forward (const RgModel *model, const int32_t *ids, guint n,
                                  const float *image_features, guint n_image_rows, GError **error);
 

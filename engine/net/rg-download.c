@@ -100,39 +100,62 @@ file_path (Job *job, const char *name, const char *suffix)
   return g_build_filename (job->config->dest_dir, base, NULL);
 }
 
+/* Where one file of the job goes: the target of rg_fetch_file and the
+ * strings it points to (owned). */
+typedef struct
+{
+  RgFetchTarget target;
+  char *url, *final_path, *part_path;
+} JobTarget;
+
+static void
+job_target_init (JobTarget *t, Job *job, RgHubFile *file)
+{
+  t->final_path = file_path (job, file->name, NULL);
+  t->part_path = file_path (job, file->name, ".part");
+  t->url = rg_hub_resolve_url (job->config->endpoint, job->config->repo, job->config->revision, file->name);
+  t->target = (RgFetchTarget) {
+    .endpoint = job->config->endpoint,
+    .repo = job->config->repo,
+    .revision = job->config->revision,
+    .name = file->name,
+    .url = t->url,
+    .final_path = t->final_path,
+    .part_path = t->part_path,
+    .size = file->size,
+    .sha256 = file->sha256,
+  };
+}
+
+static void
+job_target_clear (JobTarget *t)
+{
+  g_clear_pointer (&t->url, g_free);
+  g_clear_pointer (&t->final_path, g_free);
+  g_clear_pointer (&t->part_path, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JobTarget, job_target_clear)
+
 /* Fetches one file unless it is in place already. */
 static gboolean
 fetch_one (Job *job, guint index, GCancellable *cancellable, GError **error)
 {
   RgHubFile *file = g_ptr_array_index (job->files, index);
-  g_autofree char *final_path = file_path (job, file->name, NULL);
-  g_autofree char *part_path = file_path (job, file->name, ".part");
-  g_autofree char *url = rg_hub_resolve_url (job->config->endpoint, job->config->repo,
-                                             job->config->revision, file->name);
-  RgFetchTarget target = {
-    .endpoint = job->config->endpoint,
-    .repo = job->config->repo,
-    .revision = job->config->revision,
-    .name = file->name,
-    .url = url,
-    .final_path = final_path,
-    .part_path = part_path,
-    .size = file->size,
-    .sha256 = file->sha256,
-  };
+  g_auto(JobTarget) t = { 0 };
   gint64 size;
 
+  job_target_init (&t, job, file);
   job->p.file = file->name;
   job->p.file_index = index;
   job->counted_size = file->size;
-  if (rg_fetch_file_size (final_path) < 0)
+  if (rg_fetch_file_size (t.final_path) < 0)
     {
       /* The bytes already in the .part were counted as done. */
-      job->files_done_bytes -= MAX (rg_fetch_file_size (part_path), 0);
+      job->files_done_bytes -= MAX (rg_fetch_file_size (t.part_path), 0);
       emit (job, TRUE);
-      if (!rg_fetch_file (job->http, &target, on_fetch_progress, job, cancellable, error))
+      if (!rg_fetch_file (job->http, &t.target, on_fetch_progress, job, cancellable, error))
         return FALSE;
-      size = rg_fetch_file_size (final_path);
+      size = rg_fetch_file_size (t.final_path);
       if (job->counted_size < 0)
         job->p.total_bytes += size;
       job->files_done_bytes += size;
@@ -147,25 +170,12 @@ fetch_one (Job *job, guint index, GCancellable *cancellable, GError **error)
 static gboolean
 fetch_index (Job *job, RgHubFile *file, GCancellable *cancellable, GError **error)
 {
-  g_autofree char *final_path = file_path (job, file->name, NULL);
-  g_autofree char *part_path = file_path (job, file->name, ".part");
-  g_autofree char *url = rg_hub_resolve_url (job->config->endpoint, job->config->repo,
-                                             job->config->revision, file->name);
-  RgFetchTarget target = {
-    .endpoint = job->config->endpoint,
-    .repo = job->config->repo,
-    .revision = job->config->revision,
-    .name = file->name,
-    .url = url,
-    .final_path = final_path,
-    .part_path = part_path,
-    .size = file->size,
-    .sha256 = file->sha256,
-  };
+  g_auto(JobTarget) t = { 0 };
 
-  if (rg_fetch_file_size (final_path) >= 0)
+  job_target_init (&t, job, file);
+  if (rg_fetch_file_size (t.final_path) >= 0)
     return TRUE;
-  return rg_fetch_file (job->http, &target, NULL, NULL, cancellable, error);
+  return rg_fetch_file (job->http, &t.target, NULL, NULL, cancellable, error);
 }
 
 static RgHttpResponse *

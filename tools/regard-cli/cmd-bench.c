@@ -25,6 +25,7 @@
 #include "rg-ops.h"
 #include "rg-preprocess.h"
 #include "rg-quant.h"
+#include "rg-ref-ops.h"
 #include "rg-snapshot.h"
 #include "rg-vk.h"
 
@@ -357,17 +358,6 @@ static const struct
   { "q4", RG_WEIGHTS_Q4_0, RG_DTYPE_Q4_0 },
 };
 
-static guint
-argmax (const float *x, guint n)
-{
-  guint best = 0;
-
-  for (guint i = 1; i < n; i++)
-    if (x[i] > x[best])
-      best = i;
-  return best;
-}
-
 static int
 cmp_double (const void *a, const void *b)
 {
@@ -492,7 +482,7 @@ bench_model (const char *dir, const char *format_name, const char *image, const 
       t0 = g_get_monotonic_time ();
       for (guint i = 0; i < n_gen; i++)
         {
-          int32_t next = (int32_t) argmax (logits, vocab);
+          int32_t next = (int32_t) rg_ref_argmax (logits, vocab);
 
           if (!model->vtable->forward (model, &next, 1, NULL, 0, logits, &error))
             return cli_fail (error);
