@@ -170,7 +170,9 @@ gboolean regard_history_delete_all (RegardHistory *history, GError **error);
  * the turn's id, or 0. */
 gint64 regard_history_add_turn (RegardHistory *history, gint64 chat_id, const char *question,
                                 GPtrArray *images, GError **error);
-/* The answer so far, while streaming: committed at once. */
+/* The answer so far, while streaming: committed at once. The turn reads
+ * as unfinished until regard_history_finish_turn (an answer being
+ * regenerated starts over with this). */
 gboolean regard_history_set_answer (RegardHistory *history, gint64 turn_id,
                                     const char *answer, GError **error);
 /* The whole answer, how it stopped and its timings (TIMINGS may be NULL). */

@@ -452,7 +452,7 @@ regard_history_set_answer (RegardHistory *history, gint64 turn_id, const char *a
   sqlite3_stmt *st = NULL;
 
   if (!check_writable (history, error)
-      || !prepare (history, "UPDATE turns SET answer = ? WHERE id = ?", &st, error))
+      || !prepare (history, "UPDATE turns SET answer = ?, stop_reason = NULL WHERE id = ?", &st, error))
     return FALSE;
   sqlite3_bind_text (st, 1, answer ? answer : "", -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 2, turn_id);
