@@ -86,6 +86,7 @@ test_sidebar (void)
   RegardWindow *window;
   RegardHistorySidebar *sidebar;
   Chats c = fill_history ();
+
   g_autofree char *shot = NULL;
   GtkWidget *undo;
 
@@ -150,6 +151,83 @@ test_sidebar (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+idle (RegardWindow *window)
+{
+  return !regard_window_get_busy (window);
+}
+
+/* The newest turn of the most recently updated chat. */
+static RegardHistoryTurn *
+last_turn (gint64 *chat_id, guint *n_turns)
+{
+  g_autoptr(RegardHistory) h = regard_history_open (NULL, NULL);
+  g_autoptr(GPtrArray) chats = regard_history_list_chats (h, 0, 1, NULL);
+  g_autoptr(GPtrArray) turns = NULL;
+  RegardHistoryChat *chat;
+
+  g_assert_cmpuint (chats->len, ==, 1);
+  chat = chats->pdata[0];
+  turns = regard_history_get_turns (h, chat->id, NULL);
+  *chat_id = chat->id;
+  *n_turns = turns->len;
+  return g_ptr_array_steal_index (turns, turns->len - 1);
+}
+
+static void
+ask (RegardWindow *window, const char *question)
+{
+  regard_window_set_question (window, question);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  rg_app_test_wait (window, idle, 120, "the answer");
+}
+
+/* Asking records the turn as it streams and when it ends; a reopened chat
+ * continues: the engine is given the whole stored conversation. */
+static void
+test_record_and_continue (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(RegardApplication) app = NULL;
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  g_autoptr(RegardHistoryTurn) fresh = NULL;
+  g_autoptr(RegardHistoryTurn) continued = NULL;
+  g_autoptr(RegardHistory) h = NULL;
+  g_autoptr(GPtrArray) chats = NULL;
+  RegardWindow *window;
+  gint64 chat_id, receipt = 0;
+  guint n_turns;
+
+  g_settings_set_uint (settings, "max-new-tokens", 6);
+  app = rg_app_test_app ();
+  window = rg_app_test_window (app, model);
+  rg_app_test_wait_ready (window);
+
+  ask (window, "Hi there");
+  fresh = last_turn (&chat_id, &n_turns);
+  g_assert_cmpuint (n_turns, ==, 1);
+  g_assert_cmpstr (fresh->question, ==, "Hi there");
+  g_assert_true (fresh->finished);
+  g_assert_cmpstr (fresh->answer, ==, regard_window_get_last_answer (window));
+  g_assert_cmpuint (fresh->timings.generated_tokens, >, 0);
+
+  h = regard_history_open (NULL, NULL);
+  chats = regard_history_search (h, "receipt", 10, NULL);
+  g_assert_cmpuint (chats->len, ==, 1);
+  receipt = ((RegardHistoryChat *) chats->pdata[0])->id;
+  regard_window_open_chat (window, receipt);
+  g_assert_cmpuint (regard_window_get_n_messages (window), ==, 4);
+  ask (window, "Hi there");
+  continued = last_turn (&chat_id, &n_turns);
+  g_assert_cmpint (chat_id, ==, receipt);
+  g_assert_cmpuint (n_turns, ==, 3);
+  g_assert_true (continued->finished);
+  /* Two earlier turns and an image came before the same question. */
+  g_assert_cmpuint (continued->timings.prompt_tokens + continued->timings.cached_tokens, >,
+                    fresh->timings.prompt_tokens + fresh->timings.cached_tokens + 20);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -161,6 +239,7 @@ main (int   argc,
   g_setenv ("XDG_DATA_HOME", data_home, TRUE);
   rg_app_test_init (&argc, &argv);
   g_test_add_func ("/history/ui/sidebar", test_sidebar);
+  g_test_add_func ("/history/ui/record-and-continue", test_record_and_continue);
   rc = g_test_run ();
   rg_test_remove_tree (data_home);
   g_free (data_home);
