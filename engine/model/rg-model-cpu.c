@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 #include "rg-patches.h"
 #include "rg-ref-ops.h"
 #include "rg-weights.h"

@@ -15,7 +15,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 #include "rg-ops.h"
 #include "rg-patches.h"
 #include "rg-quant.h"

@@ -9,7 +9,7 @@
 #include "config.h"
 
 #include "rg-ops.h"
-#include "regard-engine.h"
+#include "regard-error.h"
 
 #define MATVEC_MAX_M 8
 #define MATVEC_BATCH_MAX_M 32
