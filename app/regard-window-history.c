@@ -246,7 +246,13 @@ regard_window_open_chat (RegardWindow *self,
     }
   _regard_window_new_chat (self);
   for (guint i = 0; i < turns->len; i++)
-    add_turn_rows (self, g_ptr_array_index (turns, i));
+    {
+      /* As when sending: a question that got no answer leaves the
+       * model's view of the chat (it stays in the transcript). */
+      if (!self->conv_ends_with_answer && regard_conversation_get_n_turns (self->conv) > 0)
+        regard_conversation_pop_turn (self->conv);
+      add_turn_rows (self, g_ptr_array_index (turns, i));
+    }
   if (self->last_answer)
     regard_message_set_can_regenerate (self->last_answer, TRUE);
   /* Asking again continues this chat: the engine gets the whole
