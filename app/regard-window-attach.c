@@ -18,7 +18,6 @@
 
 #include "regard-image-thumbnail.h"
 #include "regard-window-private.h"
-#include "rg-image.h"
 
 void
 regard_attachment_free (RegardAttachment *attachment)
@@ -184,14 +183,27 @@ scaled_texture (GdkPixbuf *pixbuf,
       scaled = gdk_pixbuf_scale_simple (pixbuf, w * factor, h * factor, GDK_INTERP_NEAREST);
     }
   else
-    scaled = gdk_pixbuf_copy (pixbuf);   /* PIXBUF borrows the decoder's pixels */
+    scaled = g_object_ref (pixbuf);
 
   return scaled ? gdk_texture_new_for_pixbuf (scaled) : NULL;
 }
 
-/* Decodes the image as the engine will after sending (the same decoder and
- * limits: corrupt, truncated and oversized images fail here, at attach
- * time), then makes the thumbnail and the viewer's copy. */
+static void
+size_prepared_cb (GdkPixbufLoader *loader,
+                  int              width,
+                  int              height,
+                  gpointer         user_data)
+{
+  double scale = MIN ((double) FULL_SIZE / width, (double) FULL_SIZE / height);
+
+  /* Only ever down: the model reads the original bytes anyway. */
+  if (scale < 1.0)
+    gdk_pixbuf_loader_set_size (loader, MAX (1, (int) (width * scale)), MAX (1, (int) (height * scale)));
+}
+
+/* Checks the image as the engine will read it after sending (the same
+ * decoder and limits: corrupt, truncated and oversized images fail here,
+ * at attach time), then makes the thumbnail and the viewer's copy. */
 static void
 decode_thread (GTask        *task,
                gpointer      source_object,
@@ -199,22 +211,22 @@ decode_thread (GTask        *task,
                GCancellable *cancellable)
 {
   GBytes *bytes = task_data;
-  g_autoptr(RgImage) image = NULL;
-  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GdkPixbufLoader) loader = NULL;
+  g_autoptr(GdkPixbuf) oriented = NULL;
   GError *error = NULL;
+  GdkPixbuf *pixbuf;
   Decoded *decoded;
   int width = 0, height = 0;
   gboolean known = peek_size (bytes, &width, &height);
 
-  if (known && (guint64) width * (guint64) height > RG_IMAGE_MAX_PIXELS)
+  if (known && (guint64) width * (guint64) height > regard_image_max_pixels ())
     {
       g_task_return_new_error (task, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
                                "too-large:%dx%d", width, height);
       return;
     }
 
-  image = rg_image_decode_bytes (bytes, &error);
-  if (image == NULL)
+  if (!regard_image_check_bytes (bytes, NULL, NULL, &error))
     {
       g_prefix_error (&error, known ? "damaged:" : "not-image:");
       g_task_return_error (task, error);
@@ -224,12 +236,22 @@ decode_thread (GTask        *task,
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  pixbuf = gdk_pixbuf_new_from_data (image->rgb, GDK_COLORSPACE_RGB, FALSE, 8,
-                                     image->width, image->height, image->width * 3,
-                                     NULL, NULL);
+  loader = gdk_pixbuf_loader_new ();
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb), NULL);
+  if (!gdk_pixbuf_loader_write_bytes (loader, bytes, &error) ||
+      !gdk_pixbuf_loader_close (loader, &error) ||
+      (pixbuf = gdk_pixbuf_loader_get_pixbuf (loader)) == NULL)
+    {
+      gdk_pixbuf_loader_close (loader, NULL);
+      g_clear_error (&error);
+      g_task_return_new_error (task, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE, "damaged:");
+      return;
+    }
+
+  oriented = gdk_pixbuf_apply_embedded_orientation (pixbuf);
   decoded = g_new0 (Decoded, 1);
-  decoded->thumbnail = scaled_texture (pixbuf, THUMBNAIL_SIZE);
-  decoded->full = scaled_texture (pixbuf, FULL_SIZE);
+  decoded->thumbnail = scaled_texture (oriented, THUMBNAIL_SIZE);
+  decoded->full = scaled_texture (oriented, FULL_SIZE);
   if (decoded->thumbnail == NULL || decoded->full == NULL)
     {
       decoded_free (decoded);

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "regard-window-private.h"
-#include "rg-snapshot.h"
 
 static void
 check_thread (GTask        *task,
@@ -23,11 +22,9 @@ check_thread (GTask        *task,
               GCancellable *cancellable)
 {
   const char *dir = task_data;
-  g_autoptr(RgSnapshot) snap = NULL;
   GError *error = NULL;
 
-  snap = rg_snapshot_open (dir, &error);
-  if (snap == NULL)
+  if (!regard_model_dir_check (dir, &error))
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
