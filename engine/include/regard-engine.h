@@ -205,4 +205,17 @@ gboolean regard_engine_ask_finish (RegardEngine *engine, GAsyncResult *result,
 /* The prompt Regard uses to transcribe all text in an image, keeping lines. */
 const char *regard_ocr_prompt (void);
 
+/* ---- Checks before use (any thread) ------------------------------------ */
+
+/* Whether MODEL_DIR is a snapshot folder load would accept (config.json,
+ * weights, tokenizer), without loading it: REGARD_ERROR_INVALID_MODEL or
+ * _UNSUPPORTED (the message names the folder) otherwise. */
+gboolean regard_model_dir_check (const char *model_dir, GError **error);
+/* Decodes BYTES as an ask will (same decoder and limits); on success sets
+ * the image's WIDTH and HEIGHT (either may be NULL). REGARD_ERROR_INVALID_IMAGE
+ * for a corrupt, truncated or oversized image. */
+gboolean regard_image_check_bytes (GBytes *bytes, guint *width, guint *height, GError **error);
+/* The most pixels an image may have (larger ones are refused). */
+guint64 regard_image_max_pixels (void);
+
 G_END_DECLS
