@@ -10,6 +10,7 @@
 
 #include "regard-engine.h"
 #include "regard-history.h"
+#include "regard-a11y.h"
 #include "regard-preferences-window.h"
 #include "regard-window.h"
 #include "regard-window-history.h"
@@ -294,6 +295,7 @@ regard_preferences_window_init (RegardPreferencesWindow *self)
   g_autoptr(GtkStringList) names = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  regard_a11y_fix_names (GTK_WIDGET (self));
 
   self->settings = g_settings_new (APP_ID);
   self->cancellable = g_cancellable_new ();

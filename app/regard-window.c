@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "regard-a11y.h"
 #include "regard-window-private.h"
 
 G_DEFINE_FINAL_TYPE (RegardWindow, regard_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -766,6 +767,7 @@ regard_window_init (RegardWindow *self)
   _regard_window_init_attach (self);
   _regard_window_init_download (self);
   _regard_window_init_history (self);
+  regard_a11y_fix_names (GTK_WIDGET (self));
 
   _regard_window_update_state (self);
   regard_window_progress_changed (self);

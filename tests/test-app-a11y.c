@@ -35,6 +35,8 @@ has_mnemonic (const char *text)
   return FALSE;
 }
 
+static char *own_text_inside (GtkWidget *widget);
+
 /* Text that the widget shows, which a screen reader reads as its name. */
 static char *
 own_text (GtkWidget *widget)
@@ -45,11 +47,21 @@ own_text (GtkWidget *widget)
     return NULL;   /* an entry's text is its value, not its name */
   if (ADW_IS_PREFERENCES_ROW (widget))
     return g_strdup (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)));
-  /* Buttons and rows: the text of a label inside. */
+  /* Only buttons and rows are named by the text inside them: a scroll
+   * area or a box is not named by its first label. */
+  if (!GTK_IS_BUTTON (widget) && !GTK_IS_MENU_BUTTON (widget) && !GTK_IS_LIST_BOX_ROW (widget) &&
+      !GTK_IS_CHECK_BUTTON (widget))
+    return NULL;
+  return own_text_inside (widget);
+}
+
+static char *
+own_text_inside (GtkWidget *widget)
+{
   for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
     {
-      char *text = GTK_IS_LABEL (c) && gtk_widget_get_visible (c)
-                   ? g_strdup (gtk_label_get_text (GTK_LABEL (c))) : own_text (c);
+      char *text = GTK_IS_LABEL (c) ? (gtk_widget_get_visible (c) ? g_strdup (gtk_label_get_text (GTK_LABEL (c))) : NULL)
+                   : own_text_inside (c);
       if (text != NULL && text[0] != '\0')
         return text;
       g_free (text);
@@ -83,18 +95,34 @@ check_tree (GtkWidget *widget,
       g_autofree char *text = own_text (widget);
       const char *name = label && label[0] ? label : text;
       const char *what = G_OBJECT_TYPE_NAME (widget);
+      GtkWidget *parent = gtk_widget_get_parent (widget);
 
       (*n_checked)++;
-      if (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY))
+      /* A relation names widgets other than buttons (GTK 4.8 relates an
+       * icon button to its unnamed image). */
+      if ((name == NULL || name[0] == '\0') && !GTK_IS_BUTTON (widget) &&
+          gtk_test_accessible_has_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY))
         name = "(labelled by another widget)";
+      /* The text field of a spin button or entry is read with the name of
+       * the control that holds it; a list item with its label. */
+      if ((name == NULL || name[0] == '\0') && parent != NULL && (GTK_IS_SPIN_BUTTON (parent) || GTK_IS_ENTRY (parent)))
+        {
+          g_autofree char *plabel = accessible_label (parent);
+          if ((plabel != NULL && plabel[0] != '\0') ||
+              gtk_test_accessible_has_relation (GTK_ACCESSIBLE (parent), GTK_ACCESSIBLE_RELATION_LABELLED_BY))
+            name = "(named by its spin button or entry)";
+        }
+      if ((name == NULL || name[0] == '\0') && g_str_equal (what, "GtkListItemWidget"))
+        {
+          g_autofree char *inner = own_text_inside (widget);
+          if (inner != NULL && inner[0] != '\0')
+            name = "(a list item with text)";
+        }
 
       if (name == NULL || name[0] == '\0')
-        g_string_append_printf (problems, "%s (tooltip “%s”): focusable without an accessible name\n",
-                                what, gtk_widget_get_tooltip_text (widget) ?: "");
-      else if (label != NULL && text != NULL && text[0] != '\0' && !g_str_equal (label, text) &&
-               has_mnemonic (text))
-        g_string_append_printf (problems, "%s: label “%s” and text “%s” would both be read\n",
-                                what, label, text);
+        g_string_append_printf (problems, "%s in %s (tooltip “%s”): focusable without an accessible name\n",
+                                what, parent ? G_OBJECT_TYPE_NAME (parent) : "-",
+                                gtk_widget_get_tooltip_text (widget) ?: "");
       else
         g_test_message ("%s: “%s”", what, name);
     }
