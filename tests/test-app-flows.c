@@ -348,6 +348,104 @@ test_preferences_show_model_in_use (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static GtkWidget *
+find_type_named (GtkWidget  *widget,
+                 const char *type_name)
+{
+  if (g_str_equal (G_OBJECT_TYPE_NAME (widget), type_name) && gtk_widget_get_mapped (widget))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_type_named (c, type_name);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* No screenshot portal here (tests run without xdg-desktop-portal): a
+ * dialog says why and offers pasting or attaching instead. */
+static void
+test_screenshot_failure_explained (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  RegardWindow *window = rg_app_test_window (app, model);
+  AdwMessageDialog *dialog;
+
+  rg_app_test_wait_ready (window);
+  g_clear_pointer (&window->last_notice, g_free);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.screenshot", NULL));
+  expected_in_notice = "attach";
+  rg_app_test_wait (window, notice_shown, 60, "the screenshot failure");
+  rg_app_test_settle (300);
+  dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (dialog);
+  g_test_message ("%s", adw_message_dialog_get_body (dialog));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "portal"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "paste"));
+  g_assert_true (adw_message_dialog_has_response (dialog, "attach"));
+  g_free (rg_app_test_snapshot (GTK_WIDGET (dialog), "app-screenshot-failed"));
+  adw_message_dialog_response (dialog, "close");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A toast (here: pasting with no image on the clipboard) rises above the
+ * question field, never over it. */
+static void
+test_toast_clear_of_composer (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  RegardWindow *window = rg_app_test_window (app, model);
+  GtkWidget *toast;
+  graphene_rect_t t, c;
+
+  rg_app_test_wait_ready (window);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (window)), "just text");
+  g_clear_pointer (&window->last_notice, g_free);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.paste-image", NULL));
+  expected_in_notice = "no image";
+  rg_app_test_wait (window, notice_shown, 30, "the toast");
+  rg_app_test_settle (600);
+
+  toast = find_type_named (GTK_WIDGET (window), "AdwToastWidget");
+  g_assert_nonnull (toast);
+  g_assert_true (gtk_widget_compute_bounds (toast, GTK_WIDGET (window), &t));
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (window->composer), GTK_WIDGET (window), &c));
+  g_test_message ("toast %.0f..%.0f, question field %.0f..%.0f", t.origin.y, t.origin.y + t.size.height,
+                  c.origin.y, c.origin.y + c.size.height);
+  g_assert_false (graphene_rect_intersection (&t, &c, NULL));
+  g_free (rg_app_test_snapshot (GTK_WIDGET (window), "app-toast-above-composer"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Extract Text with nothing attached asks before taking a screenshot. */
+static void
+test_extract_text_asks_first (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  RegardWindow *window = rg_app_test_window (app, model);
+  AdwMessageDialog *dialog;
+
+  rg_app_test_wait_ready (window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.extract-text", NULL));
+  rg_app_test_settle (300);
+  dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (dialog);
+  g_test_message ("%s: %s", adw_message_dialog_get_heading (dialog), adw_message_dialog_get_body (dialog));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "screenshot"));
+  /* Nothing taken yet. */
+  g_assert_null (window->portal);
+  g_free (rg_app_test_snapshot (GTK_WIDGET (dialog), "app-extract-text-asks"));
+  adw_message_dialog_response (dialog, "cancel");
+  rg_app_test_settle (300);
+  g_assert_null (window->portal);
+  g_assert_cmpuint (regard_window_get_n_messages (window), ==, 0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -362,6 +460,9 @@ main (int   argc,
   g_test_add_func ("/app/model/invalid-folder-keeps-model", test_invalid_model_folder);
   g_test_add_func ("/app/attach/bad-images-refused", test_bad_images_refused);
   g_test_add_func ("/app/preferences/model-in-use", test_preferences_show_model_in_use);
+  g_test_add_func ("/app/screenshot/failure-explained", test_screenshot_failure_explained);
+  g_test_add_func ("/app/extract-text/asks-first", test_extract_text_asks_first);
+  g_test_add_func ("/app/toast/clear-of-question-field", test_toast_clear_of_composer);
 
   ret = g_test_run ();
   rg_test_remove_tree (tmpdir);
