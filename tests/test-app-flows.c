@@ -217,6 +217,26 @@ test_invalid_model_folder (void)
   adw_message_dialog_response (message, "close");
   rg_app_test_settle (200);
 
+  /* A broken config.json: the refusal names the folder too. */
+  {
+    g_autofree char *broken = g_build_filename (tmpdir, "broken-model", NULL);
+    g_autofree char *config = g_build_filename (broken, "config.json", NULL);
+
+    g_assert_cmpint (g_mkdir_with_parents (broken, 0700), ==, 0);
+    g_assert_true (g_file_set_contents (config, "{\"model_type\": \"idefics2\", ", -1, NULL));
+    g_clear_pointer (&window->last_notice, g_free);
+    regard_window_choose_model_folder (window, broken);
+    expected_in_notice = "config.json";
+    rg_app_test_wait (window, notice_shown, 60, "the broken config.json refusal");
+    g_test_message ("%s", window->last_notice);
+    g_assert_nonnull (strstr (window->last_notice, broken));
+    g_assert_cmpint (regard_session_get_state (regard_window_get_session (window)), ==, REGARD_SESSION_READY);
+    rg_app_test_settle (200);
+    message = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+    if (message != NULL)
+      adw_message_dialog_response (message, "close");
+  }
+
   g_settings_reset (settings, "model-folder");
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -446,6 +466,45 @@ test_extract_text_asks_first (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+has_shortcut_for (GtkWidget  *widget,
+                  const char *action)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    {
+      g_autofree char *name = NULL;
+      g_object_get (widget, "action-name", &name, NULL);
+      if (g_strcmp0 (name, action) == 0)
+        return TRUE;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    if (has_shortcut_for (c, action))
+      return TRUE;
+  return FALSE;
+}
+
+/* Ctrl+W closes the window, and the shortcuts window lists it. */
+static void
+test_ctrl_w_closes (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  RegardWindow *window = rg_app_test_window (app, NULL);
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "window.close");
+  GtkWidget *overlay;
+
+  g_assert_true (g_strv_contains ((const char * const *) accels, "<Control>w"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  rg_app_test_settle (300);
+  overlay = GTK_WIDGET (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
+  g_assert_true (has_shortcut_for (overlay, "window.close"));
+  gtk_window_close (GTK_WINDOW (overlay));
+
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "window.close", NULL));
+  rg_app_test_settle (300);
+  g_assert_null (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -463,6 +522,7 @@ main (int   argc,
   g_test_add_func ("/app/screenshot/failure-explained", test_screenshot_failure_explained);
   g_test_add_func ("/app/extract-text/asks-first", test_extract_text_asks_first);
   g_test_add_func ("/app/toast/clear-of-question-field", test_toast_clear_of_composer);
+  g_test_add_func ("/app/window/ctrl-w-closes", test_ctrl_w_closes);
 
   ret = g_test_run ();
   rg_test_remove_tree (tmpdir);
