@@ -197,7 +197,7 @@ add_turn_rows (RegardWindow *self, const RegardHistoryTurn *turn)
       regard_conversation_add_image_bytes (self->conv, REGARD_ROLE_USER, bytes);
       texture = gdk_texture_new_from_bytes (bytes, &error);
       if (texture)
-        regard_message_add_image (REGARD_MESSAGE (row), texture, _("Attached image"));
+        regard_message_add_image (REGARD_MESSAGE (row), texture, texture, _("Attached image"));
     }
   if (turn->question[0] != '\0')
     regard_conversation_add_text (self->conv, REGARD_ROLE_USER, turn->question);

@@ -8,15 +8,49 @@
 
 #include <glib/gi18n.h>
 
+#include "regard-a11y.h"
 #include "regard-window-private.h"
 
 G_DEFINE_FINAL_TYPE (RegardWindow, regard_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* In the chat, toasts rise from the bottom of the transcript, above the
+ * composer, so they never cover the question being typed. */
+void
+_regard_window_add_toast (RegardWindow *self,
+                          AdwToast     *toast)
+{
+  g_free (self->last_notice);
+  self->last_notice = g_strdup (adw_toast_get_title (toast));
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "chat") == 0)
+    adw_toast_overlay_add_toast (self->chat_toast_overlay, toast);
+  else
+    adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+_regard_window_focus_composer (RegardWindow *self)
+{
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "chat") == 0)
+    gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
 
 void
 _regard_window_toast (RegardWindow *self,
                       const char   *title)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (title));
+  _regard_window_add_toast (self, adw_toast_new (title));
+}
+
+void
+_regard_window_refuse_image (RegardWindow *self,
+                             const char   *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_set_timeout (toast, 8);
+  _regard_window_add_toast (self, toast);
 }
 
 static char *
@@ -312,7 +346,7 @@ regard_window_ask_cb (GObject      *object,
           adw_toast_set_button_label (toast, _("_Copy"));
           adw_toast_set_action_name (toast, "win.copy-answer");
           adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-          adw_toast_overlay_add_toast (self->toast_overlay, toast);
+          _regard_window_add_toast (self, toast);
         }
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -404,7 +438,7 @@ _regard_window_send (RegardWindow *self,
 
       regard_conversation_add_image_bytes (self->conv, REGARD_ROLE_USER, attachment->bytes);
       if (attachment->texture != NULL)
-        regard_message_add_image (REGARD_MESSAGE (row), attachment->texture, attachment->name);
+        regard_message_add_image (REGARD_MESSAGE (row), attachment->texture, attachment->full, attachment->name);
     }
 
   if (ocr)
@@ -427,6 +461,9 @@ _regard_window_send (RegardWindow *self,
   _regard_window_clear_attachments (self);
   regard_window_append_message (self, row);
   regard_window_start_answer (self);
+
+  /* The send button (clicked) turns into Stop: keep typing where it was. */
+  _regard_window_focus_composer (self);
 }
 
 void
@@ -510,6 +547,17 @@ regard_window_extract_text (RegardWindow  *self,
 
 /* ---- Scrolling ------------------------------------------------------- */
 
+/* "Scroll to Bottom" only while something is below the view. */
+static void
+regard_window_update_scroll_button (RegardWindow  *self,
+                                    GtkAdjustment *adj)
+{
+  double below = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj) -
+                 gtk_adjustment_get_value (adj);
+
+  gtk_revealer_set_reveal_child (self->scroll_down_revealer, !self->stick_to_bottom && below > 24.0);
+}
+
 void
 _regard_window_scroll_to_bottom (RegardWindow *self)
 {
@@ -519,13 +567,30 @@ _regard_window_scroll_to_bottom (RegardWindow *self)
   gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
 }
 
+static gboolean
+regard_window_follow_cb (gpointer user_data)
+{
+  RegardWindow *self = user_data;
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->transcript_scroller);
+
+  self->follow_id = 0;
+  if (self->stick_to_bottom)
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 regard_window_vadjustment_changed (RegardWindow  *self,
                                    GtkAdjustment *adj)
 {
-  /* The content grew: follow it only if the reader was at the bottom. */
-  if (self->stick_to_bottom)
-    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  /* The content grew: follow it only if the reader was at the bottom.
+   * Not from inside this signal: it comes during the viewport's
+   * allocation, which drops the new position, so the last growth (an
+   * answer's Copy/Regenerate row) would stay out of view. */
+  if (self->stick_to_bottom && self->follow_id == 0)
+    self->follow_id = g_idle_add (regard_window_follow_cb, self);
+  regard_window_update_scroll_button (self, adj);
 }
 
 static void
@@ -535,7 +600,7 @@ regard_window_vadjustment_value_changed (RegardWindow  *self,
   double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
 
   self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - 24.0;
-  gtk_revealer_set_reveal_child (self->scroll_down_revealer, !self->stick_to_bottom);
+  regard_window_update_scroll_button (self, adj);
 }
 
 /* ---- Composer -------------------------------------------------------- */
@@ -592,6 +657,8 @@ regard_window_dispose (GObject *object)
 {
   RegardWindow *self = (RegardWindow *)object;
 
+  g_clear_handle_id (&self->follow_id, g_source_remove);
+
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
   if (self->ask_cancellable != NULL)
@@ -623,6 +690,7 @@ regard_window_finalize (GObject *object)
   g_clear_object (&self->download_cancellable);
   g_clear_pointer (&self->download, regard_download_free);
   g_clear_pointer (&self->resume_repo, g_free);
+  g_clear_pointer (&self->last_notice, g_free);
   _regard_window_finalize_history (self);
 
   G_OBJECT_CLASS (regard_window_parent_class)->finalize (object);
@@ -641,6 +709,7 @@ regard_window_class_init (RegardWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/regardapp/Regard/regard-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, chat_toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, cpu_banner);
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, cpu_banner_label);
@@ -728,6 +797,7 @@ regard_window_init (RegardWindow *self)
   _regard_window_init_attach (self);
   _regard_window_init_download (self);
   _regard_window_init_history (self);
+  regard_a11y_fix_names (GTK_WIDGET (self));
 
   _regard_window_update_state (self);
   regard_window_progress_changed (self);
