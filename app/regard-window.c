@@ -189,6 +189,13 @@ _regard_window_update_state (RegardWindow *self)
       adw_status_page_set_description (self->loading_page, regard_download_get_repo (self->download));
       gtk_stack_set_visible_child_name (self->main_stack, "loading");
     }
+  else if (self->download_paused && state != REGARD_SESSION_READY && state != REGARD_SESSION_LOADING)
+    {
+      /* The progress so far stays in view while paused. */
+      adw_status_page_set_title (self->loading_page, _("Download Paused"));
+      adw_status_page_set_description (self->loading_page, self->resume_repo);
+      gtk_stack_set_visible_child_name (self->main_stack, "loading");
+    }
   else
     adw_status_page_set_title (self->loading_page, _("Loading Model"));
 
@@ -691,6 +698,7 @@ regard_window_finalize (GObject *object)
   g_clear_pointer (&self->download, regard_download_free);
   g_clear_pointer (&self->resume_repo, g_free);
   g_clear_pointer (&self->last_notice, g_free);
+  _regard_window_finalize_download (self);
   _regard_window_finalize_history (self);
 
   G_OBJECT_CLASS (regard_window_parent_class)->finalize (object);
