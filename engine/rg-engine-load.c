@@ -1,7 +1,7 @@
 /* rg-engine-load.c: opening a snapshot into an RgLoadedModel (engine thread). */
 #include "rg-engine-private.h"
 
-#include "rg-model-cpu.h"
+#include "rg-model-ref.h"
 #include "rg-model-gpu.h"
 #include "rg-budget.h"
 
@@ -114,7 +114,7 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
     {
       if (vk_error)
         g_debug ("No Vulkan device (%s): using the CPU reference backend", vk_error->message);
-      m->model = rg_model_cpu_new (snap, params->context_length, error);
+      m->model = rg_model_ref_new (snap, params->context_length, error);
     }
   return m->model != NULL;
 }
