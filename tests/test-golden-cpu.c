@@ -1,4 +1,4 @@
-/* The model (CPU reference or Vulkan) against HF's own tensors, for every model case of
+/* The model (reference backend or Vulkan) against HF's own tensors, for every model case of
  * golden/manifest.json, with the README's fp32 tolerances:
  *   vision / connector / inputs_embeds / text hidden   max abs 1e-4
  *   logits                                             max abs 5e-4

@@ -126,7 +126,7 @@ submit (Run *r, GError **error)
     return FALSE;
   seconds = (g_get_monotonic_time () - t0) / 1e6;
   /* learn the device's speed from submits long enough to time */
-  if (seconds > 0.02 && r->flops > 0)
+  if (seconds > 0.02 && r->flops > 0 && r->ex->fixed_budget <= 0)
     r->ex->budget = CLAMP (r->flops / seconds * TARGET_SECONDS, MIN_BUDGET, 1e15);
   r->flops = 0;
   for (guint i = 0; i < r->tap_bufs->len; i++)
@@ -321,6 +321,8 @@ rg_exec_vk_run (RgExecVk *ex, RgModel *model, const RgArchProgram *prog,
 
   if (ex->budget <= 0)
     ex->budget = FIRST_BUDGET;
+  if (ex->fixed_budget > 0)
+    ex->budget = ex->fixed_budget;
   for (guint b = 0; ok && b < prog->n_blocks; b++)
     {
       const RgArchBlock *block = &prog->blocks[b];

@@ -18,6 +18,7 @@ typedef struct
   RgVkBuffer ***cache;      /* [buffer slot][layer], KV_CACHE buffers */
   RgVkBuffer *rope;         /* [context, head_dim]: cos | sin per position */
   double budget;            /* estimated FLOPs per submit (learned) */
+  double fixed_budget;      /* tests: > 0 replaces the learned budget */
   guint n_submits;          /* command buffers submitted, for tests */
 } RgExecVk;
 

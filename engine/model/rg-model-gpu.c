@@ -1,12 +1,9 @@
-/* rg-model-gpu.c: IDEFICS2 on Vulkan.
+/* rg-model-gpu.c: the Vulkan backend of RgModel.
  *
- * The same model as rg-model-cpu.c, op for op, with every op a dispatch
- * from rg-ops.h: vision tower (SigLIP NaViT), connector (SwiGLU modality
- * projection + perceiver resampler), Mistral decoder with a KV cache on the
- * GPU. A call records one command buffer and submits it once.
- *
- * Shapes: V = vision hidden, T = text hidden, NP = patches of the padded
- * grid, NL = perceiver latents, L = new tokens. */
+ * Loads the family's weight table (rg-arch.h) to the device, converting
+ * or quantizing by the table's rules and the requested format, allocates
+ * the KV cache and RoPE table its ops read, and runs its programs through
+ * rg-exec-vulkan.c: the same description the reference backend runs. */
 #include "config.h"
 
 #include "rg-model-gpu.h"
@@ -606,4 +603,16 @@ rg_model_gpu_get_load_stats (RgModel *model, guint *n_converted, guint *n_from_c
     *n_converted = self->n_converted;
   if (n_from_cache)
     *n_from_cache = self->n_from_cache;
+}
+
+void
+rg_model_gpu_set_submit_flops (RgModel *model, double flops)
+{
+  ((RgModelGpu *) model)->ex.fixed_budget = flops;
+}
+
+guint
+rg_model_gpu_get_n_submits (RgModel *model)
+{
+  return ((RgModelGpu *) model)->ex.n_submits;
 }
