@@ -9,7 +9,11 @@
 #include <glib/gi18n.h>
 
 #include "regard-engine.h"
+#include "regard-history.h"
+#include "regard-a11y.h"
 #include "regard-preferences-window.h"
+#include "regard-window.h"
+#include "regard-window-history.h"
 
 struct _RegardPreferencesWindow
 {
@@ -26,18 +30,33 @@ struct _RegardPreferencesWindow
   AdwComboRow *splitting_row;
   GtkSpinButton *max_tokens_spin;
   GtkSpinButton *temperature_spin;
+  GtkSwitch *keep_history_switch;
 
   gboolean updating_devices;
 };
 
 G_DEFINE_FINAL_TYPE (RegardPreferencesWindow, regard_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
+static RegardWindow *
+get_main_window (RegardPreferencesWindow *self)
+{
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+
+  return REGARD_IS_WINDOW (parent) ? REGARD_WINDOW (parent) : NULL;
+}
+
+/* The folder in use (it may come from --model), else the saved one. */
 static void
 update_model_row (RegardPreferencesWindow *self)
 {
   g_autofree char *dir = g_settings_get_string (self->settings, "model-folder");
+  RegardWindow *window = get_main_window (self);
+  const char *in_use = window ? regard_session_get_model_dir (regard_window_get_session (window)) : NULL;
 
-  adw_action_row_set_subtitle (self->model_row, dir[0] ? dir : _("None chosen"));
+  if (in_use != NULL && in_use[0] != '\0')
+    adw_action_row_set_subtitle (self->model_row, in_use);
+  else
+    adw_action_row_set_subtitle (self->model_row, dir[0] ? dir : _("None chosen"));
 }
 
 static void
@@ -50,7 +69,10 @@ model_chooser_response (GtkNativeDialog         *dialog,
       g_autoptr(GFile) folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = folder ? g_file_get_path (folder) : NULL;
 
-      if (path != NULL)
+      /* Checked first: a folder that is not a model keeps the current one. */
+      if (path != NULL && get_main_window (self) != NULL)
+        regard_window_choose_model_folder (get_main_window (self), path);
+      else if (path != NULL)
         g_settings_set_string (self->settings, "model-folder", path);
     }
 
@@ -184,6 +206,46 @@ splitting_set_mapping (const GValue       *value,
 }
 
 static void
+delete_history_response (AdwMessageDialog        *dialog,
+                         const char              *response,
+                         RegardPreferencesWindow *self)
+{
+  g_autoptr(RegardHistory) history = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkApplication *app = GTK_APPLICATION (g_application_get_default ());
+
+  if (g_strcmp0 (response, "delete") != 0)
+    return;
+  history = regard_history_open (NULL, &error);
+  if (history == NULL || !regard_history_delete_all (history, &error))
+    {
+      g_autofree char *text = g_strdup_printf ("%s: %s", _("Cannot delete the chats"), error->message);
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (text));
+      return;
+    }
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (_("All chats deleted")));
+  for (GList *l = app ? gtk_application_get_windows (app) : NULL; l; l = l->next)
+    if (REGARD_IS_WINDOW (l->data))
+      regard_window_history_changed (REGARD_WINDOW (l->data));
+}
+
+static void
+delete_history_clicked_cb (RegardPreferencesWindow *self)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Delete All Chats?"),
+                                              _("Every stored chat and its images will be permanently deleted."));
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"), "delete", _("_Delete"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "delete",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (delete_history_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 regard_preferences_window_dispose (GObject *object)
 {
   RegardPreferencesWindow *self = (RegardPreferencesWindow *)object;
@@ -221,7 +283,9 @@ regard_preferences_window_class_init (RegardPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RegardPreferencesWindow, splitting_row);
   gtk_widget_class_bind_template_child (widget_class, RegardPreferencesWindow, max_tokens_spin);
   gtk_widget_class_bind_template_child (widget_class, RegardPreferencesWindow, temperature_spin);
+  gtk_widget_class_bind_template_child (widget_class, RegardPreferencesWindow, keep_history_switch);
   gtk_widget_class_bind_template_callback (widget_class, model_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, delete_history_clicked_cb);
 }
 
 static void
@@ -231,6 +295,7 @@ regard_preferences_window_init (RegardPreferencesWindow *self)
   g_autoptr(GtkStringList) names = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  regard_a11y_fix_names (GTK_WIDGET (self));
 
   self->settings = g_settings_new (APP_ID);
   self->cancellable = g_cancellable_new ();
@@ -240,6 +305,9 @@ regard_preferences_window_init (RegardPreferencesWindow *self)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "temperature",
                    gtk_spin_button_get_adjustment (self->temperature_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "keep-history",
+                   self->keep_history_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind_with_mapping (self->settings, "image-splitting",
                                 self->splitting_row, "selected",
@@ -268,7 +336,16 @@ regard_preferences_window_init (RegardPreferencesWindow *self)
 GtkWidget *
 regard_preferences_window_new (GtkWindow *transient_for)
 {
-  return g_object_new (REGARD_TYPE_PREFERENCES_WINDOW,
-                       "transient-for", transient_for,
-                       NULL);
+  RegardPreferencesWindow *self = g_object_new (REGARD_TYPE_PREFERENCES_WINDOW,
+                                                "transient-for", transient_for,
+                                                NULL);
+  RegardWindow *window = get_main_window (self);
+
+  if (window != NULL)
+    g_signal_connect_object (regard_window_get_session (window), "notify::state",
+                             G_CALLBACK (update_model_row), self,
+                             G_CONNECT_SWAPPED);
+  update_model_row (self);
+
+  return GTK_WIDGET (self);
 }

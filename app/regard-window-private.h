@@ -15,12 +15,16 @@ G_BEGIN_DECLS
 typedef struct
 {
   GBytes *bytes;              /* owned: encoded image */
-  GdkTexture *texture;        /* owned, NULL while decoding */
+  GdkTexture *texture;        /* owned: the thumbnail, NULL while decoding */
+  GdkTexture *full;           /* owned: up to 2048 px, for the viewer */
   char *name;                 /* owned: shown as alternative text */
   GtkWidget *chip;            /* borrowed: a child of pending_box */
   GtkWidget *picture;         /* borrowed: inside chip */
   GCancellable *cancellable;  /* owned: cancels the decoding */
 } RegardAttachment;
+
+/* regard-window-history.c's state */
+typedef struct _RegardWindowHistory RegardWindowHistory;
 
 struct _RegardWindow
 {
@@ -37,6 +41,8 @@ struct _RegardWindow
   XdpPortal *portal;               /* created on the first screenshot */
   RegardDownload *download;        /* non-NULL while a model downloads */
   GCancellable *download_cancellable;
+  char *last_notice;               /* the last toast or refusal, for tests */
+  RegardWindowHistory *history;
   char *resume_repo;               /* an unfinished download to offer, or NULL */
   gint64 download_shown_us;        /* when the rate and time left last changed */
   guint download_pausing : 1;      /* the cancel is a pause: keep the .part files */
@@ -44,6 +50,7 @@ struct _RegardWindow
 
   /* Borrowed, from the template */
   AdwToastOverlay *toast_overlay;
+  AdwToastOverlay *chat_toast_overlay;  /* above the composer */
   AdwWindowTitle *window_title;
   GtkRevealer *cpu_banner;
   GtkLabel *cpu_banner_label;
@@ -96,8 +103,32 @@ void _regard_window_take_screenshot    (RegardWindow   *self);
 void _regard_window_scroll_to_bottom   (RegardWindow   *self);
 void _regard_window_toast              (RegardWindow   *self,
                                         const char     *title);
+void _regard_window_add_toast          (RegardWindow   *self,
+                                        AdwToast       *toast);
+/* A refused image: says why (naming it) where the composer stays visible. */
+void _regard_window_refuse_image       (RegardWindow   *self,
+                                        const char     *message);
+/* The question field, when the chat shows (after dialogs, sending). */
+void _regard_window_focus_composer     (RegardWindow   *self);
 void _regard_window_run_queued_ocr     (RegardWindow   *self);
 void _regard_window_clear_attachments  (RegardWindow   *self);
 void  regard_attachment_free           (RegardAttachment *attachment);
+
+/* regard-window-history.c: the conversation history */
+void _regard_window_class_init_history     (GtkWidgetClass *widget_class);
+void _regard_window_init_history           (RegardWindow   *self);
+void _regard_window_finalize_history       (RegardWindow   *self);
+/* ATTACHMENTS: RegardAttachment, the question's images */
+void _regard_window_history_question       (RegardWindow   *self,
+                                            const char     *question,
+                                            GPtrArray      *attachments);
+void _regard_window_history_answer_started (RegardWindow   *self);
+void _regard_window_history_token          (RegardWindow   *self);
+/* STOP_REASON: regard_stop_reason_to_string (), or "error" (STATS NULL) */
+void _regard_window_history_answer_done    (RegardWindow   *self,
+                                            const char     *answer,
+                                            const char     *stop_reason,
+                                            const RegardAskStats *stats);
+void _regard_window_history_new_chat       (RegardWindow   *self);
 
 G_END_DECLS

@@ -8,15 +8,49 @@
 
 #include <glib/gi18n.h>
 
+#include "regard-a11y.h"
 #include "regard-window-private.h"
 
 G_DEFINE_FINAL_TYPE (RegardWindow, regard_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* In the chat, toasts rise from the bottom of the transcript, above the
+ * composer, so they never cover the question being typed. */
+void
+_regard_window_add_toast (RegardWindow *self,
+                          AdwToast     *toast)
+{
+  g_free (self->last_notice);
+  self->last_notice = g_strdup (adw_toast_get_title (toast));
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "chat") == 0)
+    adw_toast_overlay_add_toast (self->chat_toast_overlay, toast);
+  else
+    adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+_regard_window_focus_composer (RegardWindow *self)
+{
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "chat") == 0)
+    gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
 
 void
 _regard_window_toast (RegardWindow *self,
                       const char   *title)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (title));
+  _regard_window_add_toast (self, adw_toast_new (title));
+}
+
+void
+_regard_window_refuse_image (RegardWindow *self,
+                             const char   *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_set_timeout (toast, 8);
+  _regard_window_add_toast (self, toast);
 }
 
 static char *
@@ -257,6 +291,7 @@ regard_window_on_token (gint32      token_id,
 
   if (self->answering != NULL)
     regard_message_append_text (self->answering, text);
+  _regard_window_history_token (self);
 }
 
 static void
@@ -279,6 +314,7 @@ regard_window_ask_cb (GObject      *object,
 
   if (regard_session_ask_finish (REGARD_SESSION (object), result, &stats, &error))
     {
+      _regard_window_history_answer_done (self, text, regard_stop_reason_to_string (stats.stop_reason), &stats);
       regard_conversation_add_text (self->conv, REGARD_ROLE_ASSISTANT, text);
       self->conv_ends_with_answer = TRUE;
 
@@ -310,11 +346,12 @@ regard_window_ask_cb (GObject      *object,
           adw_toast_set_button_label (toast, _("_Copy"));
           adw_toast_set_action_name (toast, "win.copy-answer");
           adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-          adw_toast_overlay_add_toast (self->toast_overlay, toast);
+          _regard_window_add_toast (self, toast);
         }
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
+      _regard_window_history_answer_done (self, text, "cancelled", NULL);
       regard_conversation_add_text (self->conv, REGARD_ROLE_ASSISTANT, text);
       self->conv_ends_with_answer = TRUE;
       regard_message_set_status (row, _("Stopped"));
@@ -322,6 +359,8 @@ regard_window_ask_cb (GObject      *object,
   else
     {
       g_autofree char *status = g_strdup_printf (_("No answer: %s"), error->message);
+
+      _regard_window_history_answer_done (self, "", "error", NULL);
 
       self->conv_ends_with_answer = FALSE;
       regard_message_set_status (row, status);
@@ -359,6 +398,7 @@ regard_window_start_answer (RegardWindow *self)
 
   self->ask_cancellable = g_cancellable_new ();
   self->stick_to_bottom = TRUE;
+  _regard_window_history_answer_started (self);
 
   regard_session_ask_async (self->session, self->conv, &params,
                             self->ask_cancellable,
@@ -398,7 +438,7 @@ _regard_window_send (RegardWindow *self,
 
       regard_conversation_add_image_bytes (self->conv, REGARD_ROLE_USER, attachment->bytes);
       if (attachment->texture != NULL)
-        regard_message_add_image (REGARD_MESSAGE (row), attachment->texture, attachment->name);
+        regard_message_add_image (REGARD_MESSAGE (row), attachment->texture, attachment->full, attachment->name);
     }
 
   if (ocr)
@@ -416,10 +456,14 @@ _regard_window_send (RegardWindow *self,
 
   self->conv_ends_with_answer = FALSE;
   self->asking_ocr = !!ocr;
+  _regard_window_history_question (self, ocr ? regard_ocr_prompt () : question, self->attachments);
 
   _regard_window_clear_attachments (self);
   regard_window_append_message (self, row);
   regard_window_start_answer (self);
+
+  /* The send button (clicked) turns into Stop: keep typing where it was. */
+  _regard_window_focus_composer (self);
 }
 
 void
@@ -459,6 +503,7 @@ _regard_window_new_chat (RegardWindow *self)
   self->conv_ends_with_answer = FALSE;
   self->last_answer = NULL;
   self->n_messages = 0;
+  _regard_window_history_new_chat (self);
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->transcript_box))))
     gtk_box_remove (self->transcript_box, child);
@@ -615,6 +660,8 @@ regard_window_finalize (GObject *object)
   g_clear_object (&self->download_cancellable);
   g_clear_pointer (&self->download, regard_download_free);
   g_clear_pointer (&self->resume_repo, g_free);
+  g_clear_pointer (&self->last_notice, g_free);
+  _regard_window_finalize_history (self);
 
   G_OBJECT_CLASS (regard_window_parent_class)->finalize (object);
 }
@@ -632,6 +679,7 @@ regard_window_class_init (RegardWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/regardapp/Regard/regard-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, chat_toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, cpu_banner);
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, cpu_banner_label);
@@ -653,6 +701,7 @@ regard_window_class_init (RegardWindowClass *klass)
 
   _regard_window_class_init_actions (widget_class);
   _regard_window_class_init_download (widget_class);
+  _regard_window_class_init_history (widget_class);
 }
 
 static void
@@ -717,6 +766,8 @@ regard_window_init (RegardWindow *self)
 
   _regard_window_init_attach (self);
   _regard_window_init_download (self);
+  _regard_window_init_history (self);
+  regard_a11y_fix_names (GTK_WIDGET (self));
 
   _regard_window_update_state (self);
   regard_window_progress_changed (self);

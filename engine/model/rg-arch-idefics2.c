@@ -8,7 +8,7 @@
  * padded grid, NL = perceiver latents, L = new tokens. */
 #include "rg-arch.h"
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 /* ---- Weights ------------------------------------------------------------ */
 

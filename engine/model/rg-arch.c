@@ -1,7 +1,7 @@
 /* rg-arch.c: what every family description shares (see rg-arch.h). */
 #include "rg-arch.h"
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 gboolean
 rg_arch_mul (uint64_t a, uint64_t b, uint64_t *out, const char *what, GError **error)

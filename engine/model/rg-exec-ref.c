@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 #include "rg-ref-ops.h"
 
 void
@@ -89,11 +89,11 @@ linear (Run *r, const RgArchOp *op, float *out, const float *x, size_t M)
     }
   if (op->in2.buf == 0 && !(op->flags & RG_OPF_ACCUMULATE))
     {
-      rg_ref_matmul (x, weight (r, op->w), weight (r, op->b), out, M, N, K);
+      rg_ref_linear (x, weight (r, op->w), weight (r, op->b), out, M, N, K);
       return;
     }
   y = g_new (float, M * N);
-  rg_ref_matmul (x, weight (r, op->w), weight (r, op->b), y, M, N, K);
+  rg_ref_linear (x, weight (r, op->w), weight (r, op->b), y, M, N, K);
   if (op->in2.buf)
     rg_ref_swiglu (ptr (r, op->in2), y, y, M * N);
   if (op->flags & RG_OPF_ACCUMULATE)

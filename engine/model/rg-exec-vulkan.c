@@ -16,7 +16,7 @@
 
 #include <math.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 #define TARGET_SECONDS 0.25
 #define MIN_BUDGET 2.5e8

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 #include "rg-exec-vulkan.h"
 #include "rg-patches.h"
 #include "rg-quant.h"

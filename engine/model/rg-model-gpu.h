@@ -1,5 +1,6 @@
 /* rg-model-gpu.h: IDEFICS2 on Vulkan, the same RgModel interface as the
- * plain-C reference (rg-model-cpu.h). */
+ * reference backend (rg-model-ref.h), both running the family description
+ * of rg-arch.h. */
 #pragma once
 
 #include <gio/gio.h>

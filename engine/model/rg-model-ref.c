@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 #include "rg-exec.h"
 #include "rg-patches.h"
 #include "rg-weights.h"

@@ -1,6 +1,6 @@
 /* rg-model.h: a loaded IDEFICS2 model behind one interface, so the engine
  * thread runs the same generation code on the Vulkan backend and on the
- * plain-C reference backend (rg-model-cpu.c, used by tests as the oracle
+ * reference backend (rg-model-ref.c, plain C, used by tests as the oracle
  * for the GPU path).
  *
  * A model owns its weights and one KV cache (one conversation). Not
