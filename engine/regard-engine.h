@@ -194,6 +194,7 @@ typedef struct
   guint prompt_tokens;      /* tokens prefilled (new tokens only, on a cached prefix) */
   guint cached_tokens;      /* tokens reused from the KV cache */
   guint generated_tokens;
+  guint encoded_images;     /* images run through the vision tower (cached ones are not) */
   double image_encode_ms;
   double prefill_ms;
   double decode_tokens_per_s;

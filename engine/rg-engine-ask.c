@@ -232,6 +232,7 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
   if (!encode_images (m, &pi, plan.first_image, split, &features, error))
     goto fail;
   stats->image_encode_ms = ms_since (t0);
+  stats->encoded_images = plan.first_image < pi.keys->len ? pi.keys->len - plan.first_image : 0;
   if (g_cancellable_is_cancelled (cancellable))
     goto out;
 

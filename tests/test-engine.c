@@ -162,18 +162,15 @@ test_cancel (void)
   g_autofree char *text2 = NULL;
   g_autoptr(GError) error = NULL;
   RegardAskStats stats;
-  gint64 start;
 
   /* Far more tokens than the engine makes before the cancel arrives. */
   params.max_new_tokens = 3000;
-  start = g_get_monotonic_time ();
   g_assert_true (ask_sync (shared_engine, conv, &params, 3, &ids, &text, &stats, &error));
   g_assert_no_error (error);
   g_assert_cmpint (stats.stop_reason, ==, REGARD_STOP_CANCELLED);
   g_assert_cmpuint (stats.generated_tokens, <, params.max_new_tokens);
   g_assert_cmpuint (stats.generated_tokens, >=, 3);
   g_assert_cmpuint (ids->len, ==, stats.generated_tokens);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 20 * G_USEC_PER_SEC);
 
   /* The engine is still fine. */
   params.max_new_tokens = 24;
@@ -214,6 +211,7 @@ test_multi_turn_reuses_cache (void)
   regard_conversation_add_text (conv, REGARD_ROLE_USER, "Describe this image.");
   g_assert_true (ask_sync (shared_engine, conv, &params, 0, &ids1, &text1, &stats, &error));
   g_assert_no_error (error);
+  g_assert_cmpuint (stats.encoded_images, ==, 1);
 
   regard_conversation_add_text (conv, REGARD_ROLE_ASSISTANT, text1);
   regard_conversation_add_text (conv, REGARD_ROLE_USER, "And what is in the corner?");
@@ -222,7 +220,8 @@ test_multi_turn_reuses_cache (void)
   /* At least the whole first prompt (79 tokens, image included) came
    * from the cache. */
   g_assert_cmpuint (stats.cached_tokens, >=, 79);
-  g_assert_cmpfloat (stats.image_encode_ms, <, 50.0);
+  /* The image was not encoded again: its features came with the cache. */
+  g_assert_cmpuint (stats.encoded_images, ==, 0);
 
   fresh = regard_engine_new (NULL, &error);
   g_assert_no_error (error);
@@ -265,7 +264,6 @@ test_free_in_flight (void)
   RegardAskParams params = regard_ask_params_default ();
   guint n_tokens = 0;
   gboolean done = FALSE;
-  gint64 start;
 
   engine = regard_engine_new (NULL, &error);
   g_assert_no_error (error);
@@ -276,7 +274,7 @@ test_free_in_flight (void)
   params.max_new_tokens = 3500;
 
   /* Without the cancel this answer runs all 3500 tokens (no EOS), which
-   * is what makes the timing below mean something. */
+   * is what makes the count below mean something. */
   {
     g_autoptr(GArray) ids = NULL;
     g_autofree char *text = NULL;
@@ -293,10 +291,7 @@ test_free_in_flight (void)
   while (n_tokens == 0)
     g_main_context_iteration (ctx, TRUE);
 
-  start = g_get_monotonic_time ();
   regard_engine_free (engine);
-  /* 3500 tokens take seconds; a cancelled ask stops within one. */
-  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
   while (!done)
     g_main_context_iteration (ctx, TRUE);
   g_main_context_pop_thread_default (ctx);

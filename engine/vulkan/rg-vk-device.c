@@ -2,8 +2,8 @@
  *
  * Every optional feature is probed and can be turned off from the
  * environment (REGARD_DISABLE_F16, REGARD_DISABLE_INT8,
- * REGARD_DISABLE_INT_DOT, REGARD_DISABLE_COOPMAT,
- * REGARD_DISABLE_MEMORY_BUDGET), so a driver bug in one path can be
+ * REGARD_DISABLE_MEMORY_BUDGET, REGARD_DISABLE_SUBGROUP,
+ * REGARD_DISABLE_TEXEL), so a driver bug in one path can be
  * worked around without a rebuild. */
 #include "config.h"
 
@@ -206,10 +206,9 @@ query_device (VkInstance instance, VkPhysicalDevice pd, guint index, RgVkDeviceI
   info->storage_16bit = f11.storageBuffer16BitAccess && !rg_vk_env_flag ("REGARD_DISABLE_F16");
   info->int8 = f12.shaderInt8 && !rg_vk_env_flag ("REGARD_DISABLE_INT8");
   info->storage_8bit = f12.storageBuffer8BitAccess && !rg_vk_env_flag ("REGARD_DISABLE_INT8");
-  info->integer_dot_product = has_extension (exts, n_ext, "VK_KHR_shader_integer_dot_product") &&
-                              !rg_vk_env_flag ("REGARD_DISABLE_INT_DOT");
-  info->cooperative_matrix = has_extension (exts, n_ext, "VK_KHR_cooperative_matrix") &&
-                             !rg_vk_env_flag ("REGARD_DISABLE_COOPMAT");
+  /* Reported by `regard-cli devices`; no kernel uses them yet. */
+  info->integer_dot_product = has_extension (exts, n_ext, "VK_KHR_shader_integer_dot_product");
+  info->cooperative_matrix = has_extension (exts, n_ext, "VK_KHR_cooperative_matrix");
   info->has_memory_budget = has_extension (exts, n_ext, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) &&
                             !rg_vk_env_flag ("REGARD_DISABLE_MEMORY_BUDGET");
 
