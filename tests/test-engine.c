@@ -485,6 +485,58 @@ test_vulkan_golden (void)
   g_assert_cmpstr (text, ==, json_object_get_string_member (c, "generated_text_skip_special"));
 }
 
+/* A GPU that does not finish in time is a lost device (#14): the ask fails
+ * with REGARD_ERROR_DEVICE_LOST (the timeout is injected: 0 ms, so no
+ * submission is ever seen to finish) and the engine loads again after. */
+static void
+test_vulkan_timeout_then_reload (void)
+{
+  JsonObject *c = find_case ("text_only");
+  g_autoptr(GPtrArray) devices = regard_list_devices (NULL);
+  g_autofree char *model_dir = rg_test_fixture_path ("idefics2-tiny");
+  g_autoptr(RegardEngine) engine = NULL;
+  g_autoptr(RegardConversation) conv = NULL;
+  g_autoptr(GError) error = NULL;
+  RegardEngineParams eparams = regard_engine_params_default ();
+  RegardAskParams params;
+  RegardAskStats stats;
+
+  if (devices->len == 0)
+    {
+      g_test_skip ("no Vulkan device");
+      return;
+    }
+  eparams.device = ((RegardDeviceInfo *) g_ptr_array_index (devices, 0))->uuid;
+  eparams.precision = REGARD_PRECISION_F32;
+  engine = regard_engine_new (&eparams, &error);
+  g_assert_no_error (error);
+  conv = case_conversation (c, &params);
+
+  g_setenv ("REGARD_GPU_TIMEOUT_MS", "0", TRUE);
+  if (regard_engine_load (engine, model_dir, NULL, &error))
+    {
+      g_autoptr(GArray) ids = NULL;
+      g_autofree char *text = NULL;
+
+      g_assert_false (ask_sync (engine, conv, &params, 0, &ids, &text, &stats, &error));
+    }
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_DEVICE_LOST);
+  g_clear_error (&error);
+  g_unsetenv ("REGARD_GPU_TIMEOUT_MS");
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GArray) ids = NULL;
+      g_autofree char *text = NULL;
+
+      g_assert_true (regard_engine_load (engine, model_dir, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (ask_sync (engine, conv, &params, 0, &ids, &text, &stats, &error));
+      g_assert_no_error (error);
+      assert_ids_equal (ids, json_object_get_array_member (c, "generated_ids"));
+    }
+}
+
 static void
 test_params_and_strings (void)
 {
@@ -564,6 +616,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/load/unload", test_unload);
   g_test_add_func ("/engine/load/missing", test_load_missing);
   g_test_add_func ("/engine/vulkan/golden-text-only", test_vulkan_golden);
+  g_test_add_func ("/engine/vulkan/timeout-then-reload", test_vulkan_timeout_then_reload);
   g_test_add_func ("/engine/api/defaults", test_params_and_strings);
   g_test_add_func ("/engine/api/list-devices", test_list_devices);
 
