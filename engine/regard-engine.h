@@ -113,6 +113,10 @@ void regard_conversation_unref (RegardConversation *conv);
 /* Appends to the current turn of ROLE, starting a new turn when the role
  * changes. Parts keep their order: images may stand anywhere in a turn. */
 void regard_conversation_add_text (RegardConversation *conv, RegardRole role, const char *text);
+/* Encoded images larger than this are refused (REGARD_ERROR_INVALID_IMAGE)
+ * before they are read; clients loading attachments use the same cap. */
+#define REGARD_MAX_IMAGE_BYTES (256u * 1024 * 1024)
+
 void regard_conversation_add_image_file (RegardConversation *conv, RegardRole role, const char *path);
 /* Encoded image bytes (PNG, JPEG, ...), e.g. from the clipboard. */
 void regard_conversation_add_image_bytes (RegardConversation *conv, RegardRole role, GBytes *bytes);

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "regard-engine.h"
 #include "rg-safetensors.h"
@@ -355,6 +356,30 @@ test_load_missing (void)
   g_assert_null (regard_engine_get_model_info (engine));
 }
 
+/* An attached "image" that is a FIFO (an endless file) is refused by its
+ * size check instead of being read forever (#14). */
+static void
+test_image_not_regular (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("regard-fifo-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "endless.png", NULL);
+  g_autoptr(RegardConversation) conv = regard_conversation_new ();
+  g_autoptr(GArray) ids = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  RegardAskParams params = regard_ask_params_default ();
+
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  regard_conversation_add_image_file (conv, REGARD_ROLE_USER, path);
+  regard_conversation_add_text (conv, REGARD_ROLE_USER, "What is this?");
+  params.max_new_tokens = 4;
+  g_assert_false (ask_sync (shared_engine, conv, &params, 0, &ids, &text, NULL, &error));
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_corrupt_image (void)
 {
@@ -612,6 +637,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/ask/free-in-flight", test_free_in_flight);
   g_test_add_func ("/engine/ask/not-loaded", test_not_loaded);
   g_test_add_func ("/engine/ask/corrupt-image", test_corrupt_image);
+  g_test_add_func ("/engine/ask/image-not-regular", test_image_not_regular);
   g_test_add_func ("/engine/ask/dump", test_dump);
   g_test_add_func ("/engine/load/unload", test_unload);
   g_test_add_func ("/engine/load/missing", test_load_missing);

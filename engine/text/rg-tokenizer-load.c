@@ -5,6 +5,7 @@
  * the encoder does not implement are refused (REGARD_ERROR_UNSUPPORTED)
  * rather than silently ignored, so a tokenizer never encodes differently
  * from HF without saying so. */
+#include "rg-file.h"
 #include "rg-tokenizer-private.h"
 
 #include <json-glib/json-glib.h>
@@ -751,7 +752,7 @@ rg_tokenizer_new_from_file (const char *path, GError **error)
   gsize length = 0;
   g_autofree char *base = g_path_get_basename (path);
 
-  if (!g_file_get_contents (path, &contents, &length, error))
+  if (!rg_file_get_contents_max (path, RG_FILE_MAX_TOKENIZER, &contents, &length, error))
     return NULL;
   return rg_tokenizer_new_from_data (contents, length, base, error);
 }
