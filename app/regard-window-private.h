@@ -32,6 +32,8 @@ struct _RegardWindow
   RegardConversation *conv;
   GPtrArray *attachments;          /* RegardAttachment, in order */
   GCancellable *load_cancellable;
+  GCancellable *attach_cancellable; /* reads of attached files; cancelled at dispose */
+  char *last_toast;                /* for tests */
   GCancellable *ask_cancellable;   /* non-NULL while an answer streams */
   RegardMessage *answering;        /* the row an answer streams into */
   XdpPortal *portal;               /* created on the first screenshot */

@@ -17,6 +17,8 @@ _regard_window_toast (RegardWindow *self,
                       const char   *title)
 {
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (title));
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (title);
 }
 
 static char *
@@ -590,6 +592,8 @@ regard_window_dispose (GObject *object)
     g_cancellable_cancel (self->ask_cancellable);
   if (self->download_cancellable != NULL)
     g_cancellable_cancel (self->download_cancellable);
+  if (self->attach_cancellable != NULL)
+    g_cancellable_cancel (self->attach_cancellable);
 
   if (self->attachments != NULL)
     g_ptr_array_set_size (self->attachments, 0);
@@ -609,6 +613,8 @@ regard_window_finalize (GObject *object)
   g_clear_pointer (&self->conv, regard_conversation_unref);
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_object (&self->load_cancellable);
+  g_clear_object (&self->attach_cancellable);
+  g_clear_pointer (&self->last_toast, g_free);
   g_clear_object (&self->ask_cancellable);
   g_clear_object (&self->answering);
   g_clear_object (&self->portal);
@@ -668,6 +674,7 @@ regard_window_init (RegardWindow *self)
   self->session = regard_session_new ();
   self->conv = regard_conversation_new ();
   self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify)regard_attachment_free);
+  self->attach_cancellable = g_cancellable_new ();
   self->stick_to_bottom = TRUE;
 
   gtk_window_set_default_size (GTK_WINDOW (self),
@@ -774,6 +781,13 @@ regard_window_get_last_answer (RegardWindow *self)
 {
   g_return_val_if_fail (REGARD_IS_WINDOW (self), NULL);
   return self->last_answer ? regard_message_get_text (self->last_answer) : NULL;
+}
+
+const char *
+regard_window_get_last_toast (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), NULL);
+  return self->last_toast;
 }
 
 const char *

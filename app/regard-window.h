@@ -43,6 +43,8 @@ gboolean       regard_window_get_busy           (RegardWindow   *self);
 const char    *regard_window_get_last_answer    (RegardWindow   *self);
 /* The status line of the last answer ("Stopped"...), or NULL. */
 const char    *regard_window_get_last_status    (RegardWindow   *self);
+/* The title of the last toast shown, or NULL. */
+const char    *regard_window_get_last_toast     (RegardWindow   *self);
 void           regard_window_set_question       (RegardWindow   *self,
                                                  const char     *text);
 
