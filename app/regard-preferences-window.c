@@ -9,7 +9,9 @@
 #include <glib/gi18n.h>
 
 #include "regard-engine.h"
+#include "regard-history.h"
 #include "regard-preferences-window.h"
+#include "regard-window-history.h"
 
 struct _RegardPreferencesWindow
 {
@@ -26,6 +28,7 @@ struct _RegardPreferencesWindow
   AdwComboRow *splitting_row;
   GtkSpinButton *max_tokens_spin;
   GtkSpinButton *temperature_spin;
+  GtkSwitch *keep_history_switch;
 
   gboolean updating_devices;
 };
@@ -184,6 +187,46 @@ splitting_set_mapping (const GValue       *value,
 }
 
 static void
+delete_history_response (AdwMessageDialog        *dialog,
+                         const char              *response,
+                         RegardPreferencesWindow *self)
+{
+  g_autoptr(RegardHistory) history = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkApplication *app = GTK_APPLICATION (g_application_get_default ());
+
+  if (g_strcmp0 (response, "delete") != 0)
+    return;
+  history = regard_history_open (NULL, &error);
+  if (history == NULL || !regard_history_delete_all (history, &error))
+    {
+      g_autofree char *text = g_strdup_printf ("%s: %s", _("Cannot delete the chats"), error->message);
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (text));
+      return;
+    }
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (_("All chats deleted")));
+  for (GList *l = app ? gtk_application_get_windows (app) : NULL; l; l = l->next)
+    if (REGARD_IS_WINDOW (l->data))
+      regard_window_history_changed (REGARD_WINDOW (l->data));
+}
+
+static void
+delete_history_clicked_cb (RegardPreferencesWindow *self)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Delete All Chats?"),
+                                              _("Every stored chat and its images will be permanently deleted."));
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"), "delete", _("_Delete"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "delete",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (delete_history_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 regard_preferences_window_dispose (GObject *object)
 {
   RegardPreferencesWindow *self = (RegardPreferencesWindow *)object;
@@ -221,7 +264,9 @@ regard_preferences_window_class_init (RegardPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RegardPreferencesWindow, splitting_row);
   gtk_widget_class_bind_template_child (widget_class, RegardPreferencesWindow, max_tokens_spin);
   gtk_widget_class_bind_template_child (widget_class, RegardPreferencesWindow, temperature_spin);
+  gtk_widget_class_bind_template_child (widget_class, RegardPreferencesWindow, keep_history_switch);
   gtk_widget_class_bind_template_callback (widget_class, model_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, delete_history_clicked_cb);
 }
 
 static void
@@ -240,6 +285,9 @@ regard_preferences_window_init (RegardPreferencesWindow *self)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "temperature",
                    gtk_spin_button_get_adjustment (self->temperature_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "keep-history",
+                   self->keep_history_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind_with_mapping (self->settings, "image-splitting",
                                 self->splitting_row, "selected",

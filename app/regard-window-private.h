@@ -22,6 +22,9 @@ typedef struct
   GCancellable *cancellable;  /* owned: cancels the decoding */
 } RegardAttachment;
 
+/* regard-window-history.c's state */
+typedef struct _RegardWindowHistory RegardWindowHistory;
+
 struct _RegardWindow
 {
   AdwApplicationWindow parent_instance;
@@ -39,6 +42,7 @@ struct _RegardWindow
   XdpPortal *portal;               /* created on the first screenshot */
   RegardDownload *download;        /* non-NULL while a model downloads */
   GCancellable *download_cancellable;
+  RegardWindowHistory *history;
   char *resume_repo;               /* an unfinished download to offer, or NULL */
   gint64 download_shown_us;        /* when the rate and time left last changed */
   guint download_pausing : 1;      /* the cancel is a pause: keep the .part files */
@@ -101,5 +105,22 @@ void _regard_window_toast              (RegardWindow   *self,
 void _regard_window_run_queued_ocr     (RegardWindow   *self);
 void _regard_window_clear_attachments  (RegardWindow   *self);
 void  regard_attachment_free           (RegardAttachment *attachment);
+
+/* regard-window-history.c: the conversation history */
+void _regard_window_class_init_history     (GtkWidgetClass *widget_class);
+void _regard_window_init_history           (RegardWindow   *self);
+void _regard_window_finalize_history       (RegardWindow   *self);
+/* ATTACHMENTS: RegardAttachment, the question's images */
+void _regard_window_history_question       (RegardWindow   *self,
+                                            const char     *question,
+                                            GPtrArray      *attachments);
+void _regard_window_history_answer_started (RegardWindow   *self);
+void _regard_window_history_token          (RegardWindow   *self);
+/* STOP_REASON: regard_stop_reason_to_string (), or "error" (STATS NULL) */
+void _regard_window_history_answer_done    (RegardWindow   *self,
+                                            const char     *answer,
+                                            const char     *stop_reason,
+                                            const RegardAskStats *stats);
+void _regard_window_history_new_chat       (RegardWindow   *self);
 
 G_END_DECLS

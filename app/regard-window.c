@@ -259,6 +259,7 @@ regard_window_on_token (gint32      token_id,
 
   if (self->answering != NULL)
     regard_message_append_text (self->answering, text);
+  _regard_window_history_token (self);
 }
 
 static void
@@ -281,6 +282,7 @@ regard_window_ask_cb (GObject      *object,
 
   if (regard_session_ask_finish (REGARD_SESSION (object), result, &stats, &error))
     {
+      _regard_window_history_answer_done (self, text, regard_stop_reason_to_string (stats.stop_reason), &stats);
       regard_conversation_add_text (self->conv, REGARD_ROLE_ASSISTANT, text);
       self->conv_ends_with_answer = TRUE;
 
@@ -317,6 +319,7 @@ regard_window_ask_cb (GObject      *object,
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
+      _regard_window_history_answer_done (self, text, "cancelled", NULL);
       regard_conversation_add_text (self->conv, REGARD_ROLE_ASSISTANT, text);
       self->conv_ends_with_answer = TRUE;
       regard_message_set_status (row, _("Stopped"));
@@ -324,6 +327,8 @@ regard_window_ask_cb (GObject      *object,
   else
     {
       g_autofree char *status = g_strdup_printf (_("No answer: %s"), error->message);
+
+      _regard_window_history_answer_done (self, "", "error", NULL);
 
       self->conv_ends_with_answer = FALSE;
       regard_message_set_status (row, status);
@@ -361,6 +366,7 @@ regard_window_start_answer (RegardWindow *self)
 
   self->ask_cancellable = g_cancellable_new ();
   self->stick_to_bottom = TRUE;
+  _regard_window_history_answer_started (self);
 
   regard_session_ask_async (self->session, self->conv, &params,
                             self->ask_cancellable,
@@ -418,6 +424,7 @@ _regard_window_send (RegardWindow *self,
 
   self->conv_ends_with_answer = FALSE;
   self->asking_ocr = !!ocr;
+  _regard_window_history_question (self, ocr ? regard_ocr_prompt () : question, self->attachments);
 
   _regard_window_clear_attachments (self);
   regard_window_append_message (self, row);
@@ -461,6 +468,7 @@ _regard_window_new_chat (RegardWindow *self)
   self->conv_ends_with_answer = FALSE;
   self->last_answer = NULL;
   self->n_messages = 0;
+  _regard_window_history_new_chat (self);
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->transcript_box))))
     gtk_box_remove (self->transcript_box, child);
@@ -621,6 +629,7 @@ regard_window_finalize (GObject *object)
   g_clear_object (&self->download_cancellable);
   g_clear_pointer (&self->download, regard_download_free);
   g_clear_pointer (&self->resume_repo, g_free);
+  _regard_window_finalize_history (self);
 
   G_OBJECT_CLASS (regard_window_parent_class)->finalize (object);
 }
@@ -659,6 +668,7 @@ regard_window_class_init (RegardWindowClass *klass)
 
   _regard_window_class_init_actions (widget_class);
   _regard_window_class_init_download (widget_class);
+  _regard_window_class_init_history (widget_class);
 }
 
 static void
@@ -724,6 +734,7 @@ regard_window_init (RegardWindow *self)
 
   _regard_window_init_attach (self);
   _regard_window_init_download (self);
+  _regard_window_init_history (self);
 
   _regard_window_update_state (self);
   regard_window_progress_changed (self);

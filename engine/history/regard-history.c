@@ -45,15 +45,16 @@ rg_history_exec (RegardHistory *history, const char *sql, GError **error)
 gboolean
 rg_history_begin (RegardHistory *history, GError **error)
 {
-  /* IMMEDIATE: take the write lock now, so a busy database fails here
-   * rather than halfway through. */
-  return rg_history_exec (history, "BEGIN IMMEDIATE", error);
+  /* In a batch, a savepoint: a failed call undoes itself, not the batch.
+   * Otherwise IMMEDIATE: take the write lock now, so a busy database
+   * fails here rather than halfway through. */
+  return rg_history_exec (history, history->in_batch ? "SAVEPOINT rg_write" : "BEGIN IMMEDIATE", error);
 }
 
 gboolean
 rg_history_commit (RegardHistory *history, GError **error)
 {
-  if (!rg_history_exec (history, "COMMIT", error))
+  if (!rg_history_exec (history, history->in_batch ? "RELEASE rg_write" : "COMMIT", error))
     {
       rg_history_rollback (history);
       return FALSE;
@@ -64,8 +65,44 @@ rg_history_commit (RegardHistory *history, GError **error)
 void
 rg_history_rollback (RegardHistory *history)
 {
-  if (!sqlite3_get_autocommit (history->db))
+  if (history->in_batch)
+    sqlite3_exec (history->db, "ROLLBACK TO rg_write; RELEASE rg_write", NULL, NULL, NULL);
+  else if (!sqlite3_get_autocommit (history->db))
     sqlite3_exec (history->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+gboolean
+regard_history_batch_begin (RegardHistory *history, GError **error)
+{
+  g_return_val_if_fail (!history->in_batch, FALSE);
+  if (history->read_only)
+    {
+      g_set_error (error, REGARD_HISTORY_ERROR, REGARD_HISTORY_ERROR_FAILED,
+                   "The history was opened read-only");
+      return FALSE;
+    }
+  if (!rg_history_exec (history, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  history->in_batch = TRUE;
+  return TRUE;
+}
+
+gboolean
+regard_history_batch_end (RegardHistory *history, gboolean commit, GError **error)
+{
+  g_return_val_if_fail (history->in_batch, FALSE);
+  history->in_batch = FALSE;
+  if (!commit)
+    {
+      sqlite3_exec (history->db, "ROLLBACK", NULL, NULL, NULL);
+      return TRUE;
+    }
+  if (!rg_history_exec (history, "COMMIT", error))
+    {
+      sqlite3_exec (history->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 sqlite3 *

@@ -22,7 +22,8 @@
  *   regard_history_close (history);
  *
  * Durability: every write is its own transaction, committed before the
- * call returns (WAL journal), so a crash loses at most the call in flight.
+ * call returns (WAL journal), so a crash loses at most the call in flight
+ * (unless the caller groups writes with regard_history_batch_begin).
  * A turn whose answer was never finished reads back with finished FALSE
  * and stop reason "interrupted", with the answer text last written.
  *
@@ -169,7 +170,9 @@ gboolean regard_history_delete_all (RegardHistory *history, GError **error);
  * the turn's id, or 0. */
 gint64 regard_history_add_turn (RegardHistory *history, gint64 chat_id, const char *question,
                                 GPtrArray *images, GError **error);
-/* The answer so far, while streaming: committed at once. */
+/* The answer so far, while streaming: committed at once. The turn reads
+ * as unfinished until regard_history_finish_turn (an answer being
+ * regenerated starts over with this). */
 gboolean regard_history_set_answer (RegardHistory *history, gint64 turn_id,
                                     const char *answer, GError **error);
 /* The whole answer, how it stopped and its timings (TIMINGS may be NULL). */
@@ -179,6 +182,12 @@ gboolean regard_history_finish_turn (RegardHistory *history, gint64 turn_id,
 /* Removes the chat's last turn (an answer being regenerated). */
 gboolean regard_history_delete_last_turn (RegardHistory *history, gint64 chat_id,
                                           GError **error);
+
+/* Groups the writes that follow, until regard_history_batch_end, into one
+ * transaction (imports, benchmarks): nothing of it is committed before
+ * batch_end with COMMIT TRUE; FALSE undoes all of it. */
+gboolean regard_history_batch_begin (RegardHistory *history, GError **error);
+gboolean regard_history_batch_end (RegardHistory *history, gboolean commit, GError **error);
 
 /* ---- Export ----------------------------------------------------------- */
 

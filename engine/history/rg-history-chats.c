@@ -147,7 +147,7 @@ regard_history_get_turns (RegardHistory *history, gint64 chat_id, GError **error
   int rc;
 
   /* One read transaction: the turns and their images agree. */
-  if (!rg_history_exec (history, "BEGIN", error))
+  if (!rg_history_exec (history, "SAVEPOINT rg_read", error))
     return NULL;
   chat = regard_history_get_chat (history, chat_id, error);
   if (chat == NULL
@@ -161,7 +161,7 @@ regard_history_get_turns (RegardHistory *history, gint64 chat_id, GError **error
                    " WHERE ti.turn_id = ? ORDER BY ti.position", &img, error))
     {
       sqlite3_finalize (st);
-      rg_history_rollback (history);
+      sqlite3_exec (history->db, "RELEASE rg_read", NULL, NULL, NULL);
       return NULL;
     }
   sqlite3_bind_int64 (st, 1, chat_id);
@@ -200,7 +200,7 @@ regard_history_get_turns (RegardHistory *history, gint64 chat_id, GError **error
     }
   sqlite3_finalize (st);
   sqlite3_finalize (img);
-  rg_history_rollback (history);
+  sqlite3_exec (history->db, "RELEASE rg_read", NULL, NULL, NULL);
   if (rc != SQLITE_DONE)
     {
       rg_history_fail (history->db, rc, error, "Cannot read a chat's turns");
@@ -452,7 +452,7 @@ regard_history_set_answer (RegardHistory *history, gint64 turn_id, const char *a
   sqlite3_stmt *st = NULL;
 
   if (!check_writable (history, error)
-      || !prepare (history, "UPDATE turns SET answer = ? WHERE id = ?", &st, error))
+      || !prepare (history, "UPDATE turns SET answer = ?, stop_reason = NULL WHERE id = ?", &st, error))
     return FALSE;
   sqlite3_bind_text (st, 1, answer ? answer : "", -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 2, turn_id);

@@ -14,6 +14,7 @@ struct _RegardHistory
   gboolean read_only;
   char *broken_path;      /* where a bad file was moved, or NULL */
   GError *broken_reason;
+  gboolean in_batch;      /* inside regard_history_batch_begin/end */
 };
 
 /* Sets ERROR from the database's last error, in the store's domain

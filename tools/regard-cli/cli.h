@@ -31,3 +31,5 @@ int cmd_bench (int argc, char **argv);
 int cmd_ask (int argc, char **argv);
 int cmd_download (int argc, char **argv);
 int cmd_models (int argc, char **argv);
+int cmd_history (int argc, char **argv);
+int cmd_bench_history (int argc, char **argv);

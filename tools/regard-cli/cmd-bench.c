@@ -561,7 +561,11 @@ cmd_bench (int argc, char **argv)
     { NULL }
   };
 
-  if (!cli_parse ("bench", "ops | --model DIR", options, &argc, &argv))
+#ifdef REGARD_CLI_HAVE_HISTORY
+  if (argc >= 2 && g_str_equal (argv[1], "history"))
+    return cmd_bench_history (argc - 1, argv + 1);
+#endif
+  if (!cli_parse ("bench", "ops | history | --model DIR", options, &argc, &argv))
     return 2;
   if (argc >= 2 && g_str_equal (argv[1], "ops"))
     return bench_ops (device, json);
@@ -569,6 +573,7 @@ cmd_bench (int argc, char **argv)
     return bench_model (model, format, image, device, (guint) n_prompt, (guint) n_gen, (guint) context,
                         (guint) n_runs, json);
   g_printerr ("Usage: regard-cli bench ops [--device D] [--json]\n"
+              "       regard-cli bench history [--chats N] [--turns N] [--page N]\n"
               "       regard-cli bench --model DIR [--format f32|f16|q8_0|q4_0|auto] [--image FILE]\n"
               "                        [--prompt-tokens N] [--gen-tokens N] [--repeat N] [--device D] [--json]\n");
   return 2;

@@ -31,6 +31,9 @@ cmd_missing (int argc, char **argv)
 #ifndef REGARD_CLI_HAVE_BENCH
 #define cmd_bench cmd_missing
 #endif
+#ifndef REGARD_CLI_HAVE_HISTORY
+#define cmd_history cmd_missing
+#endif
 #ifndef REGARD_CLI_HAVE_ASK
 #define cmd_ask cmd_missing
 #endif
@@ -45,6 +48,7 @@ static const CliCommand commands[] = {
   { "bench", "Measure ops or the whole model on a device", cmd_bench },
   { "download", "Download a model from the Hugging Face hub", cmd_download },
   { "models", "List installed models", cmd_models },
+  { "history", "List, show, export or delete stored chats", cmd_history },
   { "tokenize", "Print the token ids of a text", cmd_tokenize },
   { "detokenize", "Print the text of token ids", cmd_detokenize },
   { "prompt", "Print the token ids of a full chat prompt", cmd_prompt },
