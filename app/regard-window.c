@@ -143,7 +143,10 @@ _regard_window_update_state (RegardWindow *self)
     {
       g_autofree char *uuid = g_settings_get_string (self->settings, "device-uuid");
 
-      if (uuid[0] != '\0')
+      if (regard_session_get_reference_backend (self->session))
+        gtk_label_set_text (self->cpu_banner_label,
+                            _("No Vulkan device was found: the model runs on the processor with the reference backend. Answers will be very slow."));
+      else if (uuid[0] != '\0')
         gtk_label_set_text (self->cpu_banner_label,
                             _("The model runs on the processor, as chosen in Preferences. Answers will be slow."));
       else

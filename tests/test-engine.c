@@ -54,7 +54,7 @@ ask_sync (RegardEngine *engine, RegardConversation *conv, const RegardAskParams 
   gboolean ok;
 
   g_main_context_push_thread_default (ctx);
-  regard_engine_ask_async (engine, conv, params, cancellable, on_token, &st, on_done, &st);
+  regard_engine_ask_async (engine, conv, params, cancellable, on_token, &st, NULL, on_done, &st);
   while (st.result == NULL)
     g_main_context_iteration (ctx, TRUE);
   g_main_context_pop_thread_default (ctx);
@@ -288,7 +288,7 @@ test_free_in_flight (void)
   }
 
   g_main_context_push_thread_default (ctx);
-  regard_engine_ask_async (engine, conv, &params, NULL, count_token, &n_tokens, store_done, &done);
+  regard_engine_ask_async (engine, conv, &params, NULL, count_token, &n_tokens, NULL, store_done, &done);
   while (n_tokens == 0)
     g_main_context_iteration (ctx, TRUE);
 

@@ -82,6 +82,10 @@ typedef struct
   RgSnapshot *snap;
   RgModelCpu *self;
   GError *error;   /* first failure; later loads are skipped */
+  GCancellable *cancellable;
+  RgModelProgress progress;
+  gpointer progress_data;
+  guint64 done, total;  /* checkpoint bytes read so far, of all */
 } Loader;
 
 #define SHAPE1(a) 1, (const int64_t[]) { (a) }
@@ -97,14 +101,21 @@ load (Loader *ld, guint n_dims, const int64_t *shape, const char *fmt, ...)
   va_list ap;
   float *w;
 
-  if (ld->error)
+  if (ld->error || g_cancellable_set_error_if_cancelled (ld->cancellable, &ld->error))
     return NULL;
   va_start (ap, fmt);
   name = g_strdup_vprintf (fmt, ap);
   va_end (ap);
   w = rg_weights_load_f32 (ld->snap, name, n_dims, shape, &ld->error);
   if (w)
-    g_ptr_array_add (ld->self->owned, w);
+    {
+      const RgTensorInfo *t = rg_snapshot_get_tensor (ld->snap, name);
+
+      g_ptr_array_add (ld->self->owned, w);
+      ld->done += t ? t->n_bytes : 0;
+      if (ld->progress)
+        ld->progress (MIN (ld->done, ld->total), ld->total, ld->progress_data);
+    }
   return w;
 }
 
@@ -519,11 +530,13 @@ static const RgModelVTable cpu_vtable = {
 };
 
 RgModel *
-rg_model_cpu_new (RgSnapshot *snap, guint context_length, GError **error)
+rg_model_cpu_new (RgSnapshot *snap, guint context_length, GCancellable *cancellable,
+                  RgModelProgress progress, gpointer progress_data, GError **error)
 {
   g_autoptr(RgModel) model = NULL;
   RgModelCpu *self;
-  Loader ld = { .snap = snap };
+  Loader ld = { .snap = snap, .cancellable = cancellable, .progress = progress,
+                .progress_data = progress_data, .total = rg_snapshot_get_total_bytes (snap) };
   const RgTextConfig *tc;
   size_t cache_elems;
 
