@@ -8,6 +8,8 @@
 
 #include <glib/gi18n.h>
 
+#include "regard-image-thumbnail.h"
+#include "regard-image-viewer.h"
 #include "regard-message.h"
 
 typedef struct
@@ -101,6 +103,19 @@ copy_message_clicked_cb (RegardMessage *self,
   gtk_widget_activate_action (GTK_WIDGET (button), "win.copy-text", "s", self->text->str);
 }
 
+/* A thumbnail opens its image at full size (click, Enter or Space). */
+static void
+image_clicked_cb (GtkButton     *button,
+                  RegardMessage *self)
+{
+  GdkTexture *full = g_object_get_data (G_OBJECT (button), "regard-full-image");
+  const char *name = g_object_get_data (G_OBJECT (button), "regard-image-name");
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (full != NULL)
+    regard_image_viewer_show (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, full, name);
+}
+
 static void
 regard_message_init (RegardMessage *self)
 {
@@ -110,9 +125,13 @@ regard_message_init (RegardMessage *self)
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
 
-  self->images_box = gtk_flow_box_new ();
-  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (self->images_box), GTK_SELECTION_NONE);
-  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (self->images_box), 4);
+  /* One row: thumbnails shrink together (keeping their proportions) when
+   * the column is narrower than they would like. */
+  self->images_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_add_css_class (self->images_box, "images");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->images_box),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Images"),
+                                  -1);
   gtk_widget_set_visible (self->images_box, FALSE);
   gtk_box_append (GTK_BOX (self->box), self->images_box);
 
@@ -196,27 +215,47 @@ regard_message_get_role (RegardMessage *self)
 
 void
 regard_message_add_image (RegardMessage *self,
-                          GdkTexture    *texture,
-                          const char    *alternative_text)
+                          GdkTexture    *thumbnail,
+                          GdkTexture    *full,
+                          const char    *name)
 {
-  GtkWidget *frame;
-  GtkWidget *picture;
+  GtkWidget *child;
+  GtkWidget *image;
+  g_autofree char *tooltip = NULL;
 
   g_return_if_fail (REGARD_IS_MESSAGE (self));
-  g_return_if_fail (GDK_IS_TEXTURE (texture));
+  g_return_if_fail (GDK_IS_TEXTURE (thumbnail));
+  g_return_if_fail (full == NULL || GDK_IS_TEXTURE (full));
 
-  picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
-  /* Thumbnails are small already (see regard-window-attach.c). */
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
-  gtk_picture_set_alternative_text (GTK_PICTURE (picture), alternative_text);
-  if (alternative_text != NULL)
-    gtk_widget_set_tooltip_text (picture, alternative_text);
+  /* Proportions from the larger copy: a thumbnail's size is rounded. */
+  image = regard_image_thumbnail_new (thumbnail,
+                                      gdk_texture_get_width (full ? full : thumbnail),
+                                      gdk_texture_get_height (full ? full : thumbnail));
 
-  frame = gtk_frame_new (NULL);
-  gtk_widget_add_css_class (frame, "thumbnail");
-  gtk_frame_set_child (GTK_FRAME (frame), picture);
+  child = gtk_button_new ();
+  gtk_button_set_child (GTK_BUTTON (child), image);
+  gtk_widget_set_valign (child, GTK_ALIGN_START);
+  gtk_widget_add_css_class (child, "thumbnail-button");
+  gtk_widget_add_css_class (child, "flat");
+  if (name != NULL)
+    {
+      /* Translators: a tooltip on an image in the chat; %s is its file name */
+      tooltip = g_strdup_printf (_("%s\nClick to view at full size"), name);
+      gtk_widget_set_tooltip_text (child, tooltip);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (child),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                      -1);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (image),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                      -1);
+    }
+  g_object_set_data_full (G_OBJECT (child), "regard-full-image",
+                          g_object_ref (full ? full : thumbnail), g_object_unref);
+  g_object_set_data_full (G_OBJECT (child), "regard-image-name",
+                          g_strdup (name ? name : ""), g_free);
+  g_signal_connect_object (child, "clicked", G_CALLBACK (image_clicked_cb), self, 0);
 
-  gtk_flow_box_append (GTK_FLOW_BOX (self->images_box), frame);
+  gtk_box_append (GTK_BOX (self->images_box), child);
   gtk_widget_set_visible (self->images_box, TRUE);
 }
 

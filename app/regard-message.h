@@ -16,9 +16,12 @@ G_DECLARE_FINAL_TYPE (RegardMessage, regard_message, REGARD, MESSAGE, GtkWidget)
 
 GtkWidget  *regard_message_new              (RegardRole     role);
 RegardRole  regard_message_get_role         (RegardMessage *self);
+/* A thumbnail that opens FULL (or THUMBNAIL) at full size when activated;
+ * NAME (the file's) names it for screen readers. */
 void        regard_message_add_image        (RegardMessage *self,
-                                             GdkTexture    *texture,
-                                             const char    *alternative_text);
+                                             GdkTexture    *thumbnail,
+                                             GdkTexture    *full,
+                                             const char    *name);
 /* Replaces the text at once. */
 void        regard_message_set_text         (RegardMessage *self,
                                              const char    *text);

@@ -10,7 +10,9 @@
 
 #include "regard-engine.h"
 #include "regard-history.h"
+#include "regard-a11y.h"
 #include "regard-preferences-window.h"
+#include "regard-window.h"
 #include "regard-window-history.h"
 
 struct _RegardPreferencesWindow
@@ -35,12 +37,26 @@ struct _RegardPreferencesWindow
 
 G_DEFINE_FINAL_TYPE (RegardPreferencesWindow, regard_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
+static RegardWindow *
+get_main_window (RegardPreferencesWindow *self)
+{
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+
+  return REGARD_IS_WINDOW (parent) ? REGARD_WINDOW (parent) : NULL;
+}
+
+/* The folder in use (it may come from --model), else the saved one. */
 static void
 update_model_row (RegardPreferencesWindow *self)
 {
   g_autofree char *dir = g_settings_get_string (self->settings, "model-folder");
+  RegardWindow *window = get_main_window (self);
+  const char *in_use = window ? regard_session_get_model_dir (regard_window_get_session (window)) : NULL;
 
-  adw_action_row_set_subtitle (self->model_row, dir[0] ? dir : _("None chosen"));
+  if (in_use != NULL && in_use[0] != '\0')
+    adw_action_row_set_subtitle (self->model_row, in_use);
+  else
+    adw_action_row_set_subtitle (self->model_row, dir[0] ? dir : _("None chosen"));
 }
 
 static void
@@ -53,7 +69,10 @@ model_chooser_response (GtkNativeDialog         *dialog,
       g_autoptr(GFile) folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = folder ? g_file_get_path (folder) : NULL;
 
-      if (path != NULL)
+      /* Checked first: a folder that is not a model keeps the current one. */
+      if (path != NULL && get_main_window (self) != NULL)
+        regard_window_choose_model_folder (get_main_window (self), path);
+      else if (path != NULL)
         g_settings_set_string (self->settings, "model-folder", path);
     }
 
@@ -276,6 +295,7 @@ regard_preferences_window_init (RegardPreferencesWindow *self)
   g_autoptr(GtkStringList) names = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  regard_a11y_fix_names (GTK_WIDGET (self));
 
   self->settings = g_settings_new (APP_ID);
   self->cancellable = g_cancellable_new ();
@@ -316,7 +336,16 @@ regard_preferences_window_init (RegardPreferencesWindow *self)
 GtkWidget *
 regard_preferences_window_new (GtkWindow *transient_for)
 {
-  return g_object_new (REGARD_TYPE_PREFERENCES_WINDOW,
-                       "transient-for", transient_for,
-                       NULL);
+  RegardPreferencesWindow *self = g_object_new (REGARD_TYPE_PREFERENCES_WINDOW,
+                                                "transient-for", transient_for,
+                                                NULL);
+  RegardWindow *window = get_main_window (self);
+
+  if (window != NULL)
+    g_signal_connect_object (regard_window_get_session (window), "notify::state",
+                             G_CALLBACK (update_model_row), self,
+                             G_CONNECT_SWAPPED);
+  update_model_row (self);
+
+  return GTK_WIDGET (self);
 }

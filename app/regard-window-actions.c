@@ -143,46 +143,6 @@ scroll_down_action (GtkWidget  *widget,
   _regard_window_scroll_to_bottom (REGARD_WINDOW (widget));
 }
 
-static void
-choose_model_response (GtkNativeDialog *dialog,
-                       int              response,
-                       RegardWindow    *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = folder ? g_file_get_path (folder) : NULL;
-
-      if (path != NULL)
-        {
-          /* The settings' changed handler loads it. */
-          if (g_strcmp0 (path, regard_session_get_model_dir (self->session)) == 0)
-            regard_window_load_model (self, path);
-          else
-            g_settings_set_string (self->settings, "model-folder", path);
-        }
-    }
-
-  gtk_native_dialog_destroy (dialog);
-  g_object_unref (dialog);
-  g_object_unref (self);
-}
-
-void
-_regard_window_choose_model (RegardWindow *self)
-{
-  GtkFileChooserNative *native;
-
-  native = gtk_file_chooser_native_new (_("Choose Model Folder"),
-                                        GTK_WINDOW (self),
-                                        GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                                        _("_Open"),
-                                        _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
-  g_signal_connect (native, "response", G_CALLBACK (choose_model_response), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
-}
-
 void
 _regard_window_class_init_actions (GtkWidgetClass *widget_class)
 {

@@ -14,6 +14,9 @@
 #include <glib/gi18n.h>
 #include <libportal-gtk4/portal-gtk4.h>
 
+#include <stdio.h>
+
+#include "regard-image-thumbnail.h"
 #include "regard-window-private.h"
 
 void
@@ -27,6 +30,7 @@ regard_attachment_free (RegardAttachment *attachment)
   g_clear_object (&attachment->cancellable);
   g_clear_pointer (&attachment->bytes, g_bytes_unref);
   g_clear_object (&attachment->texture);
+  g_clear_object (&attachment->full);
   g_clear_pointer (&attachment->name, g_free);
   g_free (attachment);
 }
@@ -100,7 +104,89 @@ create_chip (RegardWindow     *self,
   return overlay;
 }
 
-#define THUMBNAIL_SIZE 240
+/* Thumbnails are drawn at most 200 px high (twice that on HiDPI); the
+ * viewer shows up to 2048 px. The model reads the original bytes. */
+#define THUMBNAIL_SIZE 400
+#define FULL_SIZE 2048
+
+typedef struct
+{
+  GdkTexture *thumbnail;
+  GdkTexture *full;
+} Decoded;
+
+static void
+decoded_free (Decoded *decoded)
+{
+  g_clear_object (&decoded->thumbnail);
+  g_clear_object (&decoded->full);
+  g_free (decoded);
+}
+
+typedef struct
+{
+  int width, height;
+} SizeSeen;
+
+static void
+size_seen_cb (GdkPixbufLoader *loader,
+              int              width,
+              int              height,
+              SizeSeen        *seen)
+{
+  seen->width = width;
+  seen->height = height;
+  /* Only the size is wanted: decode nothing (gdk_pixbuf_get_file_info's trick). */
+  gdk_pixbuf_loader_set_size (loader, 0, 0);
+}
+
+/* The declared size, from the header alone; FALSE if no loader knows it. */
+static gboolean
+peek_size (GBytes *bytes,
+           int    *width,
+           int    *height)
+{
+  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  SizeSeen seen = { 0, 0 };
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  gboolean ok = TRUE;
+
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_seen_cb), &seen);
+  for (gsize pos = 0; ok && seen.width == 0 && pos < len; pos += 4096)
+    ok = gdk_pixbuf_loader_write (loader, data + pos, MIN (4096, len - pos), NULL);
+  gdk_pixbuf_loader_close (loader, NULL);
+
+  *width = seen.width;
+  *height = seen.height;
+  return seen.width > 0 && seen.height > 0;
+}
+
+static GdkTexture *
+scaled_texture (GdkPixbuf *pixbuf,
+                int        limit)
+{
+  int w = gdk_pixbuf_get_width (pixbuf);
+  int h = gdk_pixbuf_get_height (pixbuf);
+  g_autoptr(GdkPixbuf) scaled = NULL;
+
+  if (MAX (w, h) > limit)
+    {
+      double scale = (double) limit / MAX (w, h);
+      scaled = gdk_pixbuf_scale_simple (pixbuf, MAX (1, (int) (w * scale)), MAX (1, (int) (h * scale)),
+                                        GDK_INTERP_BILINEAR);
+    }
+  else if (MAX (w, h) < REGARD_THUMBNAIL_MIN_SIZE)
+    {
+      /* Tiny images are shown enlarged: keep their pixels sharp. */
+      int factor = (REGARD_THUMBNAIL_MIN_SIZE + MAX (w, h) - 1) / MAX (w, h);
+      scaled = gdk_pixbuf_scale_simple (pixbuf, w * factor, h * factor, GDK_INTERP_NEAREST);
+    }
+  else
+    scaled = g_object_ref (pixbuf);
+
+  return scaled ? gdk_texture_new_for_pixbuf (scaled) : NULL;
+}
 
 static void
 size_prepared_cb (GdkPixbufLoader *loader,
@@ -108,14 +194,16 @@ size_prepared_cb (GdkPixbufLoader *loader,
                   int              height,
                   gpointer         user_data)
 {
-  double scale = MIN ((double)THUMBNAIL_SIZE / width, (double)THUMBNAIL_SIZE / height);
+  double scale = MIN ((double) FULL_SIZE / width, (double) FULL_SIZE / height);
 
   /* Only ever down: the model reads the original bytes anyway. */
   if (scale < 1.0)
-    gdk_pixbuf_loader_set_size (loader, MAX (1, (int)(width * scale)), MAX (1, (int)(height * scale)));
+    gdk_pixbuf_loader_set_size (loader, MAX (1, (int) (width * scale)), MAX (1, (int) (height * scale)));
 }
 
-/* Decodes a thumbnail, which also proves the bytes are an image. */
+/* Checks the image as the engine will read it after sending (the same
+ * decoder and limits: corrupt, truncated and oversized images fail here,
+ * at attach time), then makes the thumbnail and the viewer's copy. */
 static void
 decode_thread (GTask        *task,
                gpointer      source_object,
@@ -123,30 +211,73 @@ decode_thread (GTask        *task,
                GCancellable *cancellable)
 {
   GBytes *bytes = task_data;
-  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  g_autoptr(GdkPixbufLoader) loader = NULL;
   g_autoptr(GdkPixbuf) oriented = NULL;
   GError *error = NULL;
   GdkPixbuf *pixbuf;
+  Decoded *decoded;
+  int width = 0, height = 0;
+  gboolean known = peek_size (bytes, &width, &height);
 
-  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb), NULL);
-
-  if (!gdk_pixbuf_loader_write_bytes (loader, bytes, &error) ||
-      !gdk_pixbuf_loader_close (loader, &error))
+  if (known && (guint64) width * (guint64) height > regard_image_max_pixels ())
     {
-      gdk_pixbuf_loader_close (loader, NULL);
+      g_task_return_new_error (task, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                               "too-large:%dx%d", width, height);
+      return;
+    }
+
+  if (!regard_image_check_bytes (bytes, NULL, NULL, &error))
+    {
+      g_prefix_error (&error, known ? "damaged:" : "not-image:");
       g_task_return_error (task, error);
       return;
     }
 
-  pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
-  if (pixbuf == NULL)
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  loader = gdk_pixbuf_loader_new ();
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb), NULL);
+  if (!gdk_pixbuf_loader_write_bytes (loader, bytes, &error) ||
+      !gdk_pixbuf_loader_close (loader, &error) ||
+      (pixbuf = gdk_pixbuf_loader_get_pixbuf (loader)) == NULL)
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "No image");
+      gdk_pixbuf_loader_close (loader, NULL);
+      g_clear_error (&error);
+      g_task_return_new_error (task, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE, "damaged:");
       return;
     }
 
   oriented = gdk_pixbuf_apply_embedded_orientation (pixbuf);
-  g_task_return_pointer (task, gdk_texture_new_for_pixbuf (oriented), g_object_unref);
+  decoded = g_new0 (Decoded, 1);
+  decoded->thumbnail = scaled_texture (oriented, THUMBNAIL_SIZE);
+  decoded->full = scaled_texture (oriented, FULL_SIZE);
+  if (decoded->thumbnail == NULL || decoded->full == NULL)
+    {
+      decoded_free (decoded);
+      g_task_return_new_error (task, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY, "out of memory");
+      return;
+    }
+  g_task_return_pointer (task, decoded, (GDestroyNotify) decoded_free);
+}
+
+/* Why an image was refused, in words, naming it. */
+static char *
+refusal_message (const char   *name,
+                 const GError *error)
+{
+  const char *msg = error ? error->message : "";
+  int width, height;
+
+  if (sscanf (msg, "too-large:%dx%d", &width, &height) == 2)
+    /* Translators: an image was refused; %s is its file name, then its size in pixels */
+    return g_strdup_printf (_("“%s” is too large (%d × %d pixels). Regard reads images of up to 100 million pixels."),
+                            name, width, height);
+  if (g_str_has_prefix (msg, "damaged:"))
+    return g_strdup_printf (_("“%s” is damaged or incomplete and cannot be read"), name);
+  if (g_error_matches (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY))
+    return g_strdup_printf (_("Not enough memory to open “%s”"), name);
+  return g_strdup_printf (_("“%s” is not an image Regard can read"), name);
 }
 
 static void
@@ -157,7 +288,7 @@ decode_cb (GObject      *object,
   RegardWindow *self = REGARD_WINDOW (object);
   RegardAttachment *attachment = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GdkTexture) texture = g_task_propagate_pointer (G_TASK (result), &error);
+  Decoded *decoded = g_task_propagate_pointer (G_TASK (result), &error);
 
   /* Removed (and freed) while decoding. */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -165,13 +296,13 @@ decode_cb (GObject      *object,
 
   self->n_loading--;
 
-  if (texture == NULL)
+  if (decoded == NULL)
     {
-      g_autofree char *title = g_strdup_printf (_("“%s” is not an image Regard can read"), attachment->name);
+      g_autofree char *title = refusal_message (attachment->name, error);
 
       g_debug ("Cannot decode %s: %s", attachment->name, error->message);
       g_ptr_array_remove (self->attachments, attachment);
-      _regard_window_toast (self, title);
+      _regard_window_refuse_image (self, title);
       _regard_window_update_actions (self);
 
       /* Text extraction waits for an image that will not come. */
@@ -180,7 +311,9 @@ decode_cb (GObject      *object,
       return;
     }
 
-  attachment->texture = g_steal_pointer (&texture);
+  attachment->texture = g_steal_pointer (&decoded->thumbnail);
+  attachment->full = g_steal_pointer (&decoded->full);
+  decoded_free (decoded);
   gtk_picture_set_paintable (GTK_PICTURE (attachment->picture), GDK_PAINTABLE (attachment->texture));
 
   _regard_window_update_actions (self);
@@ -523,6 +656,8 @@ choose_images_response (GtkNativeDialog *dialog,
 
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
+  /* Not back on the attach button, where the next space reopens the chooser. */
+  _regard_window_focus_composer (self);
   g_object_unref (self);
 }
 
@@ -570,6 +705,7 @@ screenshot_cb (GObject      *object,
   g_autofree char *uri = xdp_portal_take_screenshot_finish (XDP_PORTAL (object), result, &error);
 
   gtk_window_present (GTK_WINDOW (self));
+  _regard_window_focus_composer (self);
 
   if (uri == NULL)
     {

@@ -197,7 +197,7 @@ add_turn_rows (RegardWindow *self, const RegardHistoryTurn *turn)
       regard_conversation_add_image_bytes (self->conv, REGARD_ROLE_USER, bytes);
       texture = gdk_texture_new_from_bytes (bytes, &error);
       if (texture)
-        regard_message_add_image (REGARD_MESSAGE (row), texture, _("Attached image"));
+        regard_message_add_image (REGARD_MESSAGE (row), texture, texture, _("Attached image"));
     }
   if (turn->question[0] != '\0')
     regard_conversation_add_text (self->conv, REGARD_ROLE_USER, turn->question);
@@ -246,7 +246,13 @@ regard_window_open_chat (RegardWindow *self,
     }
   _regard_window_new_chat (self);
   for (guint i = 0; i < turns->len; i++)
-    add_turn_rows (self, g_ptr_array_index (turns, i));
+    {
+      /* As when sending: a question that got no answer leaves the
+       * model's view of the chat (it stays in the transcript). */
+      if (!self->conv_ends_with_answer && regard_conversation_get_n_turns (self->conv) > 0)
+        regard_conversation_pop_turn (self->conv);
+      add_turn_rows (self, g_ptr_array_index (turns, i));
+    }
   if (self->last_answer)
     regard_message_set_can_regenerate (self->last_answer, TRUE);
   /* Asking again continues this chat: the engine gets the whole

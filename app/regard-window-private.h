@@ -15,7 +15,8 @@ G_BEGIN_DECLS
 typedef struct
 {
   GBytes *bytes;              /* owned: encoded image */
-  GdkTexture *texture;        /* owned, NULL while decoding */
+  GdkTexture *texture;        /* owned: the thumbnail, NULL while decoding */
+  GdkTexture *full;           /* owned: up to 2048 px, for the viewer */
   char *name;                 /* owned: shown as alternative text */
   GtkWidget *chip;            /* borrowed: a child of pending_box */
   GtkWidget *picture;         /* borrowed: inside chip */
@@ -36,12 +37,12 @@ struct _RegardWindow
   GPtrArray *attachments;          /* RegardAttachment, in order */
   GCancellable *load_cancellable;
   GCancellable *attach_cancellable; /* reads of attached files; cancelled at dispose */
-  char *last_toast;                /* for tests */
   GCancellable *ask_cancellable;   /* non-NULL while an answer streams */
   RegardMessage *answering;        /* the row an answer streams into */
   XdpPortal *portal;               /* created on the first screenshot */
   RegardDownload *download;        /* non-NULL while a model downloads */
   GCancellable *download_cancellable;
+  char *last_notice;               /* the last toast or refusal, for tests */
   RegardWindowHistory *history;
   char *resume_repo;               /* an unfinished download to offer, or NULL */
   gint64 download_shown_us;        /* when the rate and time left last changed */
@@ -50,6 +51,7 @@ struct _RegardWindow
 
   /* Borrowed, from the template */
   AdwToastOverlay *toast_overlay;
+  AdwToastOverlay *chat_toast_overlay;  /* above the composer */
   AdwWindowTitle *window_title;
   GtkRevealer *cpu_banner;
   GtkLabel *cpu_banner_label;
@@ -102,6 +104,13 @@ void _regard_window_take_screenshot    (RegardWindow   *self);
 void _regard_window_scroll_to_bottom   (RegardWindow   *self);
 void _regard_window_toast              (RegardWindow   *self,
                                         const char     *title);
+void _regard_window_add_toast          (RegardWindow   *self,
+                                        AdwToast       *toast);
+/* A refused image: says why (naming it) where the composer stays visible. */
+void _regard_window_refuse_image       (RegardWindow   *self,
+                                        const char     *message);
+/* The question field, when the chat shows (after dialogs, sending). */
+void _regard_window_focus_composer     (RegardWindow   *self);
 void _regard_window_run_queued_ocr     (RegardWindow   *self);
 void _regard_window_clear_attachments  (RegardWindow   *self);
 void  regard_attachment_free           (RegardAttachment *attachment);

@@ -8,17 +8,49 @@
 
 #include <glib/gi18n.h>
 
+#include "regard-a11y.h"
 #include "regard-window-private.h"
 
 G_DEFINE_FINAL_TYPE (RegardWindow, regard_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* In the chat, toasts rise from the bottom of the transcript, above the
+ * composer, so they never cover the question being typed. */
+void
+_regard_window_add_toast (RegardWindow *self,
+                          AdwToast     *toast)
+{
+  g_free (self->last_notice);
+  self->last_notice = g_strdup (adw_toast_get_title (toast));
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "chat") == 0)
+    adw_toast_overlay_add_toast (self->chat_toast_overlay, toast);
+  else
+    adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+_regard_window_focus_composer (RegardWindow *self)
+{
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "chat") == 0)
+    gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
 
 void
 _regard_window_toast (RegardWindow *self,
                       const char   *title)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (title));
-  g_free (self->last_toast);
-  self->last_toast = g_strdup (title);
+  _regard_window_add_toast (self, adw_toast_new (title));
+}
+
+void
+_regard_window_refuse_image (RegardWindow *self,
+                             const char   *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_set_timeout (toast, 8);
+  _regard_window_add_toast (self, toast);
 }
 
 static char *
@@ -317,7 +349,7 @@ regard_window_ask_cb (GObject      *object,
           adw_toast_set_button_label (toast, _("_Copy"));
           adw_toast_set_action_name (toast, "win.copy-answer");
           adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-          adw_toast_overlay_add_toast (self->toast_overlay, toast);
+          _regard_window_add_toast (self, toast);
         }
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -409,7 +441,7 @@ _regard_window_send (RegardWindow *self,
 
       regard_conversation_add_image_bytes (self->conv, REGARD_ROLE_USER, attachment->bytes);
       if (attachment->texture != NULL)
-        regard_message_add_image (REGARD_MESSAGE (row), attachment->texture, attachment->name);
+        regard_message_add_image (REGARD_MESSAGE (row), attachment->texture, attachment->full, attachment->name);
     }
 
   if (ocr)
@@ -432,6 +464,9 @@ _regard_window_send (RegardWindow *self,
   _regard_window_clear_attachments (self);
   regard_window_append_message (self, row);
   regard_window_start_answer (self);
+
+  /* The send button (clicked) turns into Stop: keep typing where it was. */
+  _regard_window_focus_composer (self);
 }
 
 void
@@ -625,13 +660,13 @@ regard_window_finalize (GObject *object)
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_object (&self->load_cancellable);
   g_clear_object (&self->attach_cancellable);
-  g_clear_pointer (&self->last_toast, g_free);
   g_clear_object (&self->ask_cancellable);
   g_clear_object (&self->answering);
   g_clear_object (&self->portal);
   g_clear_object (&self->download_cancellable);
   g_clear_pointer (&self->download, regard_download_free);
   g_clear_pointer (&self->resume_repo, g_free);
+  g_clear_pointer (&self->last_notice, g_free);
   _regard_window_finalize_history (self);
 
   G_OBJECT_CLASS (regard_window_parent_class)->finalize (object);
@@ -650,6 +685,7 @@ regard_window_class_init (RegardWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/regardapp/Regard/regard-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, RegardWindow, chat_toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, cpu_banner);
   gtk_widget_class_bind_template_child (widget_class, RegardWindow, cpu_banner_label);
@@ -738,6 +774,7 @@ regard_window_init (RegardWindow *self)
   _regard_window_init_attach (self);
   _regard_window_init_download (self);
   _regard_window_init_history (self);
+  regard_a11y_fix_names (GTK_WIDGET (self));
 
   _regard_window_update_state (self);
   regard_window_progress_changed (self);
@@ -795,13 +832,6 @@ regard_window_get_last_answer (RegardWindow *self)
 {
   g_return_val_if_fail (REGARD_IS_WINDOW (self), NULL);
   return self->last_answer ? regard_message_get_text (self->last_answer) : NULL;
-}
-
-const char *
-regard_window_get_last_toast (RegardWindow *self)
-{
-  g_return_val_if_fail (REGARD_IS_WINDOW (self), NULL);
-  return self->last_toast;
 }
 
 const char *

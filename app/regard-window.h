@@ -17,6 +17,11 @@ RegardSession *regard_window_get_session        (RegardWindow   *self);
 void           regard_window_load_model         (RegardWindow   *self,
                                                  const char     *model_dir);
 
+/* Checks that MODEL_DIR is a model Regard can use, then loads it (and
+ * remembers it); otherwise explains why and keeps the current model. */
+void           regard_window_choose_model_folder (RegardWindow  *self,
+                                                  const char    *model_dir);
+
 /* The one way images reach the composer: files (attach button, drops,
  * pasted files, screenshots, the command line) and encoded bytes (pasted
  * or dropped textures). Decoding runs off the main thread. */
@@ -43,8 +48,6 @@ gboolean       regard_window_get_busy           (RegardWindow   *self);
 const char    *regard_window_get_last_answer    (RegardWindow   *self);
 /* The status line of the last answer ("Stopped"...), or NULL. */
 const char    *regard_window_get_last_status    (RegardWindow   *self);
-/* The title of the last toast shown, or NULL. */
-const char    *regard_window_get_last_toast     (RegardWindow   *self);
 void           regard_window_set_question       (RegardWindow   *self,
                                                  const char     *text);
 

@@ -8,6 +8,8 @@
  * arrive in order and before the completion. */
 #include "rg-engine-private.h"
 #include "rg-conversation-private.h"
+#include "rg-image.h"
+#include "rg-snapshot.h"
 
 typedef enum
 {
@@ -570,4 +572,38 @@ regard_engine_ask_finish (RegardEngine *engine, GAsyncResult *result,
   if (stats)
     *stats = *s;
   return TRUE;
+}
+
+gboolean
+regard_model_dir_check (const char *model_dir, GError **error)
+{
+  g_autoptr(RgSnapshot) snap = NULL;
+
+  g_return_val_if_fail (model_dir != NULL, FALSE);
+
+  snap = rg_snapshot_open (model_dir, error);
+  return snap != NULL;
+}
+
+gboolean
+regard_image_check_bytes (GBytes *bytes, guint *width, guint *height, GError **error)
+{
+  g_autoptr(RgImage) image = NULL;
+
+  g_return_val_if_fail (bytes != NULL, FALSE);
+
+  image = rg_image_decode_bytes (bytes, error);
+  if (image == NULL)
+    return FALSE;
+  if (width)
+    *width = image->width;
+  if (height)
+    *height = image->height;
+  return TRUE;
+}
+
+guint64
+regard_image_max_pixels (void)
+{
+  return RG_IMAGE_MAX_PIXELS;
 }

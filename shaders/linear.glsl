@@ -1,6 +1,6 @@
 // Shared by the linear-layer shaders (matvec.comp, matmul.comp): the push
 // constants, the bindings of x, bias and y, and the epilogue that stores
-// an output element. Mirrored in C by LinearPush (engine/ops/rg-ops-matmul.c).
+// an output element. Mirrored in C by LinearPush (engine/ops/rg-ops-linear.c).
 #ifndef REGARD_LINEAR_GLSL
 #define REGARD_LINEAR_GLSL
 

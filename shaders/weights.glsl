@@ -4,7 +4,7 @@
 //   W_F32: one float per word;  W_F16 / W_BF16: two halves per word, the
 //   element with the lower index in the low 16 bits (little endian).
 //   W_Q8_0 / W_Q4_0: ggml blocks of 32 elements (f16 scale, then int8
-//   values / nibbles; see engine/rg-quant.h), regrouped per chunk by
+//   values / nibbles; see engine/core/rg-quant.h), regrouped per chunk by
 //   rg_gpu_weight_upload_rows: rows in groups of 8, and per group and
 //   block column one unit of whole texels: the 8 rows' values of the block
 //   (2 texels each for Q8_0, 1 for Q4_0), then the 8 rows' scales (one

@@ -199,3 +199,37 @@ rg_app_test_snapshot (GtkWidget  *widget,
   g_assert_nonnull (job.path);
   return job.path;
 }
+
+void
+rg_app_test_resize (RegardWindow *window,
+                    int           width)
+{
+  gtk_window_set_default_size (GTK_WINDOW (window), width, 900);
+  /* Client-side decorations make the widget a few pixels off the request. */
+  for (int i = 0; i < 200 && ABS (gtk_widget_get_width (GTK_WIDGET (window)) - width) > 16; i++)
+    rg_app_test_settle (20);
+  rg_app_test_settle (400);
+  g_test_message ("window %d px wide (asked %d)", gtk_widget_get_width (GTK_WIDGET (window)), width);
+  g_assert_cmpint (ABS (gtk_widget_get_width (GTK_WIDGET (window)) - width), <=, 16);
+}
+
+void
+rg_app_test_snapshot_variants (RegardWindow *window,
+                               const char   *name)
+{
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  static const int widths[] = { 360, 1280 };
+
+  for (guint s = 0; s < 2; s++)
+    {
+      adw_style_manager_set_color_scheme (style, s ? ADW_COLOR_SCHEME_FORCE_DARK : ADW_COLOR_SCHEME_FORCE_LIGHT);
+      for (guint w = 0; w < G_N_ELEMENTS (widths); w++)
+        {
+          g_autofree char *file = g_strdup_printf ("%s-%d-%s", name, widths[w], s ? "dark" : "light");
+
+          rg_app_test_resize (window, widths[w]);
+          g_free (rg_app_test_snapshot (GTK_WIDGET (window), file));
+        }
+    }
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+}

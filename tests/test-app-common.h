@@ -26,4 +26,10 @@ void               rg_app_test_wait_ready (RegardWindow *window);
 /* Renders WIDGET to $G_TEST_BUILDDIR/NAME.png and returns the path. */
 char              *rg_app_test_snapshot  (GtkWidget *widget, const char *name);
 
+/* Resizes WINDOW to WIDTH px (a 900 px high window) and lets it settle. */
+void               rg_app_test_resize    (RegardWindow *window, int width);
+/* Snapshots WINDOW at 360 and 1280 px wide, light and dark, as
+ * NAME-WIDTH-light|dark.png; WINDOW is left at 1280 px, default scheme. */
+void               rg_app_test_snapshot_variants (RegardWindow *window, const char *name);
+
 G_END_DECLS

@@ -195,6 +195,7 @@ test_record_and_continue (void)
   g_autoptr(RegardHistory) h = NULL;
   g_autoptr(GPtrArray) chats = NULL;
   RegardWindow *window;
+  g_autofree char *shot = NULL;
   gint64 chat_id, receipt = 0;
   guint n_turns;
 
@@ -217,6 +218,9 @@ test_record_and_continue (void)
   receipt = ((RegardHistoryChat *) chats->pdata[0])->id;
   regard_window_open_chat (window, receipt);
   g_assert_cmpuint (regard_window_get_n_messages (window), ==, 4);
+  rg_app_test_settle (500);
+  shot = rg_app_test_snapshot (GTK_WIDGET (window), "app-history-reopened");
+  g_test_message ("screenshot: %s", shot);
   ask (window, "Hi there");
   continued = last_turn (&chat_id, &n_turns);
   g_assert_cmpint (chat_id, ==, receipt);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "test-app-common.h"
+#include "regard-window-private.h"
 #include "test-common.h"
 
 #include <glib/gstdio.h>
@@ -114,7 +115,7 @@ test_extract_text (void)
 static gboolean
 toast_shown (RegardWindow *window)
 {
-  return regard_window_get_last_toast (window) != NULL && regard_window_get_n_loading (window) == 0;
+  return window->last_notice != NULL && regard_window_get_n_loading (window) == 0;
 }
 
 /* Attached files are checked before they are read (#14): a FIFO (which
@@ -144,12 +145,13 @@ test_attach_refuses_unreadable (void)
 
   regard_window_attach_image_file (window, fifo_file);
   rg_app_test_wait (window, toast_shown, 10, "the FIFO to be refused");
-  g_assert_nonnull (strstr (regard_window_get_last_toast (window), "endless.png"));
+  g_assert_nonnull (strstr (window->last_notice, "endless.png"));
+  g_clear_pointer (&window->last_notice, g_free);
   g_assert_cmpuint (regard_window_get_n_attachments (window), ==, 0);
 
   regard_window_attach_image_file (window, huge_file);
   rg_app_test_wait (window, toast_shown, 10, "the huge file to be refused");
-  g_assert_nonnull (strstr (regard_window_get_last_toast (window), "huge.png"));
+  g_assert_nonnull (strstr (window->last_notice, "huge.png"));
   g_assert_cmpuint (regard_window_get_n_attachments (window), ==, 0);
 
   gtk_window_destroy (GTK_WINDOW (window));

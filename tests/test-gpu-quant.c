@@ -152,7 +152,7 @@ check_one_hot_exact (RgDType dtype, uint32_t N, uint32_t K, uint32_t M, uint64_t
       for (uint32_t i = 0; i < rows; i++)
         x[(size_t) i * K + k0 + i] = 1.0f;
       bx = rg_test_upload_f32 ("x", x, (size_t) M * K);
-      rg_op_matmul (rec, out, bx, w, NULL, rows);
+      rg_op_linear (rec, out, bx, w, NULL, rows);
       rg_test_submit (rec);
       got = rg_test_download_f32 (out, (size_t) rows * N);
       for (uint32_t i = 0; i < rows; i++)
@@ -180,8 +180,8 @@ check_matmul (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, gboolean with_b
   if (chunk_bytes > 0)
     g_assert_cmpuint (w->n_chunks, >, 1);
   /* the reference: f32 weights equal to the dequantized ones */
-  rg_ref_matmul_w (x, m.deq, RG_DTYPE_F32, with_bias ? bias : NULL, want, M, N, K);
-  rg_op_matmul (rec, by, bx, w, with_bias ? bb : NULL, M);
+  rg_ref_linear_w (x, m.deq, RG_DTYPE_F32, with_bias ? bias : NULL, want, M, N, K);
+  rg_op_linear (rec, by, bx, w, RG_LINEAR_BIAS (with_bias ? bb : NULL), M);
   rg_test_submit (rec);
   got = rg_test_download_f32 (by, (size_t) M * N);
   rg_assert_nmse (got, want, (size_t) M * N, 1e-10);

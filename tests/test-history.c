@@ -475,6 +475,7 @@ test_export (Fixture *f, gconstpointer data)
   g_autofree char *md = NULL;
   g_autofree char *image_rel = NULL;
   g_autofree char *image_path = NULL;
+  g_autofree char *hash = NULL;
   gint64 chat = regard_history_create_chat (h, NULL, "", "", &error);
   gint64 turn;
 
@@ -487,8 +488,8 @@ test_export (Fixture *f, gconstpointer data)
   g_assert_true (g_file_get_contents (md_path, &md, NULL, NULL));
   g_assert_nonnull (strstr (md, "# What/where is this?\n"));
   g_assert_nonnull (strstr (md, "\\# Not a heading  \nA harbour.\n"));
-  image_rel = g_strdup_printf ("What_where is this?-images/%s.png",
-                               g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, images->pdata[0]));
+  hash = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, images->pdata[0]);
+  image_rel = g_strdup_printf ("What_where is this?-images/%s.png", hash);
   g_assert_nonnull (strstr (md, image_rel));
   image_path = g_build_filename (out, image_rel, NULL);
   g_assert_true (g_file_test (image_path, G_FILE_TEST_IS_REGULAR));

@@ -22,9 +22,9 @@ test_matmul_basic (void)
   const float expect_nobias[] = { -2, 3, -2, 7.5f };
   float y[4];
 
-  rg_ref_matmul (x, w, bias, y, 2, 2, 3);
+  rg_ref_linear (x, w, bias, y, 2, 2, 3);
   rg_assert_close_f32 (y, expect, 4, 0);
-  rg_ref_matmul (x, w, NULL, y, 2, 2, 3);
+  rg_ref_linear (x, w, NULL, y, 2, 2, 3);
   rg_assert_close_f32 (y, expect_nobias, 4, 0);
 }
 
@@ -45,9 +45,9 @@ test_matmul_half_weights (void)
       wh[i] = rg_f32_to_f16 (w[i]);
       wb[i] = rg_f32_to_bf16 (w[i]);
     }
-  rg_ref_matmul (x, w, NULL, y_ref, 1, 3, 4);
-  rg_ref_matmul_w (x, wh, RG_DTYPE_F16, NULL, y_h, 1, 3, 4);
-  rg_ref_matmul_w (x, wb, RG_DTYPE_BF16, NULL, y_b, 1, 3, 4);
+  rg_ref_linear (x, w, NULL, y_ref, 1, 3, 4);
+  rg_ref_linear_w (x, wh, RG_DTYPE_F16, NULL, y_h, 1, 3, 4);
+  rg_ref_linear_w (x, wb, RG_DTYPE_BF16, NULL, y_b, 1, 3, 4);
   g_assert_cmpfloat_with_epsilon (y_ref[0], 0.5f + 3 + 0.5f + 0.375f, EPS);
   rg_assert_close_f32 (y_h, y_ref, 3, 0);
   rg_assert_close_f32 (y_b, y_ref, 3, 0);

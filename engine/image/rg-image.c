@@ -5,7 +5,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 /* Bytes handed to the loader per write: small enough that a refused size
  * stops us after the header, not after the whole file. */

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 /* torch.arange's float32 values on the AVX2 CPU kernel (torch 1.13): the
  * size is ceil((end - start) / step) in double; full 16-element chunks are

@@ -5,7 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 #include "rg-resample.h"
 
 /* Bounds on configured edges, so that a hostile config cannot ask for

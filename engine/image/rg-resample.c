@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 static double
 triangle_filter (double x)

@@ -4,7 +4,7 @@
 #include "rg-config.h"
 #include "rg-safetensors.h"
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>

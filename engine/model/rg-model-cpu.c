@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 #include "rg-patches.h"
 #include "rg-ref-ops.h"
 #include "rg-weights.h"
@@ -251,18 +251,18 @@ vision_layer (const RgVisionConfig *vc, const VisionLayer *l, float *x,
 
   /* x = x + out_proj(MHA(LN1(x))) */
   rg_ref_layernorm (x, l->ln1_w, l->ln1_b, h, NP, V, vc->layer_norm_eps);
-  rg_ref_matmul (h, l->q_w, l->q_b, q, NP, V, V);
-  rg_ref_matmul (h, l->k_w, l->k_b, k, NP, V, V);
-  rg_ref_matmul (h, l->v_w, l->v_b, v, NP, V, V);
+  rg_ref_linear (h, l->q_w, l->q_b, q, NP, V, V);
+  rg_ref_linear (h, l->k_w, l->k_b, k, NP, V, V);
+  rg_ref_linear (h, l->v_w, l->v_b, v, NP, V, V);
   rg_ref_attention (q, k, v, h, &attn);            /* h: [NP, H, D] */
-  rg_ref_matmul (h, l->o_w, l->o_b, q, NP, V, V);  /* q reused: [NP, V] */
+  rg_ref_linear (h, l->o_w, l->o_b, q, NP, V, V);  /* q reused: [NP, V] */
   rg_ref_add (x, q, x, NP * V);
 
   /* x = x + fc2(gelu_tanh(fc1(LN2(x)))) */
   rg_ref_layernorm (x, l->ln2_w, l->ln2_b, h, NP, V, vc->layer_norm_eps);
-  rg_ref_matmul (h, l->fc1_w, l->fc1_b, f, NP, Vi, V);
+  rg_ref_linear (h, l->fc1_w, l->fc1_b, f, NP, Vi, V);
   rg_ref_gelu_tanh (f, f, NP * Vi);
-  rg_ref_matmul (f, l->fc2_w, l->fc2_b, h, NP, V, Vi);
+  rg_ref_linear (f, l->fc2_w, l->fc2_b, h, NP, V, Vi);
   rg_ref_add (x, h, x, NP * V);
 }
 
@@ -278,10 +278,10 @@ modality_projection (RgModelCpu *self, const float *x, size_t NP, float *c)
   g_autofree float *g = g_new (float, NP * Ti);  /* [NP, Ti] */
   g_autofree float *u = g_new (float, NP * Ti);  /* [NP, Ti] */
 
-  rg_ref_matmul (x, self->mp_gate, NULL, g, NP, Ti, V);
-  rg_ref_matmul (x, self->mp_up, NULL, u, NP, Ti, V);
+  rg_ref_linear (x, self->mp_gate, NULL, g, NP, Ti, V);
+  rg_ref_linear (x, self->mp_up, NULL, u, NP, Ti, V);
   rg_ref_swiglu (g, u, g, NP * Ti);
-  rg_ref_matmul (g, self->mp_down, NULL, c, NP, T, Ti);
+  rg_ref_linear (g, self->mp_down, NULL, c, NP, T, Ti);
 }
 
 /* Perceiver resampler: NL latents cross-attend to [context, latents].
@@ -322,19 +322,19 @@ perceiver_resampler (RgModelCpu *self, const float *c, const uint8_t *patch_mask
       /* lat = lat + o_proj(attn(q(norm(lat)), kv([norm(c); norm(lat)]))) */
       rg_ref_rmsnorm (c, l->context_norm, kv_in, NP, T, eps);
       rg_ref_rmsnorm (lat, l->latents_norm, lat_n, NL, T, eps);
-      rg_ref_matmul (lat_n, l->q_w, NULL, q, NL, Hq * D, T);
-      rg_ref_matmul (kv_in, l->k_w, NULL, k, NK, Hkv * D, T);
-      rg_ref_matmul (kv_in, l->v_w, NULL, v, NK, Hkv * D, T);
+      rg_ref_linear (lat_n, l->q_w, NULL, q, NL, Hq * D, T);
+      rg_ref_linear (kv_in, l->k_w, NULL, k, NK, Hkv * D, T);
+      rg_ref_linear (kv_in, l->v_w, NULL, v, NK, Hkv * D, T);
       rg_ref_attention (q, k, v, a, &attn);
-      rg_ref_matmul (a, l->o_w, NULL, h, NL, T, Hq * D);
+      rg_ref_linear (a, l->o_w, NULL, h, NL, T, Hq * D);
       rg_ref_add (lat, h, lat, NL * T);
 
       /* lat = lat + down(silu(gate(norm(lat))) * up(norm(lat))) */
       rg_ref_rmsnorm (lat, l->post_norm, h, NL, T, eps);
-      rg_ref_matmul (h, l->gate_w, NULL, g, NL, 4 * T, T);
-      rg_ref_matmul (h, l->up_w, NULL, u, NL, 4 * T, T);
+      rg_ref_linear (h, l->gate_w, NULL, g, NL, 4 * T, T);
+      rg_ref_linear (h, l->up_w, NULL, u, NL, 4 * T, T);
       rg_ref_swiglu (g, u, g, NL * 4 * T);
-      rg_ref_matmul (g, l->down_w, NULL, h, NL, T, 4 * T);
+      rg_ref_linear (g, l->down_w, NULL, h, NL, T, 4 * T);
       rg_ref_add (lat, h, lat, NL * T);
     }
   rg_ref_rmsnorm (lat, self->perceiver_norm, out, NL, T, eps);
@@ -452,21 +452,21 @@ text_layer (RgModelCpu *self, guint li, float *x, size_t L)
 
   /* x = x + o_proj(attn(rope(q), cache + rope(k), cache + v)) on RMSNorm(x) */
   rg_ref_rmsnorm (x, l->in_norm, h, L, T, tc->rms_norm_eps);
-  rg_ref_matmul (h, l->q_w, NULL, q, L, H * D, T);
-  rg_ref_matmul (h, l->k_w, NULL, kc + n_past * Hkv * D, L, Hkv * D, T);
-  rg_ref_matmul (h, l->v_w, NULL, vc + n_past * Hkv * D, L, Hkv * D, T);
+  rg_ref_linear (h, l->q_w, NULL, q, L, H * D, T);
+  rg_ref_linear (h, l->k_w, NULL, kc + n_past * Hkv * D, L, Hkv * D, T);
+  rg_ref_linear (h, l->v_w, NULL, vc + n_past * Hkv * D, L, Hkv * D, T);
   rg_ref_rope (q, L, H, D, n_past, tc->rope_theta);
   rg_ref_rope (kc + n_past * Hkv * D, L, Hkv, D, n_past, tc->rope_theta);
   rg_ref_attention (q, kc, vc, a, &attn);
-  rg_ref_matmul (a, l->o_w, NULL, h, L, T, H * D);
+  rg_ref_linear (a, l->o_w, NULL, h, L, T, H * D);
   rg_ref_add (x, h, x, L * T);
 
   /* x = x + down(silu(gate(RMSNorm(x))) * up(RMSNorm(x))) */
   rg_ref_rmsnorm (x, l->post_norm, h, L, T, tc->rms_norm_eps);
-  rg_ref_matmul (h, l->gate_w, NULL, g, L, I, T);
-  rg_ref_matmul (h, l->up_w, NULL, u, L, I, T);
+  rg_ref_linear (h, l->gate_w, NULL, g, L, I, T);
+  rg_ref_linear (h, l->up_w, NULL, u, L, I, T);
   rg_ref_swiglu (g, u, g, L * I);
-  rg_ref_matmul (g, l->down_w, NULL, h, L, T, I);
+  rg_ref_linear (g, l->down_w, NULL, h, L, T, I);
   rg_ref_add (x, h, x, L * T);
 }
 
@@ -502,7 +502,7 @@ cpu_forward (RgModel *model, const int32_t *ids, guint n,
   if (model->taps)
     rg_taps_store (model->taps, "text_last_hidden_state", 2, (int64_t[]) { L, T }, x);
   if (logits)
-    rg_ref_matmul (x + (L - 1) * T, self->lm_head, NULL, logits, 1, tc->vocab_size, T);
+    rg_ref_linear (x + (L - 1) * T, self->lm_head, NULL, logits, 1, tc->vocab_size, T);
 
   model->n_past += n;
   return TRUE;

@@ -15,7 +15,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 #include "rg-ops.h"
 #include "rg-patches.h"
 #include "rg-quant.h"
@@ -523,18 +523,18 @@ vision_layer (RgVkRecorder *rec, const RgVisionConfig *vc, const VisionLayer *l,
     return;
   /* x = x + out_proj(MHA(LN1(x))) */
   rg_op_layernorm (rec, h, x, l->ln1_w, l->ln1_b, NP, V, vc->layer_norm_eps);
-  rg_op_matmul (rec, q, h, l->q, l->q_b, NP);
-  rg_op_matmul (rec, k, h, l->k, l->k_b, NP);
-  rg_op_matmul (rec, v, h, l->v, l->v_b, NP);
+  rg_op_linear (rec, q, h, l->q, RG_LINEAR_BIAS (l->q_b), NP);
+  rg_op_linear (rec, k, h, l->k, RG_LINEAR_BIAS (l->k_b), NP);
+  rg_op_linear (rec, v, h, l->v, RG_LINEAR_BIAS (l->v_b), NP);
   rg_op_attention (rec, h, q, k, v, key_mask, &attn);    /* h: [NP, H, D] */
-  rg_op_matmul (rec, q, h, l->o, l->o_b, NP);            /* q reused: [NP, V] */
+  rg_op_linear (rec, q, h, l->o, RG_LINEAR_BIAS (l->o_b), NP);            /* q reused: [NP, V] */
   rg_op_add (rec, x, x, q, (uint64_t) NP * V);
 
   /* x = x + fc2(gelu_tanh(fc1(LN2(x)))) */
   rg_op_layernorm (rec, h, x, l->ln2_w, l->ln2_b, NP, V, vc->layer_norm_eps);
-  rg_op_matmul (rec, f, h, l->fc1, l->fc1_b, NP);
+  rg_op_linear (rec, f, h, l->fc1, RG_LINEAR_BIAS (l->fc1_b), NP);
   rg_op_gelu_tanh (rec, f, f, (uint64_t) NP * Vi);
-  rg_op_matmul (rec, h, f, l->fc2, l->fc2_b, NP);
+  rg_op_linear (rec, h, f, l->fc2, RG_LINEAR_BIAS (l->fc2_b), NP);
   rg_op_add (rec, x, x, h, (uint64_t) NP * V);
 }
 
@@ -548,10 +548,10 @@ modality_projection (RgModelGpu *self, RgVkRecorder *rec, RgVkBuffer *x, uint32_
 
   if (rg_vk_recorder_has_error (rec))
     return;
-  rg_op_matmul (rec, g, x, self->mp_gate, NULL, NP);
-  rg_op_matmul (rec, u, x, self->mp_up, NULL, NP);
+  rg_op_linear (rec, g, x, self->mp_gate, NULL, NP);
+  rg_op_linear (rec, u, x, self->mp_up, NULL, NP);
   rg_op_swiglu (rec, g, g, u, (uint64_t) NP * Ti);
-  rg_op_matmul (rec, c, g, self->mp_down, NULL, NP);
+  rg_op_linear (rec, c, g, self->mp_down, NULL, NP);
 }
 
 /* Perceiver resampler: NL latents cross-attend to [context, latents].
@@ -594,19 +594,19 @@ perceiver_resampler (RgModelGpu *self, RgVkRecorder *rec, RgVkBuffer *c, uint32_
       rg_op_rmsnorm (rec, kv_in, c, l->context_norm, NP, T, eps);
       rg_op_rmsnorm (rec, lat_n, lat, l->latents_norm, NL, T, eps);
       rg_op_copy (rec, kv_in, (uint64_t) NP * T, lat_n, 0, (uint64_t) NL * T);
-      rg_op_matmul (rec, q, lat_n, l->q, NULL, NL);
-      rg_op_matmul (rec, k, kv_in, l->k, NULL, NK);
-      rg_op_matmul (rec, v, kv_in, l->v, NULL, NK);
+      rg_op_linear (rec, q, lat_n, l->q, NULL, NL);
+      rg_op_linear (rec, k, kv_in, l->k, NULL, NK);
+      rg_op_linear (rec, v, kv_in, l->v, NULL, NK);
       rg_op_attention (rec, a, q, k, v, key_mask, &attn);
-      rg_op_matmul (rec, h, a, l->o, NULL, NL);
+      rg_op_linear (rec, h, a, l->o, NULL, NL);
       rg_op_add (rec, lat, lat, h, (uint64_t) NL * T);
 
       /* lat = lat + down(silu(gate(norm(lat))) * up(norm(lat))) */
       rg_op_rmsnorm (rec, h, lat, l->post_norm, NL, T, eps);
-      rg_op_matmul (rec, g, h, l->gate, NULL, NL);
-      rg_op_matmul (rec, u, h, l->up, NULL, NL);
+      rg_op_linear (rec, g, h, l->gate, NULL, NL);
+      rg_op_linear (rec, u, h, l->up, NULL, NL);
       rg_op_swiglu (rec, g, g, u, (uint64_t) NL * 4 * T);
-      rg_op_matmul (rec, h, g, l->down, NULL, NL);
+      rg_op_linear (rec, h, g, l->down, NULL, NL);
       rg_op_add (rec, lat, lat, h, (uint64_t) NL * T);
     }
   rg_op_rmsnorm (rec, fin, lat, self->perceiver_norm, NL, T, eps);

@@ -1,7 +1,7 @@
 /* rg-model.c: what every RgModel backend checks before a forward. */
 #include "rg-model.h"
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 gboolean
 rg_model_check_forward (const RgModel *model, const int32_t *ids, guint n,

@@ -5,7 +5,7 @@
  * section; every tensor's data_offsets are relative to the data section. */
 #include "rg-safetensors.h"
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 #include <errno.h>
 #include <fcntl.h>

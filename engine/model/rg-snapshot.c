@@ -3,7 +3,7 @@
  * a float dtype, before anything is uploaded. */
 #include "rg-snapshot.h"
 
-#include "regard-engine.h"
+#include "regard-error.h"
 #include "rg-file.h"
 
 #include <json-glib/json-glib.h>

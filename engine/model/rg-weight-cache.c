@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 #include "rg-vk.h"
 
 /* Bumped whenever the bytes a format converts to change (quantizer,

@@ -1,7 +1,7 @@
 /* rg-weights.c: checked f32 copies of snapshot tensors (see rg-weights.h). */
 #include "rg-weights.h"
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 static char *
 shape_string (guint n_dims, const int64_t *shape)

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "rg-ops.h"
-#include "regard-engine.h"
+#include "regard-error.h"
 
 #include <math.h>
 #include <string.h>

@@ -147,5 +147,5 @@ rg_op_patch_embed (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *pixels,
     rg_vk_groups_1d (ctx, (total + wg - 1) / wg, d.groups);
     rg_vk_dispatch (rec, &d);
   }
-  rg_op_matmul (rec, out, cols, weight, bias, gh * gw);
+  rg_op_linear (rec, out, cols, weight, RG_LINEAR_BIAS (bias), gh * gw);
 }

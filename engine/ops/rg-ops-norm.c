@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "rg-ops.h"
-#include "regard-engine.h"
+#include "regard-error.h"
 
 /* Mirrors `Push` in shaders/norm.comp. */
 typedef struct

@@ -79,11 +79,6 @@ void rg_op_rmsnorm (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
 
 /* ---- Linear ------------------------------------------------------------ */
 
-/* out[M, w->rows] = x[M, w->cols] . W^T (+ bias[w->rows], may be NULL).
- * M <= 8 takes the mat-vec path (decode). */
-void rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
-                   const RgGpuWeight *w, const RgVkBuffer *bias, uint32_t M);
-
 /* What a linear layer does around y = x . W^T; zeroes: plain. */
 typedef struct
 {
@@ -95,7 +90,12 @@ typedef struct
   uint64_t out_offset;          /* elements of OUT before y's first row (a KV-cache slot) */
 } RgLinearParams;
 
-/* out[out_offset + m * N + n] (+)= (norm(x) . W^T)[m, n] (+ bias). Where
+/* PARAMS for a linear layer with only a bias (may be NULL). */
+#define RG_LINEAR_BIAS(b) (&(RgLinearParams) { .bias = (b) })
+
+/* The linear layer: out[out_offset + m * N + n] (+)= (norm(x) . W^T)[m, n]
+ * (+ bias), N = w->rows, for M rows of x [M, w->cols]; PARAMS NULL: plain
+ * y = x . W^T. M <= 8 takes the mat-vec path (decode). Where
  * the device allows, the norm and the residual are fused into the
  * mat-vec (no extra pass over memory); otherwise they run as their own
  * ops, with the same result up to rounding. */

@@ -7,7 +7,7 @@
 /* ---- Linear algebra ---------------------------------------------------- */
 
 void
-rg_ref_matmul (const float *x, const float *w, const float *bias,
+rg_ref_linear (const float *x, const float *w, const float *bias,
                float *y, size_t M, size_t N, size_t K)
 {
   for (size_t m = 0; m < M; m++)
@@ -25,7 +25,7 @@ rg_ref_matmul (const float *x, const float *w, const float *bias,
 }
 
 void
-rg_ref_matmul_w (const float *x, const void *w, RgDType w_dtype,
+rg_ref_linear_w (const float *x, const void *w, RgDType w_dtype,
                  const float *bias, float *y, size_t M, size_t N, size_t K)
 {
   g_autofree float *row = NULL;
@@ -34,7 +34,7 @@ rg_ref_matmul_w (const float *x, const void *w, RgDType w_dtype,
 
   if (w_dtype == RG_DTYPE_F32)
     {
-      rg_ref_matmul (x, w, bias, y, M, N, K);
+      rg_ref_linear (x, w, bias, y, M, N, K);
       return;
     }
   g_return_if_fail (w_dtype == RG_DTYPE_F16 || w_dtype == RG_DTYPE_BF16);

@@ -23,12 +23,12 @@ G_BEGIN_DECLS
 
 /* y[M, N] = x[M, K] . W[N, K]^T (+ bias[N] when BIAS is non-NULL).
  * W is in PyTorch nn.Linear layout [out, in]. */
-void rg_ref_matmul (const float *x, const float *w, const float *bias,
+void rg_ref_linear (const float *x, const float *w, const float *bias,
                     float *y, size_t M, size_t N, size_t K);
 
 /* Same with W stored as raw elements of W_DTYPE (F32, F16 or BF16; F16 and
  * BF16 as uint16 bit patterns), each upcast exactly to f32 before use. */
-void rg_ref_matmul_w (const float *x, const void *w, RgDType w_dtype,
+void rg_ref_linear_w (const float *x, const void *w, RgDType w_dtype,
                       const float *bias, float *y, size_t M, size_t N, size_t K);
 
 /* ---- Normalizations ---------------------------------------------------- */

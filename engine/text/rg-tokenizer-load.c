@@ -11,7 +11,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 static gboolean
 fail (GError **error, int code, const char *filename, const char *field, const char *fmt, ...) G_GNUC_PRINTF (5, 6);

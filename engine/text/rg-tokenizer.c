@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "regard-engine.h"
+#include "regard-error.h"
 
 /* g_utf8_validate rejects NUL bytes, but U+0000 is a valid character for
  * HF (Rust strings), both in text to encode and in byte-fallback runs. */

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "rg-vk.h"
-#include "regard-engine.h"
+#include "regard-error.h"
 
 typedef struct
 {

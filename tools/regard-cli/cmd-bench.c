@@ -153,7 +153,7 @@ static void
 rec_matmul (RgVkRecorder *rec, gpointer data)
 {
   OpArgs *o = data;
-  rg_op_matmul (rec, o->out, o->x, o->w, NULL, o->M);
+  rg_op_linear (rec, o->out, o->x, o->w, NULL, o->M);
 }
 
 static void

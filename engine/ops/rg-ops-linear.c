@@ -1,4 +1,4 @@
-/* rg-ops-matmul.c: y = x . W^T (+ bias), the model's linear layers.
+/* rg-ops-linear.c: y = x . W^T (+ bias), the model's linear layers.
  *
  * Two shaders: matvec for the few rows of decode (each weight element
  * read once for all rows: decode is bandwidth-bound), matmul with 32x32
@@ -9,7 +9,7 @@
 #include "config.h"
 
 #include "rg-ops.h"
-#include "regard-engine.h"
+#include "regard-error.h"
 
 #define MATVEC_MAX_M 8
 #define MATVEC_BATCH_MAX_M 32
@@ -123,7 +123,7 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
   if (rg_vk_context_get_info (ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU && pl.iterations > 60000)
     {
       rg_vk_recorder_take_error (rec, g_error_new (REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
-                                                   "matmul '%s': rows of %u are too wide for this device",
+                                                   "linear '%s': rows of %u are too wide for this device",
                                                    w->name, w->cols));
       return;
     }
@@ -244,20 +244,11 @@ rg_op_linear_fuses_norm (RgVkRecorder *rec, uint32_t M)
 }
 
 void
-rg_op_matmul (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
-              const RgGpuWeight *w, const RgVkBuffer *bias, uint32_t M)
-{
-  RgLinearParams lp = { .bias = bias };
-
-  rg_op_linear (rec, out, x, w, &lp, M);
-}
-
-void
 rg_op_linear (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
               const RgGpuWeight *w, const RgLinearParams *params, uint32_t M)
 {
   RgVkContext *ctx = rg_vk_recorder_get_context (rec);
-  RgLinearParams lp = *params;
+  RgLinearParams lp = params ? *params : (RgLinearParams) { 0 };
   gboolean batch_matvec;
 
   if (M == 0)
@@ -265,20 +256,20 @@ rg_op_linear (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
   if ((uint64_t) M * w->cols > G_MAXUINT32 || (uint64_t) M * w->rows + lp.out_offset > G_MAXUINT32)
     {
       rg_vk_recorder_take_error (rec, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                                                   "matmul '%s': %u rows is too many for one call", w->name, M));
+                                                   "linear '%s': %u rows is too many for one call", w->name, M));
       return;
     }
   if ((out == x && (lp.accumulate || lp.norm_gain)) || (lp.gate_silu && lp.gate_silu == x))
     {
       rg_vk_recorder_take_error (rec, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                                                   "matmul '%s': the output cannot be the input", w->name));
+                                                   "linear '%s': the output cannot be the input", w->name));
       return;
     }
-  if (!rg_op_check_size (rec, "matmul", x, (uint64_t) M * w->cols * 4) ||
-      !rg_op_check_size (rec, "matmul", out, ((uint64_t) M * w->rows + lp.out_offset) * 4) ||
-      (lp.bias && !rg_op_check_size (rec, "matmul", lp.bias, (uint64_t) w->rows * 4)) ||
-      (lp.norm_gain && !rg_op_check_size (rec, "matmul", lp.norm_gain, (uint64_t) w->cols * 4)) ||
-      (lp.gate_silu && !rg_op_check_size (rec, "matmul", lp.gate_silu, ((uint64_t) M * w->rows + lp.out_offset) * 4)))
+  if (!rg_op_check_size (rec, "linear", x, (uint64_t) M * w->cols * 4) ||
+      !rg_op_check_size (rec, "linear", out, ((uint64_t) M * w->rows + lp.out_offset) * 4) ||
+      (lp.bias && !rg_op_check_size (rec, "linear", lp.bias, (uint64_t) w->rows * 4)) ||
+      (lp.norm_gain && !rg_op_check_size (rec, "linear", lp.norm_gain, (uint64_t) w->cols * 4)) ||
+      (lp.gate_silu && !rg_op_check_size (rec, "linear", lp.gate_silu, ((uint64_t) M * w->rows + lp.out_offset) * 4)))
     return;
 
   batch_matvec = uses_matvec (ctx, M);

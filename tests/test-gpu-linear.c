@@ -1,4 +1,4 @@
-/* Linear layers on the GPU against rg_ref_matmul_w: every weight type,
+/* Linear layers on the GPU against rg_ref_linear_w: every weight type,
  * mat-vec (M <= 8) and tiled paths, odd shapes, bias, weights split into
  * chunks, and one weight larger than lavapipe's 128 MiB binding limit. */
 #include "test-gpu.h"
@@ -46,8 +46,8 @@ check_matmul (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, gboolean with_b
   rg_gpu_weight_upload_rows (gw, 0, N, w, &error);
   g_assert_no_error (error);
 
-  rg_ref_matmul_w (x, w, dtype, with_bias ? bias : NULL, want, M, N, K);
-  rg_op_matmul (rec, by, bx, gw, with_bias ? bb : NULL, M);
+  rg_ref_linear_w (x, w, dtype, with_bias ? bias : NULL, want, M, N, K);
+  rg_op_linear (rec, by, bx, gw, RG_LINEAR_BIAS (with_bias ? bb : NULL), M);
   rg_test_submit (rec);
   got = rg_test_download_f32 (by, (size_t) M * N);
   rg_assert_nmse (got, want, (size_t) M * N, max_nmse);
@@ -135,7 +135,7 @@ check_linear (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, const LinearCas
 
   if (lc->norm)
     rg_ref_rmsnorm (x, gain, xn, M, K, 1e-5f);
-  rg_ref_matmul (xn, wf, lc->bias ? bias : NULL, prod, M, N, K);
+  rg_ref_linear (xn, wf, lc->bias ? bias : NULL, prod, M, N, K);
   if (lc->gate)
     rg_ref_swiglu (gate + (size_t) lc->out_offset * N, prod, prod, (size_t) M * N);
   for (size_t i = 0; i < (size_t) M * N; i++)
@@ -216,7 +216,7 @@ test_row_beyond_loop_limit (void)
   g_assert_no_error (error);
   rg_gpu_weight_upload_rows (gw, 0, 1, w, &error);
   g_assert_no_error (error);
-  rg_op_matmul (rec, by, bx, gw, NULL, 1);
+  rg_op_linear (rec, by, bx, gw, NULL, 1);
   if (!rg_vk_recorder_submit (rec, &error))
     {
       g_test_message ("refused: %s", error->message);
@@ -228,7 +228,7 @@ test_row_beyond_loop_limit (void)
       float want;
       g_autofree float *got = rg_test_download_f32 (by, 1);
 
-      rg_ref_matmul (x, w, NULL, &want, 1, 1, K);
+      rg_ref_linear (x, w, NULL, &want, 1, 1, K);
       /* f32 sums over 2.2M terms round more than the other shapes' (a
        * truncated sum would be off by most of its value) */
       rg_assert_nmse (got, &want, 1, 1e-8);

@@ -52,23 +52,9 @@
 #include <gio/gio.h>
 #include <stdint.h>
 
+#include "regard-error.h"
+
 G_BEGIN_DECLS
-
-#define REGARD_ERROR (regard_error_quark ())
-GQuark regard_error_quark (void);
-
-typedef enum
-{
-  REGARD_ERROR_FAILED,           /* anything not listed below */
-  REGARD_ERROR_NO_DEVICE,        /* no usable Vulkan device */
-  REGARD_ERROR_DEVICE_LOST,      /* the GPU reset or the driver crashed */
-  REGARD_ERROR_OUT_OF_MEMORY,    /* device or host memory exhausted */
-  REGARD_ERROR_INVALID_MODEL,    /* config, weights or tokenizer malformed */
-  REGARD_ERROR_UNSUPPORTED,      /* a valid model Regard cannot run */
-  REGARD_ERROR_INVALID_IMAGE,    /* undecodable, truncated or too large image */
-  REGARD_ERROR_NOT_LOADED,       /* ask without a loaded model */
-  REGARD_ERROR_CONTEXT_FULL,     /* prompt longer than the context */
-} RegardError;
 
 typedef enum
 {
@@ -121,10 +107,6 @@ void regard_conversation_unref (RegardConversation *conv);
 /* Appends to the current turn of ROLE, starting a new turn when the role
  * changes. Parts keep their order: images may stand anywhere in a turn. */
 void regard_conversation_add_text (RegardConversation *conv, RegardRole role, const char *text);
-/* Encoded images larger than this are refused (REGARD_ERROR_INVALID_IMAGE)
- * before they are read; clients loading attachments use the same cap. */
-#define REGARD_MAX_IMAGE_BYTES (256u * 1024 * 1024)
-
 void regard_conversation_add_image_file (RegardConversation *conv, RegardRole role, const char *path);
 /* Encoded image bytes (PNG, JPEG, ...), e.g. from the clipboard. */
 void regard_conversation_add_image_bytes (RegardConversation *conv, RegardRole role, GBytes *bytes);
@@ -237,5 +219,18 @@ gboolean regard_engine_ask_finish (RegardEngine *engine, GAsyncResult *result,
 
 /* The prompt Regard uses to transcribe all text in an image, keeping lines. */
 const char *regard_ocr_prompt (void);
+
+/* ---- Checks before use (any thread) ------------------------------------ */
+
+/* Whether MODEL_DIR is a snapshot folder load would accept (config.json,
+ * weights, tokenizer), without loading it: REGARD_ERROR_INVALID_MODEL or
+ * _UNSUPPORTED (the message names the folder) otherwise. */
+gboolean regard_model_dir_check (const char *model_dir, GError **error);
+/* Decodes BYTES as an ask will (same decoder and limits); on success sets
+ * the image's WIDTH and HEIGHT (either may be NULL). REGARD_ERROR_INVALID_IMAGE
+ * for a corrupt, truncated or oversized image. */
+gboolean regard_image_check_bytes (GBytes *bytes, guint *width, guint *height, GError **error);
+/* The most pixels an image may have (larger ones are refused). */
+guint64 regard_image_max_pixels (void);
 
 G_END_DECLS
