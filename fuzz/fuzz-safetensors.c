@@ -25,7 +25,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       const uint8_t *p = t->data;
 
       g_assert (rg_safetensors_find (st, t->name) == t);
-      for (uint64_t b = 0; b < t->n_bytes; b++)
+      for (uint64_t b = 0; b < t->nbytes; b++)
         sink ^= p[b];
     }
   (void) sink;

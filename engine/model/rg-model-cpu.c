@@ -112,7 +112,7 @@ load (Loader *ld, guint n_dims, const int64_t *shape, const char *fmt, ...)
       const RgTensorInfo *t = rg_snapshot_get_tensor (ld->snap, name);
 
       g_ptr_array_add (ld->self->owned, w);
-      ld->done += t ? t->n_bytes : 0;
+      ld->done += t ? t->nbytes : 0;
       if (ld->progress)
         ld->progress (MIN (ld->done, ld->total), ld->total, ld->progress_data);
     }
