@@ -78,6 +78,7 @@ struct _RegardWindow
   /* Borrowed: a child of transcript_box */
   RegardMessage *last_answer;
 
+  guint follow_id;                 /* idle: scroll to the end after growth */
   guint n_loading;                 /* attachments still decoding */
   guint n_messages;
   guint stick_to_bottom : 1;

@@ -550,6 +550,17 @@ regard_window_extract_text (RegardWindow  *self,
 
 /* ---- Scrolling ------------------------------------------------------- */
 
+/* "Scroll to Bottom" only while something is below the view. */
+static void
+regard_window_update_scroll_button (RegardWindow  *self,
+                                    GtkAdjustment *adj)
+{
+  double below = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj) -
+                 gtk_adjustment_get_value (adj);
+
+  gtk_revealer_set_reveal_child (self->scroll_down_revealer, !self->stick_to_bottom && below > 24.0);
+}
+
 void
 _regard_window_scroll_to_bottom (RegardWindow *self)
 {
@@ -559,13 +570,30 @@ _regard_window_scroll_to_bottom (RegardWindow *self)
   gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
 }
 
+static gboolean
+regard_window_follow_cb (gpointer user_data)
+{
+  RegardWindow *self = user_data;
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->transcript_scroller);
+
+  self->follow_id = 0;
+  if (self->stick_to_bottom)
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 regard_window_vadjustment_changed (RegardWindow  *self,
                                    GtkAdjustment *adj)
 {
-  /* The content grew: follow it only if the reader was at the bottom. */
-  if (self->stick_to_bottom)
-    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  /* The content grew: follow it only if the reader was at the bottom.
+   * Not from inside this signal: it comes during the viewport's
+   * allocation, which drops the new position, so the last growth (an
+   * answer's Copy/Regenerate row) would stay out of view. */
+  if (self->stick_to_bottom && self->follow_id == 0)
+    self->follow_id = g_idle_add (regard_window_follow_cb, self);
+  regard_window_update_scroll_button (self, adj);
 }
 
 static void
@@ -575,7 +603,7 @@ regard_window_vadjustment_value_changed (RegardWindow  *self,
   double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
 
   self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - 24.0;
-  gtk_revealer_set_reveal_child (self->scroll_down_revealer, !self->stick_to_bottom);
+  regard_window_update_scroll_button (self, adj);
 }
 
 /* ---- Composer -------------------------------------------------------- */
@@ -631,6 +659,8 @@ static void
 regard_window_dispose (GObject *object)
 {
   RegardWindow *self = (RegardWindow *)object;
+
+  g_clear_handle_id (&self->follow_id, g_source_remove);
 
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);

@@ -208,7 +208,11 @@ test_invalid_model_folder (void)
   message = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   g_assert_nonnull (message);
   g_assert_nonnull (strstr (adw_message_dialog_get_body (message), bad));
-  g_free (rg_app_test_snapshot (GTK_WIDGET (message), "app-invalid-model-dialog"));
+  g_free (rg_app_test_snapshot (GTK_WIDGET (message), "app-invalid-model-dialog-light"));
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  rg_app_test_settle (300);
+  g_free (rg_app_test_snapshot (GTK_WIDGET (message), "app-invalid-model-dialog-dark"));
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
   rg_app_test_snapshot_variants (window, "app-invalid-model-kept");
   adw_message_dialog_response (message, "close");
   rg_app_test_settle (200);

@@ -145,6 +145,33 @@ test_sidebar (void)
   g_assert_cmpuint (count_chats_in_store (), ==, 2);
   g_assert_cmpuint (regard_history_sidebar_get_n_visible (sidebar), ==, 2);
 
+  /* Rename: a dialog with the title to edit. */
+  gtk_widget_activate_action (GTK_WIDGET (sidebar), "history.rename", "x", c.receipt);
+  rg_app_test_settle (300);
+  {
+    GListModel *toplevels = gtk_window_get_toplevels ();
+    AdwMessageDialog *dialog = NULL;
+    g_autoptr(RegardHistory) h = NULL;
+    g_autoptr(RegardHistoryChat) chat = NULL;
+
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+        if (ADW_IS_MESSAGE_DIALOG (w))
+          dialog = ADW_MESSAGE_DIALOG (w);
+      }
+    g_assert_nonnull (dialog);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog))),
+                     ==, "What is the total on this receipt?");
+    gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "  Grocery receipt ");
+    adw_message_dialog_response (dialog, "rename");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+    h = regard_history_open (NULL, NULL);
+    chat = regard_history_get_chat (h, c.receipt, NULL);
+    g_assert_cmpstr (chat->title, ==, "Grocery receipt");
+  }
+
   g_clear_pointer (&shot, g_free);
   shot = rg_app_test_snapshot (GTK_WIDGET (window), "app-history");
   g_test_message ("screenshot: %s", shot);

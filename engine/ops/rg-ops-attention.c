@@ -1,11 +1,13 @@
-/* rg-ops-attention.c: tiled attention with an online softmax
- * (shaders/attention.comp); see the shader for the algorithm. */
+/* rg-ops-attention.c: attention with an online softmax: the tiled kernel
+ * (shaders/attention.comp), the one-query kernel of CPU devices
+ * (attention_decode.comp) and the merge of key ranges
+ * (attention_combine.comp); see the shaders for the algorithms. */
 #include "config.h"
 
 #include "rg-ops.h"
 #include "regard-error.h"
 
-/* Mirrors `Push` in shaders/attention.comp. */
+/* Mirrors `Push` in shaders/attention.glsl. */
 typedef struct
 {
   uint32_t n_q;
@@ -204,8 +206,8 @@ record_combine (RgVkRecorder *rec, RgVkDispatch *d, uint64_t n_out, uint32_t n_s
   rg_vk_dispatch (rec, d);
 }
 
-/* One query without a key mask on a CPU device with subgroups: the DECODE
- * variant of shaders/attention.comp, lanes over the head dim (the tiled
+/* One query without a key mask on a CPU device with subgroups: shaders/
+ * attention_decode.comp, lanes over the head dim (the tiled
  * kernel's workgroups of a few threads staging K/V tiles in shared memory
  * run at ~0.6 GB/s on lavapipe). Returns FALSE where it does not apply. */
 static gboolean

@@ -51,7 +51,8 @@ linear_flags (const RgLinearParams *lp)
          (lp->norm_gain ? LINEAR_NORM : 0) | (lp->gate_silu ? LINEAR_GATE_SILU : 0);
 }
 
-/* How a mat-vec spreads over the device (see shaders/matvec.comp). */
+/* How a mat-vec spreads over the device (see shaders/matvec.comp and
+ * matvec_subgroup.comp). */
 typedef struct
 {
   gboolean texel, sg;
@@ -114,7 +115,7 @@ record_matvec (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, const Rg
                                              pl.texel ? "_tex" : "", pl.sg ? "_sg" : "");
   uint64_t row_bytes = rg_gpu_weight_row_bytes (w);
   gboolean quant = rg_dtype_traits (w->dtype)->block_elems > 1;
-  /* as shaders/matvec.comp: rows of whole 16-byte texels take the
+  /* as shaders/matvec_subgroup.comp: rows of whole 16-byte texels take the
    * vectorized path, which reads x as texels */
   gboolean x_texels = quant || (pl.sg && w->cols % (16 / rg_dtype_traits (w->dtype)->block_bytes) == 0);
   const RgVkBuffer *gain = lp->norm_gain ? lp->norm_gain : x;
