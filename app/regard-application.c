@@ -187,6 +187,7 @@ regard_application_startup (GApplication *app)
     const char *accels[3];
   } accels[] = {
     { "app.quit", { "<Control>q", NULL } },
+    { "window.close", { "<Control>w", NULL } },
     { "app.preferences", { "<Control>comma", NULL } },
     { "win.new-chat", { "<Control>n", NULL } },
     { "win.attach", { "<Control>o", NULL } },

@@ -70,13 +70,43 @@ copy_text_action (GtkWidget  *widget,
 }
 
 static void
+extract_text_response (RegardWindow *self,
+                       const char   *response)
+{
+  if (g_strcmp0 (response, "screenshot") == 0)
+    regard_window_extract_text (self, NULL, 0);
+  else
+    _regard_window_focus_composer (self);
+}
+
+static void
 extract_text_action (GtkWidget  *widget,
                      const char *action_name,
                      GVariant   *param)
 {
   RegardWindow *self = REGARD_WINDOW (widget);
+  AdwMessageDialog *dialog;
 
-  regard_window_extract_text (self, NULL, 0);
+  if (self->attachments->len > 0)
+    {
+      regard_window_extract_text (self, NULL, 0);
+      return;
+    }
+
+  /* Nothing attached: say what happens (a screenshot) before doing it. */
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Extract Text From a Screenshot?"),
+                                                       _("No image is attached, so Regard will take a screenshot "
+                                                         "and write out all the text in it. To read an image "
+                                                         "instead, attach or paste it first.")));
+  adw_message_dialog_add_response (dialog, "cancel", _("_Cancel"));
+  adw_message_dialog_add_response (dialog, "screenshot", _("_Take Screenshot"));
+  adw_message_dialog_set_response_appearance (dialog, "screenshot", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "screenshot");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (extract_text_response), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void

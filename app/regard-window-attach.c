@@ -711,8 +711,33 @@ screenshot_cb (GObject      *object,
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
+          AdwMessageDialog *dialog;
+          g_autofree char *body = NULL;
+
           g_debug ("Screenshot failed: %s", error->message);
-          _regard_window_toast (self, _("Could not take a screenshot"));
+          /* Why, and what works instead. Without the desktop's screenshot
+           * service (xdg-desktop-portal) the call fails on D-Bus. */
+          if (error->domain == G_DBUS_ERROR || g_dbus_error_is_remote_error (error))
+            body = g_strdup (_("This desktop offers no screenshot portal (xdg-desktop-portal), so Regard cannot take one. "
+                               "Take a screenshot with Print Screen and paste it here with Ctrl+V, or attach an image file."));
+          else
+            /* Translators: %s is the reason the screenshot failed */
+            body = g_strdup_printf (_("The screenshot failed: %s. "
+                                      "Take one with Print Screen and paste it here with Ctrl+V, or attach an image file."),
+                                    error->message);
+          g_free (self->last_notice);
+          self->last_notice = g_strdup (body);
+
+          dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                               _("Could Not Take a Screenshot"), body));
+          adw_message_dialog_add_response (dialog, "close", _("_Close"));
+          adw_message_dialog_add_response (dialog, "attach", _("_Attach Image…"));
+          adw_message_dialog_set_response_appearance (dialog, "attach", ADW_RESPONSE_SUGGESTED);
+          adw_message_dialog_set_default_response (dialog, "attach");
+          g_signal_connect_object (dialog, "response::attach",
+                                   G_CALLBACK (_regard_window_choose_images), self,
+                                   G_CONNECT_SWAPPED);
+          gtk_window_present (GTK_WINDOW (dialog));
         }
       if (self->attachments->len == 0)
         self->ocr_queued = FALSE;

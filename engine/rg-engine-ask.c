@@ -195,6 +195,7 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
   g_autoptr(RgTaps) taps = NULL;
   g_autoptr(RgSampler) sampler = NULL;
   g_autoptr(RgDetokenizer) detok = NULL;
+  g_autoptr(GError) local_error = NULL;
   RgPromptParams pp = { 0 };
   RgGenPrompt gp;
   RgPrefillPlan plan;
@@ -238,9 +239,12 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
   if (g_cancellable_is_cancelled (cancellable))
     goto out;
 
-  /* Images first: a bad image fails the ask before the cache is touched. */
+  /* Images first: a bad image fails the ask before the cache is touched.
+   * The model checks CANCELLABLE between its command buffers, so Stop
+   * reaches into a long image encode or prefill. */
+  model->cancellable = cancellable;
   t0 = g_get_monotonic_time ();
-  if (!encode_images (m, &pi, plan.first_image, split, &features, error))
+  if (!encode_images (m, &pi, plan.first_image, split, &features, &local_error))
     goto fail;
   stats->image_encode_ms = ms_since (t0);
   stats->encoded_images = plan.first_image < pi.keys->len ? pi.keys->len - plan.first_image : 0;
@@ -249,8 +253,9 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
 
   t0 = g_get_monotonic_time ();
   logits = g_new (float, model->config.text.vocab_size);
-  if (!rg_generate_prefill (model, m->history, &gp, &plan, features, logits, error))
+  if (!rg_generate_prefill (model, m->history, &gp, &plan, features, logits, &local_error))
     goto fail;
+  model->cancellable = NULL;
   stats->prefill_ms = ms_since (t0);
   stats->cached_tokens = plan.n_keep;
   stats->prompt_tokens = ids->len - plan.n_keep;
@@ -288,10 +293,15 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
 
 out:
   model->taps = NULL;
+  model->cancellable = NULL;
   stats->stop_reason = REGARD_STOP_CANCELLED;
   return TRUE;
 
 fail:
   model->taps = NULL;
+  model->cancellable = NULL;
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    goto out;
+  g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
 }

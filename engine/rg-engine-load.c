@@ -1,7 +1,7 @@
 /* rg-engine-load.c: opening a snapshot into an RgLoadedModel (engine thread). */
 #include "rg-engine-private.h"
 
-#include "rg-model-cpu.h"
+#include "rg-model-ref.h"
 #include "rg-model-gpu.h"
 #include "rg-budget.h"
 
@@ -46,15 +46,18 @@ rg_loaded_model_free (RgLoadedModel *m)
   g_free (m);
 }
 
-/* Picks the backend. $REGARD_BACKEND=cpu forces the plain-C reference,
- * =vulkan forbids falling back to it. Otherwise Vulkan is used whenever a
+/* Picks the backend. $REGARD_BACKEND=reference forces the reference
+ * backend (plain C; "cpu" is its deprecated alias: a CPU Vulkan device
+ * such as lavapipe runs the Vulkan backend), =vulkan forbids falling back
+ * to it. Otherwise Vulkan is used whenever a
  * device opens (a software one such as lavapipe included: the app says so
  * in a banner), and the reference backend (slow, but correct) only when
  * none does, unless the caller named a device: then not finding it is an
- * error, not a silent switch to the CPU. The reference backend holds every
- * weight as f32 in RAM: it is used only when the same budget estimate as a
- * device's says that fits in the memory available, else the load fails
- * saying both why there is no device and how much memory it would take. */
+ * error, not a silent switch to the reference backend. The reference
+ * backend holds every weight as f32 in RAM: it is used only when the same
+ * budget estimate as a device's says that fits in the memory available,
+ * else the load fails saying both why there is no device and how much
+ * memory it would take. */
 static gboolean
 create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *params,
               GCancellable *cancellable, RgLoadProgress progress, gpointer progress_data,
@@ -64,10 +67,11 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
   g_autoptr(GError) vk_error = NULL;
   RgWeightFormat format;
 
-  if (backend && !g_str_equal (backend, "cpu") && !g_str_equal (backend, "vulkan"))
+  if (backend && !g_str_equal (backend, "reference") && !g_str_equal (backend, "cpu") &&
+      !g_str_equal (backend, "vulkan"))
     {
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
-                   "REGARD_BACKEND must be \"cpu\" or \"vulkan\", not \"%s\"", backend);
+                   "REGARD_BACKEND must be \"reference\" or \"vulkan\", not \"%s\"", backend);
       return FALSE;
     }
 
@@ -130,7 +134,7 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
         }
       if (vk_error)
         g_message ("No Vulkan device (%s): using the reference backend (plain C, slow)", vk_error->message);
-      m->model = rg_model_cpu_new (snap, context_length, cancellable, progress, progress_data, error);
+      m->model = rg_model_ref_new (snap, context_length, cancellable, progress, progress_data, error);
     }
   return m->model != NULL;
 }
@@ -195,7 +199,7 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
     }
   else
     {
-      m->info->device_name = g_strdup ("CPU (reference backend)");
+      m->info->device_name = g_strdup ("Reference backend (plain C)");
       m->info->device_uuid = g_strdup ("");
       m->info->device_is_cpu = TRUE;
       m->info->weight_format = g_strdup ("f32");

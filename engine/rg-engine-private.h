@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  RgVkContext *vk;        /* NULL on the CPU reference backend */
+  RgVkContext *vk;        /* NULL on the reference backend (plain C) */
   RgModel *model;
   RgTokenizer *tokenizer;
   RgProcessorConfig proc;

@@ -217,6 +217,26 @@ test_invalid_model_folder (void)
   adw_message_dialog_response (message, "close");
   rg_app_test_settle (200);
 
+  /* A broken config.json: the refusal names the folder too. */
+  {
+    g_autofree char *broken = g_build_filename (tmpdir, "broken-model", NULL);
+    g_autofree char *config = g_build_filename (broken, "config.json", NULL);
+
+    g_assert_cmpint (g_mkdir_with_parents (broken, 0700), ==, 0);
+    g_assert_true (g_file_set_contents (config, "{\"model_type\": \"idefics2\", ", -1, NULL));
+    g_clear_pointer (&window->last_notice, g_free);
+    regard_window_choose_model_folder (window, broken);
+    expected_in_notice = "config.json";
+    rg_app_test_wait (window, notice_shown, 60, "the broken config.json refusal");
+    g_test_message ("%s", window->last_notice);
+    g_assert_nonnull (strstr (window->last_notice, broken));
+    g_assert_cmpint (regard_session_get_state (regard_window_get_session (window)), ==, REGARD_SESSION_READY);
+    rg_app_test_settle (200);
+    message = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+    if (message != NULL)
+      adw_message_dialog_response (message, "close");
+  }
+
   g_settings_reset (settings, "model-folder");
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -348,6 +368,143 @@ test_preferences_show_model_in_use (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static GtkWidget *
+find_type_named (GtkWidget  *widget,
+                 const char *type_name)
+{
+  if (g_str_equal (G_OBJECT_TYPE_NAME (widget), type_name) && gtk_widget_get_mapped (widget))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_type_named (c, type_name);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* No screenshot portal here (tests run without xdg-desktop-portal): a
+ * dialog says why and offers pasting or attaching instead. */
+static void
+test_screenshot_failure_explained (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  RegardWindow *window = rg_app_test_window (app, model);
+  AdwMessageDialog *dialog;
+
+  rg_app_test_wait_ready (window);
+  g_clear_pointer (&window->last_notice, g_free);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.screenshot", NULL));
+  expected_in_notice = "attach";
+  rg_app_test_wait (window, notice_shown, 60, "the screenshot failure");
+  rg_app_test_settle (300);
+  dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (dialog);
+  g_test_message ("%s", adw_message_dialog_get_body (dialog));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "portal"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "paste"));
+  g_assert_true (adw_message_dialog_has_response (dialog, "attach"));
+  g_free (rg_app_test_snapshot (GTK_WIDGET (dialog), "app-screenshot-failed"));
+  adw_message_dialog_response (dialog, "close");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A toast (here: pasting with no image on the clipboard) rises above the
+ * question field, never over it. */
+static void
+test_toast_clear_of_composer (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  RegardWindow *window = rg_app_test_window (app, model);
+  GtkWidget *toast;
+  graphene_rect_t t, c;
+
+  rg_app_test_wait_ready (window);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (window)), "just text");
+  g_clear_pointer (&window->last_notice, g_free);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.paste-image", NULL));
+  expected_in_notice = "no image";
+  rg_app_test_wait (window, notice_shown, 30, "the toast");
+  rg_app_test_settle (600);
+
+  toast = find_type_named (GTK_WIDGET (window), "AdwToastWidget");
+  g_assert_nonnull (toast);
+  g_assert_true (gtk_widget_compute_bounds (toast, GTK_WIDGET (window), &t));
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (window->composer), GTK_WIDGET (window), &c));
+  g_test_message ("toast %.0f..%.0f, question field %.0f..%.0f", t.origin.y, t.origin.y + t.size.height,
+                  c.origin.y, c.origin.y + c.size.height);
+  g_assert_false (graphene_rect_intersection (&t, &c, NULL));
+  g_free (rg_app_test_snapshot (GTK_WIDGET (window), "app-toast-above-composer"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Extract Text with nothing attached asks before taking a screenshot. */
+static void
+test_extract_text_asks_first (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  RegardWindow *window = rg_app_test_window (app, model);
+  AdwMessageDialog *dialog;
+
+  rg_app_test_wait_ready (window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.extract-text", NULL));
+  rg_app_test_settle (300);
+  dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (dialog);
+  g_test_message ("%s: %s", adw_message_dialog_get_heading (dialog), adw_message_dialog_get_body (dialog));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "screenshot"));
+  /* Nothing taken yet. */
+  g_assert_null (window->portal);
+  g_free (rg_app_test_snapshot (GTK_WIDGET (dialog), "app-extract-text-asks"));
+  adw_message_dialog_response (dialog, "cancel");
+  rg_app_test_settle (300);
+  g_assert_null (window->portal);
+  g_assert_cmpuint (regard_window_get_n_messages (window), ==, 0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+has_shortcut_for (GtkWidget  *widget,
+                  const char *action)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    {
+      g_autofree char *name = NULL;
+      g_object_get (widget, "action-name", &name, NULL);
+      if (g_strcmp0 (name, action) == 0)
+        return TRUE;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    if (has_shortcut_for (c, action))
+      return TRUE;
+  return FALSE;
+}
+
+/* Ctrl+W closes the window, and the shortcuts window lists it. */
+static void
+test_ctrl_w_closes (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  RegardWindow *window = rg_app_test_window (app, NULL);
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "window.close");
+  GtkWidget *overlay;
+
+  g_assert_true (g_strv_contains ((const char * const *) accels, "<Control>w"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  rg_app_test_settle (300);
+  overlay = GTK_WIDGET (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
+  g_assert_true (has_shortcut_for (overlay, "window.close"));
+  gtk_window_close (GTK_WINDOW (overlay));
+
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "window.close", NULL));
+  rg_app_test_settle (300);
+  g_assert_null (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -362,6 +519,10 @@ main (int   argc,
   g_test_add_func ("/app/model/invalid-folder-keeps-model", test_invalid_model_folder);
   g_test_add_func ("/app/attach/bad-images-refused", test_bad_images_refused);
   g_test_add_func ("/app/preferences/model-in-use", test_preferences_show_model_in_use);
+  g_test_add_func ("/app/screenshot/failure-explained", test_screenshot_failure_explained);
+  g_test_add_func ("/app/extract-text/asks-first", test_extract_text_asks_first);
+  g_test_add_func ("/app/toast/clear-of-question-field", test_toast_clear_of_composer);
+  g_test_add_func ("/app/window/ctrl-w-closes", test_ctrl_w_closes);
 
   ret = g_test_run ();
   rg_test_remove_tree (tmpdir);

@@ -1,5 +1,5 @@
 /* test-engine.c: the public engine API end to end on the tiny fixture
- * model (CPU reference backend): golden generations, cancellation,
+ * model (the reference backend, plain C): golden generations, cancellation,
  * multi-turn KV-cache reuse, and errors that leave the engine usable. */
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>

@@ -1,4 +1,4 @@
-/* The model (CPU reference or Vulkan) against HF's own tensors, for every model case of
+/* The model (reference backend or Vulkan) against HF's own tensors, for every model case of
  * golden/manifest.json, with the README's fp32 tolerances:
  *   vision / connector / inputs_embeds / text hidden   max abs 1e-4
  *   logits                                             max abs 5e-4
@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rg-model-cpu.h"
+#include "rg-model-ref.h"
 #include "rg-model-gpu.h"
 #include "rg-preprocess.h"
 #include "rg-ref-ops.h"
@@ -89,7 +89,7 @@ get_model (void)
   model = rg_model_gpu_new (snapshot, vk, RG_WEIGHTS_F32, 1024, NULL, NULL, NULL, &error);
 #endif
 #else
-  model = rg_model_cpu_new (snapshot, 1024, NULL, NULL, NULL, &error);
+  model = rg_model_ref_new (snapshot, 1024, NULL, NULL, NULL, &error);
 #endif
   g_assert_no_error (error);
   taps = rg_taps_new ();

@@ -286,6 +286,8 @@ test_search (Fixture *f, gconstpointer data)
     { "sailing boat", 1, 0 },   /* every word must match */
     { "sailing whiskers", 0, 0 },
     { "\"a*b(", 0, 0 },          /* FTS syntax is just text */
+    { "t_F", 0, 0 },            /* LIKE syntax too: "_" is not any character */
+    { "felines", 1, 0 },        /* a renamed chat's title */
     { "", 0, 0 },
   };
 
@@ -294,7 +296,8 @@ test_search (Fixture *f, gconstpointer data)
   t = regard_history_add_turn (h, boats, "Is the boat sailing?", NULL, &error);
   regard_history_set_answer (h, t, "Yes, under spinnaker", &error);
   g_assert_no_error (error);
-  cases[0].first = cases[1].first = cats;
+  g_assert_true (regard_history_rename_chat (h, cats, "About Felines", &error));
+  cases[0].first = cases[1].first = cases[6].first = cats;
   cases[2].first = boats;
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -230,22 +230,45 @@ fts_query (const char *query)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+/* QUERY, trimmed, as a LIKE pattern matching it anywhere ("%" and "_"
+ * escaped). LIKE folds ASCII case only. */
+static char *
+title_pattern (const char *query)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (query));
+  g_autoptr(GString) out = g_string_new ("%");
+
+  for (const char *p = trimmed; *p; p++)
+    {
+      if (*p == '%' || *p == '_' || *p == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '%');
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 GPtrArray *
 regard_history_search (RegardHistory *history, const char *query, guint limit, GError **error)
 {
   g_autofree char *match = fts_query (query ? query : "");
+  g_autofree char *like = title_pattern (query ? query : "");
   sqlite3_stmt *st = NULL;
   GPtrArray *chats;
 
   if (*match == '\0')
     return g_ptr_array_new_with_free_func ((GDestroyNotify) regard_history_chat_free);
+  /* A renamed chat is found by its title too (a plain substring: titles
+   * are short and few). */
   if (!prepare (history, "SELECT " CHAT_COLUMNS " FROM chats c WHERE c.id IN"
                          " (SELECT t.chat_id FROM turns_fts f JOIN turns t ON t.id = f.rowid"
                          "  WHERE turns_fts MATCH ?)"
+                         " OR c.title LIKE ? ESCAPE '\\'"
                          " ORDER BY c.updated_us DESC, c.id DESC LIMIT ?", &st, error))
     return NULL;
   sqlite3_bind_text (st, 1, match, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 2, limit);
+  sqlite3_bind_text (st, 2, like, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 3, limit);
   chats = collect_chats (history, st, error);
   sqlite3_finalize (st);
   return chats;

@@ -1,5 +1,6 @@
 /* rg-model-gpu.h: IDEFICS2 on Vulkan, the same RgModel interface as the
- * plain-C reference (rg-model-cpu.h). */
+ * reference backend (rg-model-ref.h), both running the family description
+ * of rg-arch.h. */
 #pragma once
 
 #include <gio/gio.h>
@@ -34,5 +35,11 @@ guint64 rg_model_gpu_get_device_bytes (RgModel *model);
 /* How many matrices the load converted, and how many it took already
  * converted from the weight cache (rg-weight-cache.h). */
 void rg_model_gpu_get_load_stats (RgModel *model, guint *n_converted, guint *n_from_cache);
+
+/* Tests: the estimated work (FLOPs) recorded per command buffer of an
+ * encode or forward (0: learned from the device's speed, about 0.25 s of
+ * work), and how many command buffers the model has submitted. */
+void rg_model_gpu_set_submit_flops (RgModel *model, double flops);
+guint rg_model_gpu_get_n_submits (RgModel *model);
 
 G_END_DECLS

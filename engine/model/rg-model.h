@@ -1,13 +1,13 @@
 /* rg-model.h: a loaded IDEFICS2 model behind one interface, so the engine
  * thread runs the same generation code on the Vulkan backend and on the
- * plain-C reference backend (rg-model-cpu.c, used by tests as the oracle
+ * reference backend (rg-model-ref.c, plain C, used by tests as the oracle
  * for the GPU path).
  *
  * A model owns its weights and one KV cache (one conversation). Not
  * thread-safe: the engine thread is its only user. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <stdint.h>
 
 #include "rg-config.h"
@@ -45,6 +45,11 @@ void rg_taps_free (RgTaps *taps);
 /* Copies DATA; replaces a tap of the same name. */
 void rg_taps_store (RgTaps *taps, const char *name, guint n_dims, const int64_t *shape, const float *data);
 const RgTap *rg_taps_lookup (RgTaps *taps, const char *name);
+/* Stores DATA [rows, cols] under NAME; STACKED: as part PART of a
+ * [parts, rows, cols] tap (one per sub-image of an encode; part 0 starts
+ * it anew), else as [rows, cols]. */
+void rg_taps_store_part (RgTaps *taps, const char *name, gboolean stacked, guint part,
+                         uint64_t rows, uint64_t cols, const float *data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgTaps, rg_taps_free)
 
 typedef struct
@@ -73,6 +78,14 @@ struct _RgModel
   guint n_past;             /* tokens in the KV cache */
   guint context_length;     /* KV cache capacity in tokens */
   RgTaps *taps;             /* borrowed, may be NULL */
+  /* Borrowed, may be NULL: checked between the steps of a long encode or
+   * forward (groups of layers), which then fail with G_IO_ERROR_CANCELLED
+   * leaving the KV cache as it was (n_past unchanged). */
+  GCancellable *cancellable;
+  /* Test hook, may be NULL: called after each step (a submitted command
+   * buffer on Vulkan, a layer on the reference backend). */
+  void (*on_step) (gpointer data);
+  gpointer on_step_data;
 };
 
 /* The checks every backend's forward makes before touching the cache: N

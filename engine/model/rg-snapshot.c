@@ -632,15 +632,16 @@ rg_snapshot_open (const char *dir, GError **error)
       snap_fail (error, REGARD_ERROR_INVALID_MODEL, "%s: no config.json in the model folder", dir);
       return NULL;
     }
-  if (!read_bounded (config_path, "config.json", &contents, &length, error))
+  if (!read_bounded (config_path, config_path, &contents, &length, error))
     return NULL;
-  if (!rg_model_config_parse (contents, length, "config.json", &snap->config, error))
+  /* Errors name the file with its folder: which model is broken matters. */
+  if (!rg_model_config_parse (contents, length, config_path, &snap->config, error))
     return NULL;
   /* the image token's embedding row is looked up before it is replaced */
   if ((guint) snap->config.image_token_id >= snap->config.text.vocab_size)
     {
-      snap_fail (error, REGARD_ERROR_INVALID_MODEL, "config.json: image_token_id %d is outside the "
-                 "vocabulary (%u tokens)", snap->config.image_token_id, snap->config.text.vocab_size);
+      snap_fail (error, REGARD_ERROR_INVALID_MODEL, "%s: image_token_id %d is outside the "
+                 "vocabulary (%u tokens)", config_path, snap->config.image_token_id, snap->config.text.vocab_size);
       return NULL;
     }
 

@@ -57,3 +57,27 @@ rg_taps_lookup (RgTaps *taps, const char *name)
 {
   return g_hash_table_lookup (taps->tensors, name);
 }
+
+void
+rg_taps_store_part (RgTaps *taps, const char *name, gboolean stacked, guint part,
+                    uint64_t rows, uint64_t cols, const float *data)
+{
+  RgTap *tap = g_hash_table_lookup (taps->tensors, name);
+  size_t n = (size_t) (rows * cols);
+
+  if (!stacked)
+    {
+      rg_taps_store (taps, name, 2, (int64_t[]) { (int64_t) rows, (int64_t) cols }, data);
+      return;
+    }
+  if (part == 0 || tap == NULL || tap->n_dims != 3 || tap->shape[0] != part ||
+      tap->shape[1] != (int64_t) rows || tap->shape[2] != (int64_t) cols)
+    {
+      rg_taps_store (taps, name, 3, (int64_t[]) { 1, (int64_t) rows, (int64_t) cols }, data);
+      return;
+    }
+  /* the next sub-image of an encode: [part, rows, cols] -> [part + 1, ...] */
+  tap->data = g_renew (float, tap->data, (part + 1) * n);
+  memcpy (tap->data + part * n, data, n * sizeof (float));
+  tap->shape[0] = part + 1;
+}

@@ -1,6 +1,6 @@
 /* rg-weights.h: named weights of a snapshot, checked and upcast to f32.
  *
- * The reference (CPU) backend keeps every weight as f32; this is the one
+ * The reference backend (plain C) keeps every weight as f32; this is the one
  * place that turns a snapshot tensor (F32, F16 or BF16) into such a copy,
  * after checking its shape against what the config implies. */
 #pragma once

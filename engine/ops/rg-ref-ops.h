@@ -1,6 +1,6 @@
 /* rg-ref-ops.h: plain-C reference of every op the model uses.
  *
- * These functions are the oracle: the CPU model (rg-model-cpu.c) is built
+ * These functions are the oracle: the reference backend (rg-exec-ref.c) is built
  * from them, and every Vulkan shader is tested against them. They favour
  * clarity and exactness over speed: f32 in and out, dot products and
  * reductions accumulated in double, any size, no alignment requirements.

@@ -144,8 +144,9 @@ RegardHistoryChat *regard_history_get_chat (RegardHistory *history, gint64 chat_
 /* The chat's turns, oldest first. Element type RegardHistoryTurn. */
 GPtrArray *regard_history_get_turns (RegardHistory *history, gint64 chat_id, GError **error);
 /* Chats with a question or answer matching every word of QUERY (prefix
- * match, case-insensitive, full-text index), most recently updated first.
- * Element type RegardHistoryChat. An empty query matches nothing. */
+ * match, case-insensitive, full-text index), or whose title contains
+ * QUERY, most recently updated first. Element type RegardHistoryChat. An
+ * empty query matches nothing. */
 GPtrArray *regard_history_search (RegardHistory *history, const char *query, guint limit,
                                   GError **error);
 

@@ -1,0 +1,159 @@
+/* rg-arch.c: what every family description shares (see rg-arch.h). */
+#include "rg-arch.h"
+
+#include "regard-error.h"
+
+gboolean
+rg_arch_mul (uint64_t a, uint64_t b, uint64_t *out, const char *what, GError **error)
+{
+  if (a != 0 && b > G_MAXUINT32 / a)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL,
+                   "config.json: %s (%" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT ") is too large",
+                   what, a, b);
+      return FALSE;
+    }
+  *out = a * b;
+  return TRUE;
+}
+
+uint64_t
+rg_arch_dim (const RgArchDims *dims, RgDim dim)
+{
+  return dim == RG_DIM_NONE ? 0 : dims->d[dim];
+}
+
+char *
+rg_arch_weight_name (const RgArch *arch, guint slot, guint layer)
+{
+  const RgArchWeight *w = &arch->weights[slot];
+
+  if (w->layers == RG_DIM_NONE)
+    return g_strdup (w->name);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  return g_strdup_printf (w->name, layer);
+#pragma GCC diagnostic pop
+}
+
+guint
+rg_arch_weight_layers (const RgArch *arch, const RgArchDims *dims, guint slot)
+{
+  const RgArchWeight *w = &arch->weights[slot];
+
+  return w->layers == RG_DIM_NONE ? 1 : (guint) dims->d[w->layers];
+}
+
+guint
+rg_arch_weight_shape (const RgArch *arch, const RgArchDims *dims, guint slot, int64_t shape[4])
+{
+  const RgArchWeight *w = &arch->weights[slot];
+
+  for (guint i = 0; i < w->n_dims; i++)
+    shape[i] = (int64_t) dims->d[w->shape[i]];
+  return w->n_dims;
+}
+
+void
+rg_arch_weight_matrix (const RgArch *arch, const RgArchDims *dims, guint slot,
+                       uint32_t *rows, uint32_t *cols)
+{
+  const RgArchWeight *w = &arch->weights[slot];
+  uint64_t c = 1;
+
+  /* bounded by rg_arch_for_config's check */
+  for (guint i = 1; i < w->n_dims; i++)
+    c *= dims->d[w->shape[i]];
+  *rows = (uint32_t) dims->d[w->shape[0]];
+  *cols = (uint32_t) c;
+}
+
+static gboolean
+ref_ok (const RgArch *arch, RgArchRef r, gboolean offset_ok)
+{
+  return r.buf < arch->n_buffers && r.row0 < RG_ROWS_N && (offset_ok || r.row0 == RG_ROWS_ZERO);
+}
+
+static gboolean
+op_ok (const RgArch *arch, const RgArchOp *op, guint layered)
+{
+  gboolean out_off = op->kind == RG_OP_COPY || op->kind == RG_OP_LINEAR;
+  gboolean in_off = op->kind == RG_OP_COPY || op->kind == RG_OP_LINEAR || op->kind == RG_OP_ROPE ||
+                    op->kind == RG_OP_TAP;
+  gboolean in23_off = op->kind == RG_OP_ATTENTION;
+  guint16 slots[3] = { op->w, op->b, op->norm };
+
+  if (!ref_ok (arch, op->out, out_off) || !ref_ok (arch, op->in, in_off) ||
+      !ref_ok (arch, op->in2, in23_off) || !ref_ok (arch, op->in3, in23_off) ||
+      op->mask >= arch->n_buffers || op->rows >= RG_ROWS_N || op->kv_rows >= RG_ROWS_N ||
+      op->cols >= RG_DIM_N || op->eps >= RG_PARAM_N)
+    return FALSE;
+  for (guint i = 0; i < 3; i++)
+    {
+      if (slots[i] >= arch->n_weights)
+        return FALSE;
+      /* a layer's weight only inside a block of that many layers */
+      if (slots[i] && arch->weights[slots[i]].layers != RG_DIM_NONE &&
+          arch->weights[slots[i]].layers != layered)
+        return FALSE;
+    }
+  if (op->kind == RG_OP_LINEAR &&
+      (op->w == 0 || arch->weights[op->w].kind != RG_WEIGHT_MATRIX))
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+rg_arch_validate (const RgArch *arch, GError **error)
+{
+  const RgArchProgram *programs[2] = { &arch->encode, &arch->forward };
+
+  for (guint p = 0; p < 2; p++)
+    for (guint b = 0; b < programs[p]->n_blocks; b++)
+      {
+        const RgArchBlock *block = &programs[p]->blocks[b];
+
+        for (guint i = 0; i < block->n_ops; i++)
+          if (!op_ok (arch, &block->ops[i], block->layers))
+            {
+              g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                           "%s: op %u of block %s is malformed", arch->name, i, block->name);
+              return FALSE;
+            }
+      }
+  return TRUE;
+}
+
+const RgArch *
+rg_arch_for_config (const RgModelConfig *cfg, RgArchDims *dims, GError **error)
+{
+  const RgArch *arch = &rg_arch_idefics2;
+
+  *dims = (RgArchDims) { 0 };
+  dims->d[RG_DIM_ONE] = 1;
+  if (!arch->resolve (cfg, dims, error))
+    return NULL;
+  for (guint d = 0; d < RG_DIM_N; d++)
+    if (dims->d[d] > G_MAXUINT32)
+      {
+        g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL,
+                     "config.json: a size (%" G_GUINT64_FORMAT ") is too large", dims->d[d]);
+        return NULL;
+      }
+  /* every weight's elements, and its row length, fit the ops' 32-bit sizes */
+  for (guint s = 1; s < arch->n_weights; s++)
+    {
+      const RgArchWeight *w = &arch->weights[s];
+      uint64_t cols = 1, elems;
+      g_autofree char *what = g_strdup_printf ("the size of %s", w->name);
+
+      for (guint i = 1; i < w->n_dims; i++)
+        if (!rg_arch_mul (cols, dims->d[w->shape[i]], &cols, what, error))
+          return NULL;
+      if (!rg_arch_mul (cols, dims->d[w->shape[0]], &elems, what, error))
+        return NULL;
+    }
+  if (!rg_arch_validate (arch, error))
+    return NULL;
+  return arch;
+}

@@ -1,0 +1,44 @@
+/* rg-exec.h: what the executors of a family description (rg-arch.h)
+ * share: one run's bindings, and the executors' entry points. */
+#pragma once
+
+#include "rg-arch.h"
+#include "rg-model.h"
+
+G_BEGIN_DECLS
+
+/* One run of a program: the row symbols' values and the buffers with a
+ * role (host pointers on the reference backend, RgVkBuffer* on Vulkan),
+ * by buffer slot. An op whose output is an unbound role buffer (no logits
+ * wanted) is skipped, as is a scatter of an unbound input (no images). */
+typedef struct
+{
+  uint64_t rows[RG_ROWS_N];
+  gpointer io[64];
+  uint32_t height, width;   /* PIXELS: the padded sub-image */
+  gboolean stacked;         /* taps: one part per sub-image (encode) */
+  guint part;
+} RgExecRun;
+
+#define RG_EXEC_MAX_BUFFERS 64
+
+/* Binds DATA to every buffer of ROLE in RUN. */
+void rg_exec_run_bind (RgExecRun *run, const RgArch *arch, RgRole role, gpointer data);
+
+/* The weights of a family on the reference backend: f32 copies. */
+typedef struct
+{
+  const RgArch *arch;
+  RgArchDims dims;
+  float ***w;            /* [slot][layer] */
+  float ***cache;        /* [buffer slot][layer] for KV_CACHE buffers */
+  guint context_length;
+  GPtrArray *owned;      /* every allocation above (g_free) */
+} RgExecRef;
+
+/* Runs PROG for MODEL (taps, cancellable and step hook). FALSE with
+ * G_IO_ERROR_CANCELLED when cancelled between steps. */
+gboolean rg_exec_ref_run (RgExecRef *ex, RgModel *model, const RgArchProgram *prog,
+                          RgExecRun *run, GError **error);
+
+G_END_DECLS

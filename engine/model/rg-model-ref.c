@@ -1,0 +1,237 @@
+/* rg-model-ref.c: the reference backend (plain C): the family's
+ * description (rg-arch.h) run by rg-exec-ref.c with every weight as f32. */
+#include "rg-model-ref.h"
+
+#include <string.h>
+
+#include "regard-error.h"
+#include "rg-exec.h"
+#include "rg-patches.h"
+#include "rg-weights.h"
+
+typedef struct
+{
+  RgModel parent;
+  RgExecRef ex;
+} RgModelRef;
+
+/* Reports checkpoint bytes per tensor and stops between tensors once
+ * CANCELLABLE fires. */
+typedef struct
+{
+  GCancellable *cancellable;
+  RgModelProgress progress;
+  gpointer progress_data;
+  guint64 done, total;
+} LoadProgress;
+
+static gboolean
+load_weights (RgExecRef *ex, RgSnapshot *snap, const RgModelConfig *cfg, LoadProgress *lp,
+              GError **error)
+{
+  const RgArch *arch = ex->arch;
+
+  ex->w = g_new0 (float **, arch->n_weights);
+  g_ptr_array_add (ex->owned, ex->w);
+  for (guint s = 1; s < arch->n_weights; s++)
+    {
+      const RgArchWeight *aw = &arch->weights[s];
+      guint n = rg_arch_weight_layers (arch, &ex->dims, s);
+      int64_t shape[4];
+      guint n_dims = rg_arch_weight_shape (arch, &ex->dims, s, shape);
+
+      if (aw->tied_to && rg_snapshot_get_tensor (snap, aw->name) == NULL &&
+          (cfg->tie_word_embeddings || cfg->text.tie_word_embeddings))
+        {
+          ex->w[s] = ex->w[aw->tied_to];   /* the table is in slot order */
+          continue;
+        }
+      ex->w[s] = g_new0 (float *, n);
+      g_ptr_array_add (ex->owned, ex->w[s]);
+      for (guint l = 0; l < n; l++)
+        {
+          g_autofree char *name = rg_arch_weight_name (arch, s, l);
+          const RgTensorInfo *t;
+
+          if (g_cancellable_set_error_if_cancelled (lp->cancellable, error))
+            return FALSE;
+          ex->w[s][l] = rg_weights_load_f32 (snap, name, n_dims, shape, error);
+          if (ex->w[s][l] == NULL)
+            return FALSE;
+          g_ptr_array_add (ex->owned, ex->w[s][l]);
+          t = rg_snapshot_get_tensor (snap, name);
+          lp->done += t ? t->nbytes : 0;
+          if (lp->progress)
+            lp->progress (MIN (lp->done, lp->total), lp->total, lp->progress_data);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+alloc_caches (RgExecRef *ex, GError **error)
+{
+  const RgArch *arch = ex->arch;
+
+  ex->cache = g_new0 (float **, arch->n_buffers);
+  g_ptr_array_add (ex->owned, ex->cache);
+  for (guint b = 1; b < arch->n_buffers; b++)
+    {
+      const RgArchBuffer *buf = &arch->buffers[b];
+      guint n = (guint) rg_arch_dim (&ex->dims, buf->layers);
+      uint64_t elems = (uint64_t) ex->context_length * ex->dims.d[buf->cols];
+
+      if (buf->role != RG_ROLE_KV_CACHE)
+        continue;
+      ex->cache[b] = g_new0 (float *, n);
+      g_ptr_array_add (ex->owned, ex->cache[b]);
+      for (guint l = 0; l < n; l++)
+        {
+          ex->cache[b][l] = elems <= G_MAXSIZE / sizeof (float) ? g_try_new0 (float, elems) : NULL;
+          if (ex->cache[b][l] == NULL)
+            {
+              g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY,
+                           "Out of memory for a KV cache of %u tokens", ex->context_length);
+              return FALSE;
+            }
+          g_ptr_array_add (ex->owned, ex->cache[b][l]);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+ref_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, GError **error)
+{
+  RgModelRef *self = (RgModelRef *) model;
+  const RgArchDims *d = &self->ex.dims;
+  size_t P = d->d[RG_DIM_PATCH], C = d->d[RG_DIM_CHANNELS], side = model->config.vision.image_size / P;
+  size_t NL = d->d[RG_DIM_NL], T = d->d[RG_DIM_T];
+  size_t n = batch->n, NP;
+  g_autoptr(RgPatchGrid) grid = NULL;
+  RgExecRun run = { .stacked = TRUE, .height = batch->height, .width = batch->width };
+
+  /* Patch validity and position ids, exactly as HF (see rg-patches.h). */
+  grid = rg_patch_grid_new (batch, P, side, error);
+  if (grid == NULL)
+    return FALSE;
+  NP = (size_t) grid->rows * grid->cols;
+  if (n == 0 || NP == 0)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                   "Empty pixel batch (%u images of %u x %u)", batch->n, batch->height, batch->width);
+      return FALSE;
+    }
+  for (size_t i = 0; i < n * NP; i++)
+    if (grid->position_ids[i] < 0 || (size_t) grid->position_ids[i] >= side * side)
+      {
+        g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                     "Vision position id outside the %zu x %zu grid", side, side);
+        return FALSE;
+      }
+
+  run.rows[RG_ROWS_ONE] = 1;
+  run.rows[RG_ROWS_PATCHES] = NP;
+  run.rows[RG_ROWS_LATENTS] = NL;
+  run.rows[RG_ROWS_CONTEXT] = NP + NL;
+  run.rows[RG_ROWS_SUB_IMAGES_LATENTS] = n * NL;
+  rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_FEATURES, features);
+  for (size_t s = 0; s < n; s++)
+    {
+      const uint8_t *patch_mask = grid->patch_mask + s * NP;
+      gboolean all_valid = TRUE;
+
+      for (size_t i = 0; i < NP; i++)
+        all_valid = all_valid && patch_mask[i];
+      run.part = s;
+      run.rows[RG_ROWS_SUB_IMAGE] = s * NL;
+      rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_PIXELS,
+                        (float *) batch->pixel_values + s * C * batch->height * batch->width);
+      rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_POSITION_IDS, grid->position_ids + s * NP);
+      rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_PATCH_MASK, all_valid ? NULL : (gpointer) patch_mask);
+      if (!rg_exec_ref_run (&self->ex, model, &self->ex.arch->encode, &run, error))
+        return FALSE;
+    }
+  if (model->taps)
+    rg_taps_store (model->taps, "connector_output", 3, (int64_t[]) { n, NL, T }, features);
+  return TRUE;
+}
+
+static gboolean
+ref_forward (RgModel *model, const int32_t *ids, guint n,
+             const float *image_features, guint n_image_rows,
+             float *logits, GError **error)
+{
+  RgModelRef *self = (RgModelRef *) model;
+  RgExecRun run = { 0 };
+  g_autoptr(GArray) image_rows = g_array_new (FALSE, FALSE, sizeof (int32_t));
+
+  if (!rg_model_check_forward (model, ids, n, image_features, n_image_rows, error))
+    return FALSE;
+  if (image_features)
+    for (guint i = 0; i < n; i++)
+      if (ids[i] == model->config.image_token_id)
+        {
+          int32_t row = (int32_t) i;
+          g_array_append_val (image_rows, row);
+        }
+
+  run.rows[RG_ROWS_ONE] = 1;
+  run.rows[RG_ROWS_TOKENS] = n;
+  run.rows[RG_ROWS_LAST] = n - 1;
+  run.rows[RG_ROWS_PAST] = model->n_past;
+  run.rows[RG_ROWS_PAST_TOKENS] = (uint64_t) model->n_past + n;
+  run.rows[RG_ROWS_IMAGE_TOKENS] = image_features ? n_image_rows : 0;
+  run.rows[RG_ROWS_CACHE] = model->context_length;
+  rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_TOKEN_IDS, (gpointer) ids);
+  if (image_features && n_image_rows > 0)
+    {
+      rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_IMAGE_FEATURES, (gpointer) image_features);
+      rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_IMAGE_ROWS, image_rows->data);
+    }
+  rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_LOGITS, logits);
+  if (!rg_exec_ref_run (&self->ex, model, &self->ex.arch->forward, &run, error))
+    return FALSE;
+  model->n_past += n;
+  return TRUE;
+}
+
+static void
+ref_free (RgModel *model)
+{
+  RgModelRef *self = (RgModelRef *) model;
+
+  g_clear_pointer (&self->ex.owned, g_ptr_array_unref);
+  g_free (self);
+}
+
+static const RgModelVTable ref_vtable = {
+  .free = ref_free,
+  .encode_images = ref_encode_images,
+  .forward = ref_forward,
+  .truncate = rg_model_truncate_positions,
+};
+
+RgModel *
+rg_model_ref_new (RgSnapshot *snap, guint context_length, GCancellable *cancellable,
+                  RgModelProgress progress, gpointer progress_data, GError **error)
+{
+  g_autoptr(RgModel) model = NULL;
+  RgModelRef *self;
+  LoadProgress lp = { cancellable, progress, progress_data, 0, rg_snapshot_get_total_bytes (snap) };
+
+  self = g_new0 (RgModelRef, 1);
+  model = &self->parent;
+  model->vtable = &ref_vtable;
+  model->config = *rg_snapshot_get_config (snap);
+  model->context_length = context_length ? context_length : 4096;
+  self->ex.owned = g_ptr_array_new_with_free_func (g_free);
+  self->ex.context_length = model->context_length;
+
+  self->ex.arch = rg_arch_for_config (&model->config, &self->ex.dims, error);
+  if (self->ex.arch == NULL ||
+      !load_weights (&self->ex, snap, &model->config, &lp, error) ||
+      !alloc_caches (&self->ex, error))
+    return NULL;
+  return g_steal_pointer (&model);
+}
