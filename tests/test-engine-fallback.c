@@ -63,7 +63,7 @@ test_no_device_fits (void)
   g_assert_no_error (error);
   info = regard_engine_get_model_info (engine);
   g_assert_cmpstr (info->backend, ==, "reference");
-  g_assert_nonnull (strstr (info->device_name, "reference backend"));
+  g_assert_nonnull (strstr (info->device_name, "Reference backend"));
   /* Progress per tensor, ending at the total. */
   g_assert_cmpuint (p.n_progress, >, 10);
   g_assert_cmpuint (p.done, ==, p.total);
