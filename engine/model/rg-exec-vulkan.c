@@ -9,9 +9,9 @@
  * Submission: ops are recorded into one command buffer and submitted
  * when the estimated work since the last submit reaches a budget sized to
  * about a quarter second of this device's measured speed (a decode step
- * is one submit; a long prefill or a large image several), with the
- * cancellable checked between submits, so Stop is felt within a fraction
- * of a second even on a CPU Vulkan device. */
+ * is always one submit; a long prefill or a large image several), with
+ * the cancellable checked between submits, so Stop is felt within a
+ * fraction of a second even on a CPU Vulkan device. */
 #include "rg-exec-vulkan.h"
 
 #include <math.h>
@@ -335,7 +335,7 @@ rg_exec_vk_run (RgExecVk *ex, RgModel *model, const RgArchProgram *prog,
             {
               record_op (&r, block->ops, block->n_ops, i);
               /* never between a folded norm and its linears */
-              if (r.flops >= ex->budget && r.fold_dst == 0)
+              if (run->split && r.flops >= ex->budget && r.fold_dst == 0)
                 {
                   ok = submit (&r, error);
                   if (ok && g_cancellable_set_error_if_cancelled (model->cancellable, error))

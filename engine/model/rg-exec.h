@@ -17,6 +17,7 @@ typedef struct
   gpointer io[64];
   uint32_t height, width;   /* PIXELS: the padded sub-image */
   gboolean stacked;         /* taps: one part per sub-image (encode) */
+  gboolean split;           /* Vulkan: may be split into several submits (not a decode step) */
   guint part;
 } RgExecRun;
 
