@@ -8,7 +8,7 @@
  *
  * Submission: ops are recorded into one command buffer and submitted
  * when the estimated work since the last submit reaches a budget sized to
- * about a quarter second of this device's measured speed (a decode step
+ * about 0.4 s of this device's measured speed (a decode step
  * is always one submit; a long prefill or a large image several), with
  * the cancellable checked between submits, so Stop is felt within a
  * fraction of a second even on a CPU Vulkan device. */
@@ -18,7 +18,7 @@
 
 #include "regard-error.h"
 
-#define TARGET_SECONDS 0.25
+#define TARGET_SECONDS 0.4
 #define MIN_BUDGET 2.5e8
 #define FIRST_BUDGET 1.6e10
 
@@ -186,7 +186,7 @@ linear (Run *r, const RgArchOp *op, RgVkBuffer *out)
       lp.norm_eps = r->fold_eps;
     }
   x = buffer (r, in.buf);
-  if (x && in.row0 != RG_ROWS_ZERO)
+  if (x && offset (r, in) != 0)
     {
       /* rg_op_linear reads x from its start: copy the rows out */
       GError *error = NULL;
