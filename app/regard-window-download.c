@@ -56,16 +56,47 @@ static void regard_window_start_download (RegardWindow *self,
                                           const char   *repo);
 
 static void
+regard_window_forget_paused_toast (RegardWindow *self)
+{
+  if (self->paused_toast != NULL)
+    {
+      AdwToast *toast = self->paused_toast;
+
+      g_object_remove_weak_pointer (G_OBJECT (toast), (gpointer *) &self->paused_toast);
+      self->paused_toast = NULL;
+      adw_toast_dismiss (toast);
+    }
+}
+
+void
+_regard_window_finalize_download (RegardWindow *self)
+{
+  if (self->paused_toast != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->paused_toast), (gpointer *) &self->paused_toast);
+  self->paused_toast = NULL;
+}
+
+static void
 regard_window_update_download_widgets (RegardWindow *self)
 {
   GtkWidget *widget = GTK_WIDGET (self);
   gboolean running = self->download != NULL;
   gboolean can_resume = !running && self->resume_repo != NULL;
 
-  gtk_widget_set_visible (self->pause_download_button, running);
-  gtk_widget_set_visible (GTK_WIDGET (self->download_detail_label), running);
+  gboolean paused = !running && self->download_paused;
+
+  /* Paused: the page stays, with its progress; Pause becomes Resume and
+   * Cancel leaves the page (Resume Download stays offered). */
+  gtk_widget_set_visible (self->pause_download_button, running || paused);
+  gtk_button_set_label (GTK_BUTTON (self->pause_download_button), paused ? _("_Resume") : _("_Pause"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->pause_download_button),
+                                  paused ? "win.resume-download" : "win.pause-download");
+  gtk_widget_set_visible (GTK_WIDGET (self->download_detail_label), running || paused);
+  if (paused)
+    gtk_label_set_text (self->download_detail_label, _("Paused"));
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->cancel_load_button),
-                                  running ? "win.cancel-download" : "win.cancel-load");
+                                  running ? "win.cancel-download" :
+                                  paused ? "win.leave-paused-download" : "win.cancel-load");
   gtk_widget_set_visible (self->resume_download_button, can_resume);
   gtk_widget_set_tooltip_text (self->resume_download_button, can_resume ? self->resume_repo : NULL);
 
@@ -239,7 +270,9 @@ download_cb (GObject      *object,
           g_autofree char *title = NULL;
           AdwToast *toast;
 
-          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+          gboolean paused = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+          if (paused)
             title = g_strdup (_("Download paused"));
           else
             title = g_strdup_printf (_("Download failed: %s"), error->message);
@@ -247,8 +280,13 @@ download_cb (GObject      *object,
           toast = adw_toast_new (title);
           adw_toast_set_button_label (toast, _("_Resume"));
           adw_toast_set_action_name (toast, "win.resume-download");
-          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+          if (!paused)
             adw_toast_set_timeout (toast, 0);
+          /* Dismissed when the download resumes (it would be stale). */
+          regard_window_forget_paused_toast (self);
+          self->paused_toast = toast;
+          g_object_add_weak_pointer (G_OBJECT (toast), (gpointer *) &self->paused_toast);
+          self->download_paused = paused;
           adw_toast_overlay_add_toast (self->toast_overlay, toast);
           regard_window_set_resume_repo (self, repo);
         }
@@ -290,6 +328,8 @@ regard_window_start_download (RegardWindow *self,
   self->download_cancellable = g_cancellable_new ();
   self->download_pausing = FALSE;
   self->download_discarding = FALSE;
+  self->download_paused = FALSE;
+  regard_window_forget_paused_toast (self);
   self->download_shown_us = 0;
 
   gtk_progress_bar_set_fraction (self->load_progress, 0.0);
@@ -447,6 +487,18 @@ resume_download_action (GtkWidget  *widget,
 }
 
 static void
+leave_paused_download_action (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *param)
+{
+  RegardWindow *self = REGARD_WINDOW (widget);
+
+  self->download_paused = FALSE;
+  regard_window_update_download_widgets (self);
+  _regard_window_update_state (self);
+}
+
+static void
 cancel_download_response_cb (AdwMessageDialog *dialog,
                              const char       *response,
                              RegardWindow     *self)
@@ -495,6 +547,7 @@ _regard_window_class_init_download (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.pause-download", NULL, pause_download_action);
   gtk_widget_class_install_action (widget_class, "win.resume-download", NULL, resume_download_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-download", NULL, cancel_download_action);
+  gtk_widget_class_install_action (widget_class, "win.leave-paused-download", NULL, leave_paused_download_action);
 }
 
 /* An unfinished download, maybe from an earlier run, is offered for resume:

@@ -46,7 +46,9 @@ struct _RegardWindow
   char *resume_repo;               /* an unfinished download to offer, or NULL */
   gint64 download_shown_us;        /* when the rate and time left last changed */
   guint download_pausing : 1;      /* the cancel is a pause: keep the .part files */
-  guint download_discarding : 1;   /* the cancel is a cancel: delete them */
+  guint download_discarding : 1;
+  guint download_paused : 1;       /* the page shows a paused download */
+  AdwToast *paused_toast;          /* weak: "Download paused", until resumed */   /* the cancel is a cancel: delete them */
 
   /* Borrowed, from the template */
   AdwToastOverlay *toast_overlay;
@@ -93,6 +95,7 @@ void _regard_window_update_state       (RegardWindow   *self);
 void _regard_window_download           (RegardWindow   *self);
 void _regard_window_class_init_download (GtkWidgetClass *widget_class);
 void _regard_window_init_download      (RegardWindow   *self);
+void _regard_window_finalize_download  (RegardWindow   *self);
 void _regard_window_send               (RegardWindow   *self,
                                         gboolean        ocr);
 void _regard_window_stop               (RegardWindow   *self);

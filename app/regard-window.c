@@ -175,12 +175,14 @@ _regard_window_update_state (RegardWindow *self)
     {
       g_autofree char *uuid = g_settings_get_string (self->settings, "device-uuid");
 
-      if (uuid[0] != '\0')
-        gtk_label_set_text (self->cpu_banner_label,
-                            _("The model runs on the processor, as chosen in Preferences. Answers will be slow."));
-      else
-        gtk_label_set_text (self->cpu_banner_label,
-                            _("The model runs on the processor because no Vulkan graphics card was found. Answers will be slow."));
+      const char *why = uuid[0] != '\0'
+                        ? _("The model runs on the processor, as chosen in Preferences. Answers will be slow.")
+                        : _("The model runs on the processor because no Vulkan graphics card was found. Answers will be slow.");
+      /* The way to Preferences is a link in the text, not a button beside
+       * it: at 360 px a button left the text a narrow, tall column. */
+      g_autofree char *markup = g_markup_printf_escaped ("%s <a href=\"app.preferences\">%s</a>", why, _("Preferences"));
+
+      gtk_label_set_markup (self->cpu_banner_label, markup);
     }
 
   if (self->download != NULL)
@@ -189,11 +191,27 @@ _regard_window_update_state (RegardWindow *self)
       adw_status_page_set_description (self->loading_page, regard_download_get_repo (self->download));
       gtk_stack_set_visible_child_name (self->main_stack, "loading");
     }
+  else if (self->download_paused && state != REGARD_SESSION_READY && state != REGARD_SESSION_LOADING)
+    {
+      /* The progress so far stays in view while paused. */
+      adw_status_page_set_title (self->loading_page, _("Download Paused"));
+      adw_status_page_set_description (self->loading_page, self->resume_repo);
+      gtk_stack_set_visible_child_name (self->main_stack, "loading");
+    }
   else
     adw_status_page_set_title (self->loading_page, _("Loading Model"));
 
   gtk_revealer_set_reveal_child (self->cpu_banner, on_cpu);
   _regard_window_update_actions (self);
+}
+
+static gboolean
+regard_window_banner_link_cb (RegardWindow *self,
+                              const char   *uri,
+                              GtkLabel     *label)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), uri, NULL);
+  return TRUE;
 }
 
 static void
@@ -691,6 +709,7 @@ regard_window_finalize (GObject *object)
   g_clear_pointer (&self->download, regard_download_free);
   g_clear_pointer (&self->resume_repo, g_free);
   g_clear_pointer (&self->last_notice, g_free);
+  _regard_window_finalize_download (self);
   _regard_window_finalize_history (self);
 
   G_OBJECT_CLASS (regard_window_parent_class)->finalize (object);
@@ -792,6 +811,10 @@ regard_window_init (RegardWindow *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (vadj, "value-changed",
                            G_CALLBACK (regard_window_vadjustment_value_changed), self,
+                           G_CONNECT_SWAPPED);
+
+  g_signal_connect_object (self->cpu_banner_label, "activate-link",
+                           G_CALLBACK (regard_window_banner_link_cb), self,
                            G_CONNECT_SWAPPED);
 
   _regard_window_init_attach (self);

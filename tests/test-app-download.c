@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "regard-download.h"
+#include "regard-window-private.h"
 #include "test-app-common.h"
 #include "test-common.h"
 #include "test-hub-server.h"
@@ -105,10 +106,14 @@ downloading (RegardWindow *window)
          file_size (dir, SHARD1 ".part") > 0;
 }
 
+/* No download running: Pause is gone, or turned into Resume (paused). */
 static gboolean
 stopped (RegardWindow *window)
 {
-  return !gtk_widget_get_visible (template_child (window, "pause_download_button"));
+  GtkWidget *pause = template_child (window, "pause_download_button");
+
+  return !gtk_widget_get_visible (pause) ||
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (pause)), "win.resume-download") == 0;
 }
 
 static gboolean
@@ -263,6 +268,61 @@ test_pause_resume (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Paused, the page keeps the progress so far, Pause turns into Resume
+ * beside Cancel, and the "paused" toast goes away on resume. */
+static void
+test_paused_keeps_progress (void)
+{
+  g_autofree char *dest = model_dir_of (CHATTY);
+  RegardWindow *window = new_window_without_model ();
+  GtkWidget *pause = template_child (window, "pause_download_button");
+  GtkWidget *cancel = template_child (window, "cancel_load_button");
+  GtkProgressBar *bar = GTK_PROGRESS_BAR (template_child (window, "load_progress"));
+  AdwMessageDialog *confirm;
+  graphene_rect_t p, c;
+  double fraction;
+
+  rg_hub_server_set_delay (hub, 40);
+  download_from_catalog (window, CHATTY, NULL);
+  rg_app_test_wait (window, downloading, 60, "the download to start");
+
+  /* A pair: side by side, same row. */
+  rg_app_test_settle (300);
+  g_assert_true (gtk_widget_compute_bounds (pause, GTK_WIDGET (window), &p));
+  g_assert_true (gtk_widget_compute_bounds (cancel, GTK_WIDGET (window), &c));
+  g_assert_cmpfloat (p.origin.y, ==, c.origin.y);
+  g_assert_cmpfloat (p.origin.x + p.size.width, <=, c.origin.x);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.pause-download", NULL));
+  rg_app_test_wait (window, stopped, 30, "the download to pause");
+  rg_app_test_settle (400);
+  fraction = gtk_progress_bar_get_fraction (bar);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (window->main_stack), ==, "loading");
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (bar)));
+  g_assert_cmpfloat (fraction, >, 0.05);
+  g_assert_true (gtk_widget_get_visible (pause));
+  g_assert_true (gtk_widget_get_visible (cancel));
+  g_assert_nonnull (window->paused_toast);
+  g_free (rg_app_test_snapshot (GTK_WIDGET (window), "app-download-paused-progress"));
+
+  /* Resumed: the toast is gone, the download runs on. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.resume-download", NULL));
+  g_assert_null (window->paused_toast);
+  rg_app_test_wait (window, downloading, 60, "the download to resume");
+  g_assert_cmpfloat (gtk_progress_bar_get_fraction (bar), >=, fraction - 0.01);
+
+  /* Clean up: cancel deletes it. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-download", NULL));
+  confirm = find_dialog (window);
+  g_assert_nonnull (confirm);
+  adw_message_dialog_response (confirm, "discard");
+  gtk_window_destroy (GTK_WINDOW (confirm));
+  rg_app_test_wait (window, stopped, 30, "the download to stop");
+  g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* The whole flow: catalog, download, load, ask. */
 static void
 test_catalog_download (void)
@@ -330,6 +390,7 @@ main (int   argc,
   rg_app_test_init (&argc, &argv);
 
   g_test_add_func ("/app/download/cancel", test_cancel);
+  g_test_add_func ("/app/download/paused-keeps-progress", test_paused_keeps_progress);
   g_test_add_func ("/app/download/pause-resume", test_pause_resume);
   g_test_add_func ("/app/download/catalog", test_catalog_download);
 

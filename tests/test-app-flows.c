@@ -505,6 +505,36 @@ test_ctrl_w_closes (void)
   g_assert_null (window);
 }
 
+/* On the processor (lavapipe here), the CPU banner fits a 360 px window
+ * in a few lines, its way to Preferences included. */
+static void
+test_cpu_banner_fits_360 (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  RegardWindow *window = rg_app_test_window (app, model);
+  GtkWidget *banner;
+  graphene_rect_t b;
+
+  rg_app_test_wait_ready (window);
+  if (!regard_session_get_device_is_cpu (regard_window_get_session (window)))
+    {
+      g_test_skip ("the model runs on a GPU: no CPU banner");
+      gtk_window_destroy (GTK_WINDOW (window));
+      return;
+    }
+  rg_app_test_resize (window, 360);
+  banner = GTK_WIDGET (window->cpu_banner);
+  g_assert_true (gtk_widget_get_mapped (banner));
+  g_assert_true (gtk_widget_compute_bounds (banner, GTK_WIDGET (window), &b));
+  g_test_message ("CPU banner: %.0f x %.0f", b.size.width, b.size.height);
+  g_assert_cmpfloat (b.origin.x + b.size.width, <=, gtk_widget_get_width (GTK_WIDGET (window)));
+  g_assert_cmpfloat (b.size.height, <=, 80);
+  g_assert_nonnull (strstr (gtk_label_get_label (window->cpu_banner_label), "app.preferences"));
+  g_free (rg_app_test_snapshot (GTK_WIDGET (window), "app-cpu-banner-360"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -523,6 +553,7 @@ main (int   argc,
   g_test_add_func ("/app/extract-text/asks-first", test_extract_text_asks_first);
   g_test_add_func ("/app/toast/clear-of-question-field", test_toast_clear_of_composer);
   g_test_add_func ("/app/window/ctrl-w-closes", test_ctrl_w_closes);
+  g_test_add_func ("/app/window/cpu-banner-fits-360", test_cpu_banner_fits_360);
 
   ret = g_test_run ();
   rg_test_remove_tree (tmpdir);

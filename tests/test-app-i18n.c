@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "regard-window-private.h"
+#include "regard-preferences-window.h"
 #include "test-app-common.h"
 #include "test-common.h"
 
@@ -62,6 +63,40 @@ test_french (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static void
+collect_ellipsized (GtkWidget *widget,
+                    GString   *out)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget) &&
+      pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (widget))))
+    g_string_append_printf (out, "“%s” ", gtk_label_get_text (GTK_LABEL (widget)));
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    collect_ellipsized (c, out);
+}
+
+/* In French, at the narrowest width, no value in Preferences is cut
+ * ("Découpage des images" used to squeeze "Automatique"), and the CPU
+ * banner fits the window. */
+static void
+test_french_preferences_fit (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  g_autoptr(GString) cut = g_string_new (NULL);
+  RegardWindow *window = rg_app_test_window (app, NULL);
+  GtkWidget *prefs = regard_preferences_window_new (GTK_WINDOW (window));
+
+  gtk_window_set_default_size (GTK_WINDOW (prefs), 360, 700);
+  gtk_window_present (GTK_WINDOW (prefs));
+  rg_app_test_settle (800);
+  g_free (rg_app_test_snapshot (prefs, "app-preferences-french-360"));
+  collect_ellipsized (prefs, cut);
+  g_test_message ("ellipsized: %s", cut->str);
+  g_assert_cmpstr (cut->str, ==, "");
+
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -69,6 +104,7 @@ main (int   argc,
   rg_app_test_init (&argc, &argv);
 
   g_test_add_func ("/app/window/french", test_french);
+  g_test_add_func ("/app/preferences/french-values-fit", test_french_preferences_fit);
 
   return g_test_run ();
 }

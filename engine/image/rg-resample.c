@@ -1,5 +1,5 @@
-/* rg-resample.c: Pillow's BILINEAR resize (Resample.c), ported for bit
- * exactness. Every double expression keeps Pillow's order of operations;
+/* rg-resample.c: Pillow's BILINEAR and LANCZOS resizes (Resample.c),
+ * ported for bit exactness. Every double expression keeps Pillow's order of operations;
  * none has an a*b+c shape whose contraction to FMA could change a result
  * (center's in0 is 0, and the fixed-point scale is a power of two). */
 #include "rg-resample.h"
@@ -19,6 +19,35 @@ triangle_filter (double x)
   return 0.0;
 }
 
+static double
+sinc_filter (double x)
+{
+  if (x == 0.0)
+    return 1.0;
+  x = x * G_PI;
+  return sin (x) / x;
+}
+
+/* Sinc windowed by a 3-lobe sinc, support 3 (Pillow's lanczos_filter). */
+static double
+lanczos_filter (double x)
+{
+  if (-3.0 <= x && x < 3.0)
+    return sinc_filter (x) * sinc_filter (x / 3);
+  return 0.0;
+}
+
+typedef struct
+{
+  double (*func) (double x);
+  double support;
+} Filter;
+
+static const Filter filters[] = {
+  [RG_RESAMPLE_BILINEAR] = { triangle_filter, 1.0 },
+  [RG_RESAMPLE_LANCZOS] = { lanczos_filter, 3.0 },
+};
+
 void
 rg_resample_taps_free (RgResampleTaps *taps)
 {
@@ -35,12 +64,21 @@ rg_resample_taps_free (RgResampleTaps *taps)
 RgResampleTaps *
 rg_resample_taps_new (guint in_size, guint out_size, GError **error)
 {
+  return rg_resample_taps_new_filter (RG_RESAMPLE_BILINEAR, in_size, out_size, error);
+}
+
+RgResampleTaps *
+rg_resample_taps_new_filter (RgResampleFilter filter, guint in_size, guint out_size, GError **error)
+{
+  const Filter *f;
   g_autoptr(RgResampleTaps) taps = NULL;
   g_autofree double *k = NULL;
   float in0 = 0.0f, in1 = (float) in_size;
   double scale, filterscale, support, ss;
   guint ksize;
 
+  g_return_val_if_fail ((guint) filter < G_N_ELEMENTS (filters), NULL);
+  f = &filters[filter];
   if (in_size == 0 || out_size == 0 || in_size > G_MAXINT / 2 || out_size > G_MAXINT / 2)
     {
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
@@ -50,7 +88,7 @@ rg_resample_taps_new (guint in_size, guint out_size, GError **error)
   filterscale = scale = (double) (in1 - in0) / out_size;
   if (filterscale < 1.0)
     filterscale = 1.0;
-  support = 1.0 * filterscale;   /* BILINEAR's support is 1.0 */
+  support = f->support * filterscale;
   ksize = (guint) ceil (support) * 2 + 1;
   if ((guint64) out_size * ksize > G_MAXINT / sizeof (double))
     {
@@ -83,7 +121,7 @@ rg_resample_taps_new (guint in_size, guint out_size, GError **error)
       xmax -= xmin;
       for (x = 0; x < xmax; x++)
         {
-          double w = triangle_filter ((x + xmin - center + 0.5) * ss);
+          double w = f->func ((x + xmin - center + 0.5) * ss);
 
           k[x] = w;
           ww += w;
@@ -168,6 +206,12 @@ resample_vertical (RgImage *out, const RgImage *in, const RgResampleTaps *taps)
 RgImage *
 rg_resample_bilinear (const RgImage *image, guint width, guint height, GError **error)
 {
+  return rg_resample (image, width, height, RG_RESAMPLE_BILINEAR, error);
+}
+
+RgImage *
+rg_resample (const RgImage *image, guint width, guint height, RgResampleFilter filter, GError **error)
+{
   g_autoptr(RgImage) temp = NULL;
   g_autoptr(RgResampleTaps) htaps = NULL;
   g_autoptr(RgResampleTaps) vtaps = NULL;
@@ -181,7 +225,7 @@ rg_resample_bilinear (const RgImage *image, guint width, guint height, GError **
    * last row), so the result is the same without the crop. */
   if (width != image->width)
     {
-      htaps = rg_resample_taps_new (image->width, width, error);
+      htaps = rg_resample_taps_new_filter (filter, image->width, width, error);
       if (htaps == NULL)
         return NULL;
       temp = rg_image_new (width, image->height, error);
@@ -192,7 +236,7 @@ rg_resample_bilinear (const RgImage *image, guint width, guint height, GError **
     }
   if (height != image->height)
     {
-      vtaps = rg_resample_taps_new (image->height, height, error);
+      vtaps = rg_resample_taps_new_filter (filter, image->height, height, error);
       if (vtaps == NULL)
         return NULL;
       out = rg_image_new (cur->width, height, error);

@@ -1,8 +1,8 @@
-/* rg-resample.h: Pillow's antialiased bilinear resize of 8-bit images.
+/* rg-resample.h: Pillow's antialiased resizes of 8-bit images.
  *
- * A bit-exact port of Pillow 9.4's Image.resize(size, BILINEAR) on an RGB
- * image (libImaging/Resample.c): a triangle filter whose support grows with
- * the downscale factor, coefficients in 22-bit fixed point, a horizontal
+ * A bit-exact port of Pillow 9.4's Image.resize(size, BILINEAR or LANCZOS)
+ * on an RGB image (libImaging/Resample.c): a triangle (BILINEAR) or
+ * 3-lobe Lanczos filter whose support grows with the downscale factor, coefficients in 22-bit fixed point, a horizontal
  * pass into an 8-bit temporary, then a vertical pass. A pass whose size is
  * unchanged is skipped, and a same-size resize is a copy, as in Pillow. */
 #pragma once
@@ -25,11 +25,22 @@ typedef struct
 
 #define RG_RESAMPLE_PRECISION_BITS 22
 
+typedef enum
+{
+  RG_RESAMPLE_BILINEAR,   /* PIL.Image.BILINEAR (2) */
+  RG_RESAMPLE_LANCZOS,    /* PIL.Image.LANCZOS (1) */
+} RgResampleFilter;
+
+/* BILINEAR taps. */
 RgResampleTaps *rg_resample_taps_new (guint in_size, guint out_size, GError **error);
+RgResampleTaps *rg_resample_taps_new_filter (RgResampleFilter filter, guint in_size, guint out_size,
+                                             GError **error);
 void rg_resample_taps_free (RgResampleTaps *taps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgResampleTaps, rg_resample_taps_free)
 
 /* IMAGE resized to WIDTH x HEIGHT. */
+RgImage *rg_resample (const RgImage *image, guint width, guint height, RgResampleFilter filter,
+                      GError **error);
 RgImage *rg_resample_bilinear (const RgImage *image, guint width, guint height, GError **error);
 
 G_END_DECLS

@@ -1,0 +1,243 @@
+/* Pillow's LANCZOS resize against the smolvlm-tiny preprocessing goldens
+ * (Idefics3ImageProcessor, which resizes with PIL LANCZOS up to three
+ * times in a row). Every RGB case's resize chain is replayed exactly as the
+ * manifest lists it (sizes from resize_chain, tiles cropped from the last
+ * image before the global resize), and every frame must match the golden's
+ * FNV-1a checksum and, where stored, its resized_u8 tensor byte for byte.
+ * The L, P and RGBA cases resize NEAREST or premultiplied and are not pure
+ * LANCZOS on RGB; JPEG inputs use their *.decoded.png (see test-preprocess). */
+#include "test-common.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "regard-engine.h"
+#include "rg-image.h"
+#include "rg-resample.h"
+#include "rg-safetensors.h"
+
+static JsonParser *manifest;
+static JsonArray *cases;
+
+static RgImage *
+load_case_image (JsonObject *c)
+{
+  g_autofree char *dir = rg_test_fixture_path ("smolvlm-tiny");
+  g_autofree char *path = g_build_filename (dir, json_object_get_string_member (c, "image"), NULL);
+  g_autoptr(GError) error = NULL;
+  RgImage *image;
+
+  if (g_str_has_suffix (path, ".jpg"))
+    {
+      char *png;
+      path[strlen (path) - 4] = '\0';
+      png = g_strconcat (path, ".decoded.png", NULL);
+      g_free (path);
+      path = png;
+    }
+  image = rg_image_decode_file (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (image);
+  return image;
+}
+
+/* TRUE when every step of the case is LANCZOS on an RGB image. */
+static gboolean
+case_is_rgb_lanczos (JsonObject *c)
+{
+  JsonArray *chain = json_object_get_array_member (c, "resize_chain");
+
+  if (g_strcmp0 (json_object_get_string_member (c, "pil_mode"), "RGB") != 0)
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (chain); i++)
+    {
+      JsonObject *step = json_array_get_object_element (chain, i);
+      if (g_strcmp0 (json_object_get_string_member (step, "filter"), "LANCZOS") != 0 ||
+          g_strcmp0 (json_object_get_string_member (step, "mode"), "RGB") != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static guint
+hw (JsonObject *step, const char *member, guint i)
+{
+  return (guint) json_array_get_int_element (json_object_get_array_member (step, member), i);
+}
+
+/* The case's frames: tiles of the image before the last resize (row-major)
+ * then the last image, or only the last image when there are no tiles. */
+static GPtrArray *
+replay_chain (JsonObject *c)
+{
+  JsonArray *chain = json_object_get_array_member (c, "resize_chain");
+  guint rows = (guint) json_object_get_int_member (c, "rows");
+  guint cols = (guint) json_object_get_int_member (c, "cols");
+  guint n = json_array_get_length (chain);
+  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_image_free);
+  g_autoptr(RgImage) prev = NULL;
+  RgImage *cur = load_case_image (c);
+
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *step = json_array_get_object_element (chain, i);
+      g_autoptr(GError) error = NULL;
+      RgImage *next;
+
+      g_assert_cmpuint (cur->height, ==, hw (step, "from_hw", 0));
+      g_assert_cmpuint (cur->width, ==, hw (step, "from_hw", 1));
+      next = rg_resample (cur, hw (step, "to_hw", 1), hw (step, "to_hw", 0), RG_RESAMPLE_LANCZOS, &error);
+      g_assert_no_error (error);
+      g_clear_pointer (&prev, rg_image_free);
+      prev = cur;
+      cur = next;
+    }
+  if (rows > 0)
+    {
+      guint th = prev->height / rows, tw = prev->width / cols;
+
+      g_assert_cmpuint (th * rows, ==, prev->height);
+      g_assert_cmpuint (tw * cols, ==, prev->width);
+      for (guint r = 0; r < rows; r++)
+        for (guint k = 0; k < cols; k++)
+          g_ptr_array_add (frames, rg_image_crop (prev, k * tw, r * th, (k + 1) * tw, (r + 1) * th));
+    }
+  g_ptr_array_add (frames, cur);
+  return frames;
+}
+
+static void
+test_golden_case (gconstpointer data)
+{
+  JsonObject *c = json_array_get_object_element (cases, GPOINTER_TO_UINT (data));
+  JsonArray *subs = json_object_get_array_member (c, "sub_images");
+  g_autoptr(GPtrArray) frames = replay_chain (c);
+  g_autoptr(RgSafetensors) st = NULL;
+
+  /* Only some cases store their frames. */
+  if (json_object_has_member (c, "file"))
+    {
+      g_autofree char *rel = g_build_filename ("smolvlm-tiny", json_object_get_string_member (c, "file"), NULL);
+      g_autofree char *full = rg_test_fixture_path (rel);
+      g_autoptr(GError) error = NULL;
+
+      st = rg_safetensors_open (full, &error);
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (frames->len, ==, json_object_get_int_member (c, "n_frames"));
+  g_assert_cmpuint (json_array_get_length (subs), ==, frames->len);
+  for (guint k = 0; k < frames->len; k++)
+    {
+      const RgImage *img = g_ptr_array_index (frames, k);
+      JsonObject *s = json_array_get_object_element (subs, k);
+      g_autofree char *name = g_strdup_printf ("resized_u8.%u", k);
+      const RgTensorInfo *t = st ? rg_safetensors_find (st, name) : NULL;
+      g_autofree char *fnv = g_strdup_printf ("%016" G_GINT64_MODIFIER "x", rg_image_fnv1a64 (img));
+
+      g_assert_cmpuint (img->height, ==, 128);
+      g_assert_cmpuint (img->width, ==, 128);
+      if (t != NULL)
+        {
+          const uint8_t *ref = t->data;
+
+          g_assert_cmpint (t->dtype, ==, RG_DTYPE_U8);
+          g_assert_cmpuint (t->nbytes, ==, (gsize) img->width * img->height * 3);
+          for (gsize i = 0; i < t->nbytes; i++)
+            if (ref[i] != img->rgb[i])
+              g_error ("%s: pixel (%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT ") channel %" G_GSIZE_FORMAT
+                       ": %u, expected %u", name, i / 3 / img->width, i / 3 % img->width, i % 3,
+                       img->rgb[i], ref[i]);
+        }
+      if (strcmp (fnv, json_object_get_string_member (s, "u8_fnv1a64")) != 0)
+        g_error ("frame %u: FNV-1a %s, expected %s", k, fnv, json_object_get_string_member (s, "u8_fnv1a64"));
+    }
+}
+
+/* Lanczos taps: support 3 per unit of downscale, sums of 2^22 up to
+ * rounding, and negative lobes (unlike the triangle). */
+static void
+test_taps (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgResampleTaps) up = rg_resample_taps_new_filter (RG_RESAMPLE_LANCZOS, 30, 512, &error);
+  g_autoptr(RgResampleTaps) down = rg_resample_taps_new_filter (RG_RESAMPLE_LANCZOS, 512, 128, &error);
+  gboolean negative = FALSE;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (up->ksize, ==, 7);
+  g_assert_cmpuint (down->ksize, ==, 25);
+  for (guint i = 0; i < down->out_size; i++)
+    {
+      gint64 sum = 0;
+
+      g_assert_cmpuint (down->first[i] + down->n[i], <=, 512);
+      for (guint j = 0; j < down->n[i]; j++)
+        {
+          sum += down->coeffs[i * down->ksize + j];
+          negative |= down->coeffs[i * down->ksize + j] < 0;
+        }
+      g_assert_cmpint (ABS (sum - (1 << RG_RESAMPLE_PRECISION_BITS)), <=, (gint64) down->n[i]);
+    }
+  g_assert_true (negative);
+}
+
+/* Overshoot past 0 and 255 (negative lobes on a step edge) is clamped. */
+static void
+test_clamped_ringing (void)
+{
+  g_autoptr(RgImage) src = rg_image_new (8, 1, NULL);
+  g_autoptr(RgImage) out = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean hit0 = FALSE, hit255 = FALSE;
+
+  for (guint x = 4; x < 8; x++)
+    memset (src->rgb + x * 3, 255, 3);
+  out = rg_resample (src, 29, 1, RG_RESAMPLE_LANCZOS, &error);
+  g_assert_no_error (error);
+  for (guint x = 0; x < 29; x++)
+    {
+      hit0 |= out->rgb[x * 3] == 0;
+      hit255 |= out->rgb[x * 3] == 255;
+    }
+  g_assert_true (hit0 && hit255);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_rgb = 0;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  path = rg_test_fixture_path ("smolvlm-tiny/golden/manifest.json");
+  manifest = json_parser_new ();
+  json_parser_load_from_file (manifest, path, &error);
+  g_assert_no_error (error);
+  cases = json_object_get_array_member (json_node_get_object (json_parser_get_root (manifest)),
+                                        "preprocess_cases");
+
+  g_test_add_func ("/engine/image/resize/pillow-lanczos/taps", test_taps);
+  g_test_add_func ("/engine/image/resize/pillow-lanczos/clamped-ringing", test_clamped_ringing);
+  for (guint i = 0; i < json_array_get_length (cases); i++)
+    {
+      JsonObject *c = json_array_get_object_element (cases, i);
+      g_autofree char *base = NULL, *tpath = NULL;
+
+      if (!case_is_rgb_lanczos (c))
+        continue;
+      base = g_path_get_basename (json_object_get_string_member (c, "image"));
+      *strrchr (base, '.') = '\0';
+      tpath = g_strdup_printf ("/engine/image/resize/pillow-lanczos/golden/%s/split%d", base,
+                               json_object_get_boolean_member (c, "do_image_splitting"));
+      g_test_add_data_func (tpath, GUINT_TO_POINTER (i), test_golden_case);
+      n_rgb++;
+    }
+  /* tiny, portrait, landscape, square, screenshot, each split off and on. */
+  g_assert_cmpuint (n_rgb, ==, 10);
+
+  ret = g_test_run ();
+  g_clear_object (&manifest);
+  return ret;
+}
