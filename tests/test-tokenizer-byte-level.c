@@ -4,6 +4,7 @@
 #include "test-text-golden.h"
 
 #include "rg-byte-level.h"
+#include "rg-detokenizer.h"
 #include "regard-engine.h"
 
 static RgTokenizer *smol_tok;
@@ -214,6 +215,72 @@ test_decode_nul_byte (void)
   g_assert_cmpint (s[0], ==, 0);
 }
 
+/* ---- streaming ----------------------------------------------------------- */
+
+/* Feeds IDS one at a time; every delta is valid UTF-8 and the deltas join
+ * to the skip-special decode. */
+static void
+check_stream (GArray *ids, const char *what, guint index)
+{
+  g_autoptr(RgDetokenizer) detok = rg_detokenizer_new (smol_tok);
+  g_autoptr(GString) joined = g_string_new (NULL);
+  g_autofree char *want = NULL;
+  g_autofree char *tail = NULL;
+  gsize want_len = 0, len = 0;
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autofree char *d = rg_detokenizer_feed (detok, g_array_index (ids, gint32, i), &len);
+      if (!g_utf8_validate_len (d, len, NULL) && memchr (d, 0, len) == NULL)
+        g_error ("%s case %u: delta %u is not valid UTF-8", what, index, i);
+      g_string_append_len (joined, d, (gssize) len);
+    }
+  tail = rg_detokenizer_flush (detok, &len);
+  g_string_append_len (joined, tail, (gssize) len);
+  want = rg_tokenizer_decode (smol_tok, (gint32 *) ids->data, ids->len, TRUE, &want_len);
+  if (joined->len != want_len || memcmp (joined->str, want, want_len) != 0)
+    g_error ("%s case %u: streamed \"%s\", want \"%s\"", what, index, joined->str, want);
+}
+
+static void
+test_stream_golden (void)
+{
+  RgTextGolden g = { 0 };
+
+  rg_text_golden_load_from (&g, "smolvlm-tiny/golden/tokenizer_cases.json");
+  for (guint i = 0; i < json_array_get_length (g.encode_cases); i++)
+    {
+      g_autoptr(GArray) ids = rg_text_golden_ids (json_array_get_object_element (g.encode_cases, i), "ids");
+      check_stream (ids, "encode", i);
+    }
+  for (guint i = 0; i < json_array_get_length (g.decode_cases); i++)
+    {
+      g_autoptr(GArray) ids = rg_text_golden_ids (json_array_get_object_element (g.decode_cases, i), "ids");
+      check_stream (ids, "decode", i);
+    }
+  rg_text_golden_clear (&g);
+}
+
+/* 👍 is split over byte tokens: nothing comes out until it is complete. */
+static void
+test_stream_holds_partial (void)
+{
+  g_autoptr(RgDetokenizer) detok = rg_detokenizer_new (smol_tok);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr(GString) joined = g_string_new (NULL);
+
+  g_assert_true (rg_tokenizer_encode (smol_tok, "\xf0\x9f\x91\x8d!", -1, FALSE, ids, NULL));
+  g_assert_cmpuint (ids->len, >, 2);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autofree char *d = rg_detokenizer_feed (detok, g_array_index (ids, gint32, i), NULL);
+      if (i + 1 < ids->len - 1)
+        g_assert_cmpstr (d, ==, "");
+      g_string_append (joined, d);
+    }
+  g_assert_cmpstr (joined->str, ==, "\xf0\x9f\x91\x8d!");
+}
+
 /* ---- refused layouts ------------------------------------------------------ */
 
 static const char mini_bl[] =
@@ -295,6 +362,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/tokenizer/byte-level/split/digits", test_split_digits);
   g_test_add_func ("/engine/tokenizer/byte-level/decode/lossy-utf8", test_lossy_utf8);
   g_test_add_func ("/engine/tokenizer/byte-level/decode/nul-byte", test_decode_nul_byte);
+  g_test_add_func ("/engine/detokenizer/byte-level/golden-cases", test_stream_golden);
+  g_test_add_func ("/engine/detokenizer/byte-level/holds-partial", test_stream_holds_partial);
   g_test_add_func ("/engine/tokenizer/byte-level/mini", test_mini);
   g_test_add_func ("/engine/tokenizer/byte-level/refused", test_refused);
 

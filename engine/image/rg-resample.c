@@ -252,3 +252,64 @@ rg_resample (const RgImage *image, guint width, guint height, RgResampleFilter f
     g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY, "Out of memory copying an image");
   return out;
 }
+
+/* Pillow's resize with NEAREST: an affine scale (ImagingScaleAffine) whose
+ * source position is ACCUMULATED in double (x0 = scale / 2, then += scale
+ * per pixel), truncated; pixels mapping outside the source stay 0. */
+static guint *
+nearest_table (guint in_size, guint out_size, guint *valid_end)
+{
+  double scale = (double) (float) in_size / out_size;
+  double pos = scale * 0.5;
+  guint *table = g_new (guint, out_size);
+
+  *valid_end = 0;
+  for (guint i = 0; i < out_size; i++)
+    {
+      int v = pos < 0.0 ? -1 : (int) pos;
+
+      table[i] = G_MAXUINT;
+      if (v >= 0 && (guint) v < in_size)
+        {
+          table[i] = (guint) v;
+          *valid_end = i + 1;
+        }
+      pos += scale;
+    }
+  return table;
+}
+
+RgImage *
+rg_resample_nearest (const RgImage *image, guint width, guint height, GError **error)
+{
+  g_autofree guint *xs = NULL, *ys = NULL;
+  guint xend, yend;
+  RgImage *out;
+
+  g_return_val_if_fail (image != NULL, NULL);
+  if (width == image->width && height == image->height)
+    {
+      out = rg_image_copy (image);
+      if (out == NULL)
+        g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY, "Out of memory copying an image");
+      return out;
+    }
+  out = rg_image_new (width, height, error);
+  if (out == NULL)
+    return NULL;
+  xs = nearest_table (image->width, width, &xend);
+  ys = nearest_table (image->height, height, &yend);
+  for (guint y = 0; y < yend; y++)
+    {
+      const uint8_t *row;
+      uint8_t *dst = out->rgb + (gsize) y * width * 3;
+
+      if (ys[y] == G_MAXUINT)
+        continue;
+      row = image->rgb + (gsize) ys[y] * image->width * 3;
+      for (guint x = 0; x < xend; x++)
+        if (xs[x] != G_MAXUINT)
+          memcpy (dst + (gsize) x * 3, row + (gsize) xs[x] * 3, 3);
+    }
+  return out;
+}

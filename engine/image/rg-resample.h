@@ -42,5 +42,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgResampleTaps, rg_resample_taps_free)
 RgImage *rg_resample (const RgImage *image, guint width, guint height, RgResampleFilter filter,
                       GError **error);
 RgImage *rg_resample_bilinear (const RgImage *image, guint width, guint height, GError **error);
+/* Pillow's resize with NEAREST, which Pillow forces for modes P and 1
+ * (so for the palette and, through Idefics3's processor, grayscale
+ * images). Picking pixels commutes with per-pixel colour conversion, so
+ * resizing the RGB form of a P or L image gives the same RGB result. */
+RgImage *rg_resample_nearest (const RgImage *image, guint width, guint height, GError **error);
 
 G_END_DECLS

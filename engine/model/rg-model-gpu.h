@@ -37,7 +37,7 @@ guint64 rg_model_gpu_get_device_bytes (RgModel *model);
 void rg_model_gpu_get_load_stats (RgModel *model, guint *n_converted, guint *n_from_cache);
 
 /* Tests: the estimated work (FLOPs) recorded per command buffer of an
- * encode or forward (0: learned from the device's speed, about 0.25 s of
+ * encode or forward (0: learned from the device's speed, about 0.4 s of
  * work), and how many command buffers the model has submitted. */
 void rg_model_gpu_set_submit_flops (RgModel *model, double flops);
 guint rg_model_gpu_get_n_submits (RgModel *model);

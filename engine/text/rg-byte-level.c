@@ -209,9 +209,10 @@ rg_byte_level_split (const char *text, gsize len, RgDigitsMode mode, gboolean us
 /* ---- lossy UTF-8 ------------------------------------------------------- */
 
 /* Length of the valid sequence at P, or 0; *BAD receives the length of the
- * maximal invalid subpart (at least 1) when invalid. */
+ * maximal invalid subpart (at least 1) when invalid, and *TRUNCATED (when
+ * not NULL) whether it is invalid only because the bytes ran out. */
 static gsize
-utf8_seq (const guint8 *p, gsize left, gsize *bad)
+utf8_seq_ex (const guint8 *p, gsize left, gsize *bad, gboolean *truncated)
 {
   guint8 b = p[0];
   gsize need;
@@ -246,13 +247,40 @@ utf8_seq (const guint8 *p, gsize left, gsize *bad)
       guint8 c;
 
       if (i >= left)
-        return 0;
+        {
+          if (truncated)
+            *truncated = TRUE;
+          return 0;
+        }
       c = p[i];
       if (c < (i == 1 ? lo : 0x80) || c > (i == 1 ? hi : 0xBF))
         return 0;
       *bad = i + 1;
     }
   return need;
+}
+
+static gsize
+utf8_seq (const guint8 *p, gsize left, gsize *bad)
+{
+  return utf8_seq_ex (p, left, bad, NULL);
+}
+
+gsize
+rg_utf8_lossy_settled (const guint8 *bytes, gsize len)
+{
+  gsize i = 0;
+
+  while (i < len)
+    {
+      gboolean truncated = FALSE;
+      gsize bad, n = utf8_seq_ex (bytes + i, len - i, &bad, &truncated);
+
+      if (truncated)
+        return i;
+      i += n > 0 ? n : bad;
+    }
+  return len;
 }
 
 void

@@ -38,4 +38,8 @@ gboolean rg_byte_level_decode_token (GByteArray *out, const char *token);
  * U+FFFD, as Rust's String::from_utf8_lossy does. */
 void rg_utf8_append_lossy (GString *out, const guint8 *bytes, gsize len);
 
+/* Length of the prefix of BYTES whose lossy decoding no later byte can
+ * change: everything but a trailing, so far valid, incomplete sequence. */
+gsize rg_utf8_lossy_settled (const guint8 *bytes, gsize len);
+
 G_END_DECLS

@@ -85,6 +85,24 @@ rg_tokenizer_id_to_piece (const RgTokenizer *tok, gint32 id)
   return id >= 0 && (guint) id < tok->n_ids ? tok->pieces[id] : NULL;
 }
 
+gboolean
+rg_tokenizer_decodes_bytes (const RgTokenizer *tok)
+{
+  return tok->dec_byte_level;
+}
+
+const guint8 *
+rg_tokenizer_id_to_bytes (const RgTokenizer *tok, gint32 id, gsize *len)
+{
+  if (id < 0 || (guint) id >= tok->n_ids || tok->pieces[id] == NULL)
+    {
+      *len = 0;
+      return NULL;
+    }
+  *len = tok->piece_len[id];
+  return (const guint8 *) tok->pieces[id];
+}
+
 guint
 rg_tokenizer_get_strip_leading (const RgTokenizer *tok)
 {

@@ -1,11 +1,14 @@
-/* Pillow's LANCZOS resize against the smolvlm-tiny preprocessing goldens
- * (Idefics3ImageProcessor, which resizes with PIL LANCZOS up to three
- * times in a row). Every RGB case's resize chain is replayed exactly as the
- * manifest lists it (sizes from resize_chain, tiles cropped from the last
- * image before the global resize), and every frame must match the golden's
- * FNV-1a checksum and, where stored, its resized_u8 tensor byte for byte.
- * The L, P and RGBA cases resize NEAREST or premultiplied and are not pure
- * LANCZOS on RGB; JPEG inputs use their *.decoded.png (see test-preprocess). */
+/* Pillow's LANCZOS and NEAREST resizes against the smolvlm-tiny
+ * preprocessing goldens (Idefics3ImageProcessor, which resizes with PIL up
+ * to three times in a row). Every RGB, L and P case's resize chain is
+ * replayed exactly as the manifest lists it (sizes from resize_chain, tiles
+ * cropped from the last image before the global resize), and every frame
+ * must match the golden's FNV-1a checksum and, where stored, its resized_u8
+ * tensor byte for byte. RGB steps are LANCZOS; L and P steps are NEAREST
+ * (Pillow forces it for P), replayed on the RGB form of the image, which
+ * gives the same pixels (see rg-resample.h). The RGBA cases resize
+ * premultiplied and are not covered here; JPEG inputs use their
+ * *.decoded.png (see test-preprocess). */
 #include "test-common.h"
 
 #include <json-glib/json-glib.h>
@@ -15,6 +18,9 @@
 #include "rg-image.h"
 #include "rg-resample.h"
 #include "rg-safetensors.h"
+
+/* Not a RgResampleFilter: Pillow's NEAREST is a different code path. */
+#define RG_RESAMPLE_NEAREST_FOR_TEST 100
 
 static JsonParser *manifest;
 static JsonArray *cases;
@@ -41,22 +47,32 @@ load_case_image (JsonObject *c)
   return image;
 }
 
-/* TRUE when every step of the case is LANCZOS on an RGB image. */
-static gboolean
-case_is_rgb_lanczos (JsonObject *c)
+/* The filter of every step of the case: LANCZOS on RGB, NEAREST on P (the
+ * L and P inputs), or -1 for anything else (RGBA, premultiplied). */
+static int
+case_filter (JsonObject *c)
 {
   JsonArray *chain = json_object_get_array_member (c, "resize_chain");
+  int filter = -1;
 
-  if (g_strcmp0 (json_object_get_string_member (c, "pil_mode"), "RGB") != 0)
-    return FALSE;
   for (guint i = 0; i < json_array_get_length (chain); i++)
     {
       JsonObject *step = json_array_get_object_element (chain, i);
-      if (g_strcmp0 (json_object_get_string_member (step, "filter"), "LANCZOS") != 0 ||
-          g_strcmp0 (json_object_get_string_member (step, "mode"), "RGB") != 0)
-        return FALSE;
+      const char *f = json_object_get_string_member (step, "filter");
+      const char *mode = json_object_get_string_member (step, "mode");
+      int this;
+
+      if (g_strcmp0 (f, "LANCZOS") == 0 && g_strcmp0 (mode, "RGB") == 0)
+        this = RG_RESAMPLE_LANCZOS;
+      else if (g_str_has_prefix (f, "NEAREST") && g_strcmp0 (mode, "P") == 0)
+        this = RG_RESAMPLE_NEAREST_FOR_TEST;
+      else
+        return -1;
+      if (i > 0 && this != filter)
+        return -1;
+      filter = this;
     }
-  return TRUE;
+  return filter;
 }
 
 static guint
@@ -86,7 +102,10 @@ replay_chain (JsonObject *c)
 
       g_assert_cmpuint (cur->height, ==, hw (step, "from_hw", 0));
       g_assert_cmpuint (cur->width, ==, hw (step, "from_hw", 1));
-      next = rg_resample (cur, hw (step, "to_hw", 1), hw (step, "to_hw", 0), RG_RESAMPLE_LANCZOS, &error);
+      if (case_filter (c) == RG_RESAMPLE_NEAREST_FOR_TEST)
+        next = rg_resample_nearest (cur, hw (step, "to_hw", 1), hw (step, "to_hw", 0), &error);
+      else
+        next = rg_resample (cur, hw (step, "to_hw", 1), hw (step, "to_hw", 0), RG_RESAMPLE_LANCZOS, &error);
       g_assert_no_error (error);
       g_clear_pointer (&prev, rg_image_free);
       prev = cur;
@@ -207,7 +226,7 @@ main (int argc, char **argv)
 {
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
-  guint n_rgb = 0;
+  guint n_rgb = 0, n_nearest = 0;
   int ret;
 
   g_test_init (&argc, &argv, NULL);
@@ -225,17 +244,25 @@ main (int argc, char **argv)
       JsonObject *c = json_array_get_object_element (cases, i);
       g_autofree char *base = NULL, *tpath = NULL;
 
-      if (!case_is_rgb_lanczos (c))
+      int filter = case_filter (c);
+
+      if (filter < 0)
         continue;
       base = g_path_get_basename (json_object_get_string_member (c, "image"));
       *strrchr (base, '.') = '\0';
-      tpath = g_strdup_printf ("/engine/image/resize/pillow-lanczos/golden/%s/split%d", base,
+      tpath = g_strdup_printf ("/engine/image/resize/pillow-%s/golden/%s/split%d",
+                               filter == RG_RESAMPLE_LANCZOS ? "lanczos" : "nearest", base,
                                json_object_get_boolean_member (c, "do_image_splitting"));
       g_test_add_data_func (tpath, GUINT_TO_POINTER (i), test_golden_case);
-      n_rgb++;
+      if (filter == RG_RESAMPLE_LANCZOS)
+        n_rgb++;
+      else
+        n_nearest++;
     }
   /* tiny, portrait, landscape, square, screenshot, each split off and on. */
   g_assert_cmpuint (n_rgb, ==, 10);
+  /* gray (L, resized as P) and palette, each split off and on. */
+  g_assert_cmpuint (n_nearest, ==, 4);
 
   ret = g_test_run ();
   g_clear_object (&manifest);
