@@ -11,6 +11,7 @@
  * *.decoded.png (see test-preprocess). */
 #include "test-common.h"
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@
 
 /* Not a RgResampleFilter: Pillow's NEAREST is a different code path. */
 #define RG_RESAMPLE_NEAREST_FOR_TEST 100
+/* LANCZOS on RGBA: premultiplied, frames composited over white after. */
+#define RG_RESAMPLE_RGBA_FOR_TEST 101
 
 static JsonParser *manifest;
 static JsonArray *cases;
@@ -64,6 +67,8 @@ case_filter (JsonObject *c)
 
       if (g_strcmp0 (f, "LANCZOS") == 0 && g_strcmp0 (mode, "RGB") == 0)
         this = RG_RESAMPLE_LANCZOS;
+      else if (g_strcmp0 (f, "LANCZOS") == 0 && g_strcmp0 (mode, "RGBA") == 0)
+        this = RG_RESAMPLE_RGBA_FOR_TEST;
       else if (g_str_has_prefix (f, "NEAREST") && g_strcmp0 (mode, "P") == 0)
         this = RG_RESAMPLE_NEAREST_FOR_TEST;
       else
@@ -79,6 +84,72 @@ static guint
 hw (JsonObject *step, const char *member, guint i)
 {
   return (guint) json_array_get_int_element (json_object_get_array_member (step, member), i);
+}
+
+/* The RGBA case: the image decoded with its alpha (not composited), the
+ * chain resized premultiplied, every frame composited over white. */
+static RgImage *
+rgba_frame (const uint8_t *rgba, guint w, guint h, guint x0, guint y0, guint x1, guint y1)
+{
+  RgImage *img = rg_image_new (x1 - x0, y1 - y0, NULL);
+
+  for (guint y = y0; y < y1; y++)
+    for (guint x = x0; x < x1; x++)
+      rg_image_composite_over_white (rgba + ((gsize) y * w + x) * 4,
+                                     img->rgb + ((gsize) (y - y0) * img->width + (x - x0)) * 3);
+  (void) h;
+  return img;
+}
+
+static GPtrArray *
+replay_chain_rgba (JsonObject *c)
+{
+  JsonArray *chain = json_object_get_array_member (c, "resize_chain");
+  guint rows = (guint) json_object_get_int_member (c, "rows");
+  guint cols = (guint) json_object_get_int_member (c, "cols");
+  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_image_free);
+  g_autofree char *dir = rg_test_fixture_path ("smolvlm-tiny");
+  g_autofree char *path = g_build_filename (dir, json_object_get_string_member (c, "image"), NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file (path, &error);
+  g_autofree uint8_t *prev = NULL, *cur = NULL;
+  guint w, h, pw = 0, ph = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (gdk_pixbuf_get_has_alpha (pb));
+  g_assert_cmpint (gdk_pixbuf_get_bits_per_sample (pb), ==, 8);
+  w = (guint) gdk_pixbuf_get_width (pb);
+  h = (guint) gdk_pixbuf_get_height (pb);
+  cur = g_malloc ((gsize) w * h * 4);
+  for (guint y = 0; y < h; y++)
+    memcpy (cur + (gsize) y * w * 4, gdk_pixbuf_read_pixels (pb) + (gsize) y * gdk_pixbuf_get_rowstride (pb),
+            (gsize) w * 4);
+
+  for (guint i = 0; i < json_array_get_length (chain); i++)
+    {
+      JsonObject *step = json_array_get_object_element (chain, i);
+      guint tw = hw (step, "to_hw", 1), th = hw (step, "to_hw", 0);
+      uint8_t *next;
+
+      g_assert_cmpuint (h, ==, hw (step, "from_hw", 0));
+      g_assert_cmpuint (w, ==, hw (step, "from_hw", 1));
+      next = rg_resample_rgba (cur, w, h, tw, th, RG_RESAMPLE_LANCZOS, &error);
+      g_assert_no_error (error);
+      g_free (prev);
+      prev = g_steal_pointer (&cur);
+      pw = w;
+      ph = h;
+      cur = next;
+      w = tw;
+      h = th;
+    }
+  if (rows > 0)
+    for (guint r = 0; r < rows; r++)
+      for (guint k = 0; k < cols; k++)
+        g_ptr_array_add (frames, rgba_frame (prev, pw, ph, k * (pw / cols), r * (ph / rows),
+                                             (k + 1) * (pw / cols), (r + 1) * (ph / rows)));
+  g_ptr_array_add (frames, rgba_frame (cur, w, h, 0, 0, w, h));
+  return frames;
 }
 
 /* The case's frames: tiles of the image before the last resize (row-major)
@@ -130,7 +201,8 @@ test_golden_case (gconstpointer data)
 {
   JsonObject *c = json_array_get_object_element (cases, GPOINTER_TO_UINT (data));
   JsonArray *subs = json_object_get_array_member (c, "sub_images");
-  g_autoptr(GPtrArray) frames = replay_chain (c);
+  g_autoptr(GPtrArray) frames = case_filter (c) == RG_RESAMPLE_RGBA_FOR_TEST ? replay_chain_rgba (c)
+                                                                          : replay_chain (c);
   g_autoptr(RgSafetensors) st = NULL;
 
   /* Only some cases store their frames. */
@@ -226,7 +298,7 @@ main (int argc, char **argv)
 {
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
-  guint n_rgb = 0, n_nearest = 0;
+  guint n_rgb = 0, n_nearest = 0, n_rgba = 0;
   int ret;
 
   g_test_init (&argc, &argv, NULL);
@@ -251,18 +323,23 @@ main (int argc, char **argv)
       base = g_path_get_basename (json_object_get_string_member (c, "image"));
       *strrchr (base, '.') = '\0';
       tpath = g_strdup_printf ("/engine/image/resize/pillow-%s/golden/%s/split%d",
-                               filter == RG_RESAMPLE_LANCZOS ? "lanczos" : "nearest", base,
+                               filter == RG_RESAMPLE_LANCZOS ? "lanczos" :
+                               filter == RG_RESAMPLE_RGBA_FOR_TEST ? "lanczos-rgba" : "nearest", base,
                                json_object_get_boolean_member (c, "do_image_splitting"));
       g_test_add_data_func (tpath, GUINT_TO_POINTER (i), test_golden_case);
       if (filter == RG_RESAMPLE_LANCZOS)
         n_rgb++;
-      else
+      else if (filter == RG_RESAMPLE_NEAREST_FOR_TEST)
         n_nearest++;
+      else
+        n_rgba++;
     }
   /* tiny, portrait, landscape, square, screenshot, each split off and on. */
   g_assert_cmpuint (n_rgb, ==, 10);
   /* gray (L, resized as P) and palette, each split off and on. */
   g_assert_cmpuint (n_nearest, ==, 4);
+  /* alpha, split off and on. */
+  g_assert_cmpuint (n_rgba, ==, 2);
 
   ret = g_test_run ();
   g_clear_object (&manifest);

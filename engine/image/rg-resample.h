@@ -42,6 +42,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgResampleTaps, rg_resample_taps_free)
 RgImage *rg_resample (const RgImage *image, guint width, guint height, RgResampleFilter filter,
                       GError **error);
 RgImage *rg_resample_bilinear (const RgImage *image, guint width, guint height, GError **error);
+/* Pillow's resize of an RGBA image (packed, WIDTH x HEIGHT x 4) with a
+ * filter other than NEAREST: converted to premultiplied RGBa, resized,
+ * converted back; a same-size resize is a plain copy. Returns a new
+ * OUT_WIDTH x OUT_HEIGHT x 4 buffer (g_free). */
+uint8_t *rg_resample_rgba (const uint8_t *rgba, guint width, guint height, guint out_width,
+                           guint out_height, RgResampleFilter filter, GError **error);
+
 /* Pillow's resize with NEAREST, which Pillow forces for modes P and 1
  * (so for the palette and, through Idefics3's processor, grayscale
  * images). Picking pixels commutes with per-pixel colour conversion, so
