@@ -175,7 +175,9 @@ _regard_window_update_state (RegardWindow *self)
     {
       g_autofree char *uuid = g_settings_get_string (self->settings, "device-uuid");
 
-      const char *why = uuid[0] != '\0'
+      const char *why = regard_session_get_reference_backend (self->session)
+                        ? _("No Vulkan device was found: the model runs on the processor with the reference backend. Answers will be very slow.")
+                        : uuid[0] != '\0'
                         ? _("The model runs on the processor, as chosen in Preferences. Answers will be slow.")
                         : _("The model runs on the processor because no Vulkan graphics card was found. Answers will be slow.");
       /* The way to Preferences is a link in the text, not a button beside
@@ -683,6 +685,8 @@ regard_window_dispose (GObject *object)
     g_cancellable_cancel (self->ask_cancellable);
   if (self->download_cancellable != NULL)
     g_cancellable_cancel (self->download_cancellable);
+  if (self->attach_cancellable != NULL)
+    g_cancellable_cancel (self->attach_cancellable);
 
   if (self->attachments != NULL)
     g_ptr_array_set_size (self->attachments, 0);
@@ -702,6 +706,7 @@ regard_window_finalize (GObject *object)
   g_clear_pointer (&self->conv, regard_conversation_unref);
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_object (&self->load_cancellable);
+  g_clear_object (&self->attach_cancellable);
   g_clear_object (&self->ask_cancellable);
   g_clear_object (&self->answering);
   g_clear_object (&self->portal);
@@ -766,6 +771,7 @@ regard_window_init (RegardWindow *self)
   self->session = regard_session_new ();
   self->conv = regard_conversation_new ();
   self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify)regard_attachment_free);
+  self->attach_cancellable = g_cancellable_new ();
   self->stick_to_bottom = TRUE;
 
   gtk_window_set_default_size (GTK_WINDOW (self),

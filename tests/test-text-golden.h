@@ -32,10 +32,11 @@ rg_text_golden_tokenizer (void)
   return tok;
 }
 
+/* REL: the cases file, relative to tests/fixtures. */
 static inline void
-rg_text_golden_load (RgTextGolden *g)
+rg_text_golden_load_from (RgTextGolden *g, const char *rel)
 {
-  g_autofree char *path = rg_test_fixture_path ("idefics2-tiny/golden/tokenizer_cases.json");
+  g_autofree char *path = rg_test_fixture_path (rel);
   g_autoptr(GError) error = NULL;
   gsize len;
   const char *data;
@@ -51,6 +52,12 @@ rg_text_golden_load (RgTextGolden *g)
   g->decode_cases = json_object_get_array_member (root, "decode_cases");
   g_assert_nonnull (g->encode_cases);
   g_assert_nonnull (g->decode_cases);
+}
+
+static inline void
+rg_text_golden_load (RgTextGolden *g)
+{
+  rg_text_golden_load_from (g, "idefics2-tiny/golden/tokenizer_cases.json");
 }
 
 static inline void

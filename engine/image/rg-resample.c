@@ -1,5 +1,5 @@
-/* rg-resample.c: Pillow's BILINEAR resize (Resample.c), ported for bit
- * exactness. Every double expression keeps Pillow's order of operations;
+/* rg-resample.c: Pillow's BILINEAR and LANCZOS resizes (Resample.c),
+ * ported for bit exactness. Every double expression keeps Pillow's order of operations;
  * none has an a*b+c shape whose contraction to FMA could change a result
  * (center's in0 is 0, and the fixed-point scale is a power of two). */
 #include "rg-resample.h"
@@ -19,6 +19,35 @@ triangle_filter (double x)
   return 0.0;
 }
 
+static double
+sinc_filter (double x)
+{
+  if (x == 0.0)
+    return 1.0;
+  x = x * G_PI;
+  return sin (x) / x;
+}
+
+/* Sinc windowed by a 3-lobe sinc, support 3 (Pillow's lanczos_filter). */
+static double
+lanczos_filter (double x)
+{
+  if (-3.0 <= x && x < 3.0)
+    return sinc_filter (x) * sinc_filter (x / 3);
+  return 0.0;
+}
+
+typedef struct
+{
+  double (*func) (double x);
+  double support;
+} Filter;
+
+static const Filter filters[] = {
+  [RG_RESAMPLE_BILINEAR] = { triangle_filter, 1.0 },
+  [RG_RESAMPLE_LANCZOS] = { lanczos_filter, 3.0 },
+};
+
 void
 rg_resample_taps_free (RgResampleTaps *taps)
 {
@@ -35,12 +64,21 @@ rg_resample_taps_free (RgResampleTaps *taps)
 RgResampleTaps *
 rg_resample_taps_new (guint in_size, guint out_size, GError **error)
 {
+  return rg_resample_taps_new_filter (RG_RESAMPLE_BILINEAR, in_size, out_size, error);
+}
+
+RgResampleTaps *
+rg_resample_taps_new_filter (RgResampleFilter filter, guint in_size, guint out_size, GError **error)
+{
+  const Filter *f;
   g_autoptr(RgResampleTaps) taps = NULL;
   g_autofree double *k = NULL;
   float in0 = 0.0f, in1 = (float) in_size;
   double scale, filterscale, support, ss;
   guint ksize;
 
+  g_return_val_if_fail ((guint) filter < G_N_ELEMENTS (filters), NULL);
+  f = &filters[filter];
   if (in_size == 0 || out_size == 0 || in_size > G_MAXINT / 2 || out_size > G_MAXINT / 2)
     {
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
@@ -50,7 +88,7 @@ rg_resample_taps_new (guint in_size, guint out_size, GError **error)
   filterscale = scale = (double) (in1 - in0) / out_size;
   if (filterscale < 1.0)
     filterscale = 1.0;
-  support = 1.0 * filterscale;   /* BILINEAR's support is 1.0 */
+  support = f->support * filterscale;
   ksize = (guint) ceil (support) * 2 + 1;
   if ((guint64) out_size * ksize > G_MAXINT / sizeof (double))
     {
@@ -83,7 +121,7 @@ rg_resample_taps_new (guint in_size, guint out_size, GError **error)
       xmax -= xmin;
       for (x = 0; x < xmax; x++)
         {
-          double w = triangle_filter ((x + xmin - center + 0.5) * ss);
+          double w = f->func ((x + xmin - center + 0.5) * ss);
 
           k[x] = w;
           ww += w;
@@ -115,44 +153,41 @@ clip8 (int acc)
   return (uint8_t) CLAMP (v, 0, 255);
 }
 
+/* Both passes work on packed rows of CH channels (3: RGB, 4: RGBa). */
 static void
-resample_horizontal (RgImage *out, const RgImage *in, const RgResampleTaps *taps)
+resample_horizontal (uint8_t *out, const uint8_t *in, guint in_w, guint out_w, guint rows, guint ch,
+                     const RgResampleTaps *taps)
 {
-  for (guint y = 0; y < out->height; y++)
+  for (guint y = 0; y < rows; y++)
     {
-      const uint8_t *row = in->rgb + (gsize) y * in->width * 3;
-      uint8_t *dst = out->rgb + (gsize) y * out->width * 3;
+      const uint8_t *row = in + (gsize) y * in_w * ch;
+      uint8_t *dst = out + (gsize) y * out_w * ch;
 
-      for (guint xx = 0; xx < out->width; xx++)
+      for (guint xx = 0; xx < out_w; xx++)
         {
           const gint32 *k = &taps->coeffs[(gsize) xx * taps->ksize];
-          const uint8_t *src = row + (gsize) taps->first[xx] * 3;
-          int s0, s1, s2;
+          const uint8_t *src = row + (gsize) taps->first[xx] * ch;
+          int acc[4];
 
-          s0 = s1 = s2 = 1 << (RG_RESAMPLE_PRECISION_BITS - 1);
+          for (guint c = 0; c < ch; c++)
+            acc[c] = 1 << (RG_RESAMPLE_PRECISION_BITS - 1);
           for (guint x = 0; x < taps->n[xx]; x++)
-            {
-              s0 += src[x * 3 + 0] * k[x];
-              s1 += src[x * 3 + 1] * k[x];
-              s2 += src[x * 3 + 2] * k[x];
-            }
-          dst[xx * 3 + 0] = clip8 (s0);
-          dst[xx * 3 + 1] = clip8 (s1);
-          dst[xx * 3 + 2] = clip8 (s2);
+            for (guint c = 0; c < ch; c++)
+              acc[c] += src[x * ch + c] * k[x];
+          for (guint c = 0; c < ch; c++)
+            dst[xx * ch + c] = clip8 (acc[c]);
         }
     }
 }
 
 static void
-resample_vertical (RgImage *out, const RgImage *in, const RgResampleTaps *taps)
+resample_vertical (uint8_t *out, const uint8_t *in, gsize stride, guint out_h, const RgResampleTaps *taps)
 {
-  gsize stride = (gsize) in->width * 3;
-
-  for (guint yy = 0; yy < out->height; yy++)
+  for (guint yy = 0; yy < out_h; yy++)
     {
       const gint32 *k = &taps->coeffs[(gsize) yy * taps->ksize];
-      const uint8_t *src = in->rgb + (gsize) taps->first[yy] * stride;
-      uint8_t *dst = out->rgb + (gsize) yy * stride;
+      const uint8_t *src = in + (gsize) taps->first[yy] * stride;
+      uint8_t *dst = out + (gsize) yy * stride;
 
       for (gsize i = 0; i < stride; i++)
         {
@@ -165,46 +200,194 @@ resample_vertical (RgImage *out, const RgImage *in, const RgResampleTaps *taps)
     }
 }
 
-RgImage *
-rg_resample_bilinear (const RgImage *image, guint width, guint height, GError **error)
+static uint8_t *
+alloc_pixels (guint width, guint height, guint ch, GError **error)
 {
-  g_autoptr(RgImage) temp = NULL;
+  uint8_t *p;
+
+  if (width == 0 || height == 0 || (guint64) width * height > RG_IMAGE_MAX_PIXELS)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE, "Cannot resize to %ux%u", width, height);
+      return NULL;
+    }
+  p = g_try_malloc ((gsize) width * height * ch);
+  if (p == NULL)
+    g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY, "Out of memory resizing an image");
+  return p;
+}
+
+/* Pillow's ImagingResample on packed 8-bit pixels: horizontal pass, then
+ * vertical; a pass whose size is unchanged is skipped. Pillow crops the
+ * horizontal pass to the rows the vertical taps read; with the full box
+ * that is every row, so the result is the same without the crop. */
+static uint8_t *
+resample_pixels (const uint8_t *in, guint w, guint h, guint ch, guint out_w, guint out_h,
+                 RgResampleFilter filter, GError **error)
+{
+  g_autofree uint8_t *temp = NULL;
   g_autoptr(RgResampleTaps) htaps = NULL;
   g_autoptr(RgResampleTaps) vtaps = NULL;
-  const RgImage *cur = image;
-  RgImage *out;
+  const uint8_t *cur = in;
+  uint8_t *out;
 
-  g_return_val_if_fail (image != NULL, NULL);
-
-  /* Pillow crops the horizontal pass to the rows the vertical taps read;
-   * with the full box that is every row (taps start at 0 and end at the
-   * last row), so the result is the same without the crop. */
-  if (width != image->width)
+  if (out_w != w)
     {
-      htaps = rg_resample_taps_new (image->width, width, error);
-      if (htaps == NULL)
+      htaps = rg_resample_taps_new_filter (filter, w, out_w, error);
+      if (htaps == NULL || (temp = alloc_pixels (out_w, h, ch, error)) == NULL)
         return NULL;
-      temp = rg_image_new (width, image->height, error);
-      if (temp == NULL)
-        return NULL;
-      resample_horizontal (temp, image, htaps);
+      resample_horizontal (temp, in, w, out_w, h, ch, htaps);
       cur = temp;
     }
-  if (height != image->height)
+  if (out_h != h)
     {
-      vtaps = rg_resample_taps_new (image->height, height, error);
-      if (vtaps == NULL)
+      vtaps = rg_resample_taps_new_filter (filter, h, out_h, error);
+      if (vtaps == NULL || (out = alloc_pixels (out_w, out_h, ch, error)) == NULL)
         return NULL;
-      out = rg_image_new (cur->width, height, error);
-      if (out == NULL)
-        return NULL;
-      resample_vertical (out, cur, vtaps);
+      resample_vertical (out, cur, (gsize) out_w * ch, out_h, vtaps);
       return out;
     }
   if (temp != NULL)
     return g_steal_pointer (&temp);
-  out = rg_image_copy (image);
+  out = alloc_pixels (w, h, ch, error);
+  if (out != NULL)
+    memcpy (out, in, (gsize) w * h * ch);
+  return out;
+}
+
+RgImage *
+rg_resample_bilinear (const RgImage *image, guint width, guint height, GError **error)
+{
+  return rg_resample (image, width, height, RG_RESAMPLE_BILINEAR, error);
+}
+
+RgImage *
+rg_resample (const RgImage *image, guint width, guint height, RgResampleFilter filter, GError **error)
+{
+  g_autoptr(RgImage) out = NULL;
+  uint8_t *pixels;
+
+  g_return_val_if_fail (image != NULL, NULL);
+  out = rg_image_new (width, height, error);
   if (out == NULL)
-    g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY, "Out of memory copying an image");
+    return NULL;
+  pixels = resample_pixels (image->rgb, image->width, image->height, 3, width, height, filter, error);
+  if (pixels == NULL)
+    return NULL;
+  g_free (out->rgb);
+  out->rgb = pixels;
+  return g_steal_pointer (&out);
+}
+
+/* Pillow's RGBA -> RGBa: c * a / 255 rounded with its MULDIV255. */
+static inline uint8_t
+muldiv255 (unsigned a, unsigned b)
+{
+  unsigned t = a * b + 128;
+  return (uint8_t) ((t + (t >> 8)) >> 8);
+}
+
+uint8_t *
+rg_resample_rgba (const uint8_t *rgba, guint width, guint height, guint out_width, guint out_height,
+                  RgResampleFilter filter, GError **error)
+{
+  g_autofree uint8_t *pre = NULL;
+  uint8_t *out;
+  gsize n = (gsize) width * height;
+
+  g_return_val_if_fail (rgba != NULL, NULL);
+  if (width == out_width && height == out_height)
+    {
+      /* Pillow copies before converting to RGBa: no round trip. */
+      out = alloc_pixels (width, height, 4, error);
+      if (out != NULL)
+        memcpy (out, rgba, n * 4);
+      return out;
+    }
+  pre = alloc_pixels (width, height, 4, error);
+  if (pre == NULL)
+    return NULL;
+  for (gsize i = 0; i < n; i++)
+    {
+      const uint8_t *p = rgba + i * 4;
+      pre[i * 4 + 0] = muldiv255 (p[0], p[3]);
+      pre[i * 4 + 1] = muldiv255 (p[1], p[3]);
+      pre[i * 4 + 2] = muldiv255 (p[2], p[3]);
+      pre[i * 4 + 3] = p[3];
+    }
+  out = resample_pixels (pre, width, height, 4, out_width, out_height, filter, error);
+  if (out == NULL)
+    return NULL;
+  /* RGBa -> RGBA: 255 * c / a, truncated and clipped; alpha 0 and 255
+   * keep their colour. */
+  for (gsize i = 0; i < (gsize) out_width * out_height; i++)
+    {
+      uint8_t *p = out + i * 4;
+      unsigned a = p[3];
+
+      if (a != 0 && a != 255)
+        for (guint c = 0; c < 3; c++)
+          p[c] = (uint8_t) MIN (255u, 255u * p[c] / a);
+    }
+  return out;
+}
+
+/* Pillow's resize with NEAREST: an affine scale (ImagingScaleAffine) whose
+ * source position is ACCUMULATED in double (x0 = scale / 2, then += scale
+ * per pixel), truncated; pixels mapping outside the source stay 0. */
+static guint *
+nearest_table (guint in_size, guint out_size, guint *valid_end)
+{
+  double scale = (double) (float) in_size / out_size;
+  double pos = scale * 0.5;
+  guint *table = g_new (guint, out_size);
+
+  *valid_end = 0;
+  for (guint i = 0; i < out_size; i++)
+    {
+      int v = pos < 0.0 ? -1 : (int) pos;
+
+      table[i] = G_MAXUINT;
+      if (v >= 0 && (guint) v < in_size)
+        {
+          table[i] = (guint) v;
+          *valid_end = i + 1;
+        }
+      pos += scale;
+    }
+  return table;
+}
+
+RgImage *
+rg_resample_nearest (const RgImage *image, guint width, guint height, GError **error)
+{
+  g_autofree guint *xs = NULL, *ys = NULL;
+  guint xend, yend;
+  RgImage *out;
+
+  g_return_val_if_fail (image != NULL, NULL);
+  if (width == image->width && height == image->height)
+    {
+      out = rg_image_copy (image);
+      if (out == NULL)
+        g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY, "Out of memory copying an image");
+      return out;
+    }
+  out = rg_image_new (width, height, error);
+  if (out == NULL)
+    return NULL;
+  xs = nearest_table (image->width, width, &xend);
+  ys = nearest_table (image->height, height, &yend);
+  for (guint y = 0; y < yend; y++)
+    {
+      const uint8_t *row;
+      uint8_t *dst = out->rgb + (gsize) y * width * 3;
+
+      if (ys[y] == G_MAXUINT)
+        continue;
+      row = image->rgb + (gsize) ys[y] * image->width * 3;
+      for (guint x = 0; x < xend; x++)
+        if (xs[x] != G_MAXUINT)
+          memcpy (dst + (gsize) x * 3, row + (gsize) xs[x] * 3, 3);
+    }
   return out;
 }

@@ -108,6 +108,14 @@ rg_arch_validate (const RgArch *arch, GError **error)
 {
   const RgArchProgram *programs[2] = { &arch->encode, &arch->forward };
 
+  /* RgExecRun binds buffers by slot in a fixed array */
+  if (arch->n_buffers > RG_ARCH_MAX_BUFFERS)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                   "%s: %u buffers, at most %u", arch->name, arch->n_buffers, RG_ARCH_MAX_BUFFERS);
+      return FALSE;
+    }
+
   for (guint p = 0; p < 2; p++)
     for (guint b = 0; b < programs[p]->n_blocks; b++)
       {

@@ -106,6 +106,8 @@ typedef struct
   RgDim layers;     /* KV_CACHE: one buffer per layer of this count */
 } RgArchBuffer;
 
+#define RG_ARCH_MAX_BUFFERS 64
+
 /* A buffer slot (index into the family's buffer table) and a first row. */
 typedef struct
 {

@@ -8,17 +8,17 @@
  *
  * Submission: ops are recorded into one command buffer and submitted
  * when the estimated work since the last submit reaches a budget sized to
- * about a quarter second of this device's measured speed (a decode step
- * is one submit; a long prefill or a large image several), with the
- * cancellable checked between submits, so Stop is felt within a fraction
- * of a second even on a CPU Vulkan device. */
+ * about 0.4 s of this device's measured speed (a decode step
+ * is always one submit; a long prefill or a large image several), with
+ * the cancellable checked between submits, so Stop is felt within a
+ * fraction of a second even on a CPU Vulkan device. */
 #include "rg-exec-vulkan.h"
 
 #include <math.h>
 
 #include "regard-error.h"
 
-#define TARGET_SECONDS 0.25
+#define TARGET_SECONDS 0.4
 #define MIN_BUDGET 2.5e8
 #define FIRST_BUDGET 1.6e10
 
@@ -186,7 +186,7 @@ linear (Run *r, const RgArchOp *op, RgVkBuffer *out)
       lp.norm_eps = r->fold_eps;
     }
   x = buffer (r, in.buf);
-  if (x && in.row0 != RG_ROWS_ZERO)
+  if (x && offset (r, in) != 0)
     {
       /* rg_op_linear reads x from its start: copy the rows out */
       GError *error = NULL;
@@ -335,7 +335,7 @@ rg_exec_vk_run (RgExecVk *ex, RgModel *model, const RgArchProgram *prog,
             {
               record_op (&r, block->ops, block->n_ops, i);
               /* never between a folded norm and its linears */
-              if (r.flops >= ex->budget && r.fold_dst == 0)
+              if (run->split && r.flops >= ex->budget && r.fold_dst == 0)
                 {
                   ok = submit (&r, error);
                   if (ok && g_cancellable_set_error_if_cancelled (model->cancellable, error))

@@ -14,13 +14,12 @@ G_BEGIN_DECLS
 typedef struct
 {
   uint64_t rows[RG_ROWS_N];
-  gpointer io[64];
+  gpointer io[RG_ARCH_MAX_BUFFERS];
   uint32_t height, width;   /* PIXELS: the padded sub-image */
   gboolean stacked;         /* taps: one part per sub-image (encode) */
+  gboolean split;           /* Vulkan: may be split into several submits (not a decode step) */
   guint part;
 } RgExecRun;
-
-#define RG_EXEC_MAX_BUFFERS 64
 
 /* Binds DATA to every buffer of ROLE in RUN. */
 void rg_exec_run_bind (RgExecRun *run, const RgArch *arch, RgRole role, gpointer data);

@@ -371,7 +371,7 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
   g_autoptr(RgPatchGrid) grid = NULL;
   g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_vk_buffer_free);
   g_autofree uint32_t *mask32 = NULL;
-  RgExecRun run = { .stacked = TRUE, .height = batch->height, .width = batch->width };
+  RgExecRun run = { .stacked = TRUE, .split = TRUE, .height = batch->height, .width = batch->width };
   RgVkBuffer *feat;
 
   grid = rg_patch_grid_new (batch, P, side, error);
@@ -464,6 +464,8 @@ gpu_forward (RgModel *model, const int32_t *ids, guint n,
           g_array_append_val (image_rows, row);
         }
 
+  /* a decode step stays one submit: Stop is checked between tokens */
+  run.split = n > 1;
   run.rows[RG_ROWS_ONE] = 1;
   run.rows[RG_ROWS_TOKENS] = n;
   run.rows[RG_ROWS_LAST] = n - 1;

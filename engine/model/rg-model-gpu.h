@@ -20,8 +20,6 @@ typedef enum
   RG_WEIGHTS_Q4_0,  /* the same with Q4_0 */
 } RgWeightFormat;
 
-typedef void (*RgModelProgress) (guint64 done, guint64 total, gpointer user_data);
-
 /* Uploads the snapshot's weights to CTX (borrowed: it must outlive the
  * model), streaming from the mapped files one tensor at a time. */
 RgModel *rg_model_gpu_new (RgSnapshot *snap, RgVkContext *ctx, RgWeightFormat format,
@@ -39,7 +37,7 @@ guint64 rg_model_gpu_get_device_bytes (RgModel *model);
 void rg_model_gpu_get_load_stats (RgModel *model, guint *n_converted, guint *n_from_cache);
 
 /* Tests: the estimated work (FLOPs) recorded per command buffer of an
- * encode or forward (0: learned from the device's speed, about 0.25 s of
+ * encode or forward (0: learned from the device's speed, about 0.4 s of
  * work), and how many command buffers the model has submitted. */
 void rg_model_gpu_set_submit_flops (RgModel *model, double flops);
 guint rg_model_gpu_get_n_submits (RgModel *model);

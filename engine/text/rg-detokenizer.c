@@ -2,6 +2,8 @@
  * time. */
 #include "rg-detokenizer.h"
 
+#include "rg-byte-level.h"
+
 struct _RgDetokenizer
 {
   const RgTokenizer *tok;
@@ -62,7 +64,10 @@ flush_run (RgDetokenizer *detok, GString *out)
 {
   g_autoptr(GString) s = g_string_new (NULL);
 
-  rg_tokenizer_append_byte_run (s, detok->run->data, detok->run->len);
+  if (rg_tokenizer_decodes_bytes (detok->tok))
+    rg_utf8_append_lossy (s, detok->run->data, detok->run->len);
+  else
+    rg_tokenizer_append_byte_run (s, detok->run->data, detok->run->len);
   g_byte_array_set_size (detok->run, 0);
   emit (detok, out, s->str, s->len);
 }
@@ -86,6 +91,22 @@ rg_detokenizer_feed (RgDetokenizer *detok, gint32 id, gsize *length)
    * end a byte run either. */
   if (piece == NULL || rg_tokenizer_is_special (detok->tok, id))
     return finish (out, length);
+
+  if (rg_tokenizer_decodes_bytes (detok->tok))
+    {
+      /* ByteLevel: everything is one byte run; emit all but a trailing
+       * incomplete character, whose decoding depends on what follows. */
+      gsize n, settled;
+      const guint8 *bytes = rg_tokenizer_id_to_bytes (detok->tok, id, &n);
+      g_autoptr(GString) s = g_string_new (NULL);
+
+      g_byte_array_append (detok->run, bytes, (guint) n);
+      settled = rg_utf8_lossy_settled (detok->run->data, detok->run->len);
+      rg_utf8_append_lossy (s, detok->run->data, settled);
+      g_byte_array_remove_range (detok->run, 0, (guint) settled);
+      emit (detok, out, s->str, s->len);
+      return finish (out, length);
+    }
 
   byte = rg_tokenizer_id_to_byte (detok->tok, id);
   if (byte >= 0)

@@ -7,6 +7,9 @@
  * A run of <0xXX> byte tokens is held until the run ends (a non-byte token
  * or the flush): HF decodes a run as a whole, and a later invalid byte turns
  * the whole run into U+FFFD, so no prefix of a run can be emitted early.
+ * With a ByteLevel decoder (GPT-2) every token is bytes: only a trailing
+ * incomplete UTF-8 character is held, until the bytes that complete or
+ * break it arrive (or the flush).
  * Deltas are therefore never broken UTF-8. */
 #pragma once
 

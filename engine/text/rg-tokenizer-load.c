@@ -5,6 +5,7 @@
  * the encoder does not implement are refused (REGARD_ERROR_UNSUPPORTED)
  * rather than silently ignored, so a tokenizer never encodes differently
  * from HF without saying so. */
+#include "rg-file.h"
 #include "rg-tokenizer-private.h"
 
 #include <json-glib/json-glib.h>
@@ -92,6 +93,97 @@ get_id (JsonNode *node, gint64 limit, gint32 *out,
   return TRUE;
 }
 
+/* ---- pre-tokenizer ----------------------------------------------------- */
+
+static gboolean
+parse_byte_level (RgTokenizer *tok, JsonObject *obj, const char *filename, GError **error)
+{
+  JsonNode *node = json_object_get_member (obj, "add_prefix_space");
+  gboolean use_regex;
+
+  /* HF's default is true when the member is absent. */
+  if (!node_is (node, G_TYPE_BOOLEAN) || json_node_get_boolean (node))
+    return UNSUPPORTED ("pre_tokenizer.add_prefix_space", "only false is supported");
+  if (!get_opt_bool (obj, "use_regex", TRUE, &use_regex, filename, "pre_tokenizer.use_regex", error) ||
+      !get_opt_bool (obj, "trim_offsets", TRUE, &(gboolean) { 0 }, filename, "pre_tokenizer.trim_offsets", error))
+    return FALSE;
+  tok->byte_level = TRUE;
+  tok->use_regex = use_regex;
+  return TRUE;
+}
+
+static gboolean
+parse_digits (RgTokenizer *tok, JsonObject *obj, const char *filename, GError **error)
+{
+  gboolean individual;
+
+  if (!get_opt_bool (obj, "individual_digits", FALSE, &individual, filename,
+                     "pre_tokenizer.individual_digits", error))
+    return FALSE;
+  tok->digits = individual ? RG_DIGITS_INDIVIDUAL : RG_DIGITS_CONTIGUOUS;
+  return TRUE;
+}
+
+/* Accepts null (legacy Llama layout), ByteLevel, or Sequence[Digits,
+ * ByteLevel] (SmolLM2 / SmolVLM). */
+static gboolean
+parse_pre_tokenizer (RgTokenizer *tok, JsonObject *root, const char *filename, GError **error)
+{
+  JsonNode *node = json_object_get_member (root, "pre_tokenizer");
+  JsonObject *obj;
+  const char *type;
+
+  if (node_is_null_or_absent (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return INVALID ("pre_tokenizer", "expected an object or null");
+  obj = json_node_get_object (node);
+  type = get_string (obj, "type");
+  if (g_strcmp0 (type, "ByteLevel") == 0)
+    return parse_byte_level (tok, obj, filename, error);
+  if (g_strcmp0 (type, "Sequence") == 0)
+    {
+      JsonNode *list = json_object_get_member (obj, "pretokenizers");
+      JsonArray *arr;
+      guint n;
+
+      if (!list || !JSON_NODE_HOLDS_ARRAY (list))
+        return INVALID ("pre_tokenizer.pretokenizers", "missing or not an array");
+      arr = json_node_get_array (list);
+      n = json_array_get_length (arr);
+      for (guint i = 0; i < n; i++)
+        {
+          JsonNode *e = json_array_get_element (arr, i);
+          JsonObject *step;
+          const char *t;
+
+          if (!e || !JSON_NODE_HOLDS_OBJECT (e))
+            return INVALID ("pre_tokenizer.pretokenizers", "entry %u is not an object", i);
+          step = json_node_get_object (e);
+          t = get_string (step, "type");
+          if (g_strcmp0 (t, "Digits") == 0 && i == 0 && n == 2)
+            {
+              if (!parse_digits (tok, step, filename, error))
+                return FALSE;
+            }
+          else if (g_strcmp0 (t, "ByteLevel") == 0 && i == n - 1)
+            {
+              if (!parse_byte_level (tok, step, filename, error))
+                return FALSE;
+            }
+          else
+            return UNSUPPORTED ("pre_tokenizer.pretokenizers",
+                                "entry %u (\"%s\") is not supported; only [Digits?, ByteLevel]",
+                                i, t ? t : "(missing)");
+        }
+      if (!tok->byte_level)
+        return UNSUPPORTED ("pre_tokenizer.pretokenizers", "only [Digits?, ByteLevel] is supported");
+      return TRUE;
+    }
+  return UNSUPPORTED ("pre_tokenizer.type", "\"%s\" is not supported (null, ByteLevel or "
+                      "Sequence[Digits, ByteLevel])", type ? type : "(missing)");
+}
+
 /* ---- lifetime ---------------------------------------------------------- */
 
 void
@@ -109,6 +201,7 @@ rg_tokenizer_free (RgTokenizer *tok)
     }
   g_free (tok->tokens);
   g_free (tok->pieces);
+  g_free (tok->piece_len);
   g_free (tok->byte_of);
   g_free (tok->special);
   g_clear_pointer (&tok->vocab, g_hash_table_unref);
@@ -487,6 +580,8 @@ parse_normalizer (RgTokenizer *tok, JsonObject *root, const char *filename, GErr
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     return INVALID ("normalizer", "expected an object or null");
+  if (tok->byte_level)
+    return UNSUPPORTED ("normalizer", "a normalizer with the ByteLevel pre-tokenizer is not supported");
   obj = json_node_get_object (node);
   type = get_string (obj, "type");
   if (g_strcmp0 (type, "Sequence") == 0)
@@ -529,6 +624,11 @@ parse_decoder (RgTokenizer *tok, JsonObject *root, const char *filename, GError 
     return INVALID ("decoder", "expected an object or null");
   obj = json_node_get_object (node);
   type = get_string (obj, "type");
+  if (g_strcmp0 (type, "ByteLevel") == 0)
+    {
+      tok->dec_byte_level = TRUE;
+      return TRUE;
+    }
   if (g_strcmp0 (type, "Sequence") != 0)
     return UNSUPPORTED ("decoder.type", "\"%s\" is not supported", type ? type : "(missing)");
   node = json_object_get_member (obj, "decoders");
@@ -599,6 +699,9 @@ parse_post_processor (RgTokenizer *tok, JsonObject *root, const char *filename, 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     return INVALID ("post_processor", "expected an object or null");
   obj = json_node_get_object (node);
+  /* ByteLevel only trims offsets: the ids are unchanged. */
+  if (g_strcmp0 (get_string (obj, "type"), "ByteLevel") == 0)
+    return TRUE;
   if (g_strcmp0 (get_string (obj, "type"), "TemplateProcessing") != 0)
     return UNSUPPORTED ("post_processor.type", "only TemplateProcessing is supported");
   node = json_object_get_member (obj, "single");
@@ -652,6 +755,7 @@ static void
 build_pieces (RgTokenizer *tok)
 {
   tok->pieces = g_new0 (char *, tok->n_ids);
+  tok->piece_len = g_new0 (guint32, tok->n_ids);
   tok->byte_of = g_new (gint16, tok->n_ids);
   for (guint id = 0; id < tok->n_ids; id++)
     {
@@ -662,6 +766,18 @@ build_pieces (RgTokenizer *tok)
       tok->byte_of[id] = -1;
       if (t == NULL)
         continue;
+      if (tok->dec_byte_level)
+        {
+          /* The token's bytes, or its own UTF-8 when a char is outside the
+           * GPT-2 table (as HF's ByteLevel decoder does); may hold NULs. */
+          g_autoptr(GByteArray) raw = g_byte_array_new ();
+          if (!rg_byte_level_decode_token (raw, t))
+            g_byte_array_append (raw, (const guint8 *) t, (guint) strlen (t));
+          tok->piece_len[id] = raw->len;
+          g_byte_array_append (raw, (const guint8 *) "", 1);
+          tok->pieces[id] = (char *) g_byte_array_free (g_steal_pointer (&raw), FALSE);
+          continue;
+        }
       s = g_string_new (t);
       if (tok->dec_replace)
         g_string_replace (s, METASPACE, " ", 0);
@@ -675,6 +791,7 @@ build_pieces (RgTokenizer *tok)
             byte = (gint16) lo;
         }
       tok->byte_of[id] = byte;
+      tok->piece_len[id] = (guint32) s->len;
       tok->pieces[id] = g_string_free (g_steal_pointer (&s), FALSE);
     }
 }
@@ -722,11 +839,8 @@ rg_tokenizer_new_from_data (const char *json, gsize length, const char *filename
           return NULL;
         }
     }
-  if (!node_is_null_or_absent (json_object_get_member (root, "pre_tokenizer")))
-    {
-      UNSUPPORTED ("pre_tokenizer", "only null (legacy Llama layout) is supported");
-      return NULL;
-    }
+  if (!parse_pre_tokenizer (tok, root, filename, error))
+    return NULL;
 
   if (!parse_model (tok, root, added ? json_array_get_length (added) : 0, filename, error))
     return NULL;
@@ -751,7 +865,7 @@ rg_tokenizer_new_from_file (const char *path, GError **error)
   gsize length = 0;
   g_autofree char *base = g_path_get_basename (path);
 
-  if (!g_file_get_contents (path, &contents, &length, error))
+  if (!rg_file_get_contents_max (path, RG_FILE_MAX_TOKENIZER, &contents, &length, error))
     return NULL;
   return rg_tokenizer_new_from_data (contents, length, base, error);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "rg-tokenizer.h"
+#include "rg-byte-level.h"
 
 G_BEGIN_DECLS
 
@@ -57,6 +58,11 @@ struct _RgTokenizer
   GArray *norm;             /* NormStep */
   GArray *added;            /* AddedToken, sorted longest first */
   GPtrArray *added_by_byte[256]; /* AddedToken * by first byte, longest first */
+  gboolean byte_level;      /* pre_tokenizer ByteLevel: GPT-2 byte mapping */
+  RgDigitsMode digits;      /* Digits pre-tokenizer before ByteLevel */
+  gboolean use_regex;       /* ByteLevel splits with the GPT-2 regex */
+  gboolean dec_byte_level;  /* decoder ByteLevel: pieces are raw bytes */
+  guint32 *piece_len;       /* [n_ids], byte length of pieces[id] */
   gboolean dec_replace;     /* decoder replaces ▁ by ' ' */
   guint dec_strip;          /* leading ' ' stripped from the whole text */
 };

@@ -85,6 +85,24 @@ rg_tokenizer_id_to_piece (const RgTokenizer *tok, gint32 id)
   return id >= 0 && (guint) id < tok->n_ids ? tok->pieces[id] : NULL;
 }
 
+gboolean
+rg_tokenizer_decodes_bytes (const RgTokenizer *tok)
+{
+  return tok->dec_byte_level;
+}
+
+const guint8 *
+rg_tokenizer_id_to_bytes (const RgTokenizer *tok, gint32 id, gsize *len)
+{
+  if (id < 0 || (guint) id >= tok->n_ids || tok->pieces[id] == NULL)
+    {
+      *len = 0;
+      return NULL;
+    }
+  *len = tok->piece_len[id];
+  return (const guint8 *) tok->pieces[id];
+}
+
 guint
 rg_tokenizer_get_strip_leading (const RgTokenizer *tok)
 {
@@ -290,6 +308,25 @@ replace_all (GString *s, const char *from, const char *to)
   return out;
 }
 
+typedef struct
+{
+  const RgTokenizer *tok;
+  GArray *ids;
+  GString *word;
+} ByteLevelWords;
+
+/* One pre-tokenized word: bytes -> GPT-2 chars -> BPE. */
+static void
+byte_level_word (const char *start, gsize len, gpointer user_data)
+{
+  ByteLevelWords *w = user_data;
+
+  g_string_truncate (w->word, 0);
+  rg_byte_level_encode (w->word, start, len);
+  if (w->word->len > 0)
+    bpe_word (w->tok, w->word->str, w->word->len, w->ids);
+}
+
 static void
 encode_segment (const RgTokenizer *tok, const char *text, gsize len, GArray *ids)
 {
@@ -297,6 +334,14 @@ encode_segment (const RgTokenizer *tok, const char *text, gsize len, GArray *ids
 
   if (len == 0)
     return;
+  if (tok->byte_level)
+    {
+      /* Normalizers are refused with ByteLevel (see the loader). */
+      g_autoptr(GString) word = g_string_new (NULL);
+      ByteLevelWords w = { tok, ids, word };
+      rg_byte_level_split (text, len, tok->digits, tok->use_regex, byte_level_word, &w);
+      return;
+    }
   s = g_string_new_len (text, (gssize) len);
   for (guint i = 0; i < tok->norm->len; i++)
     {
@@ -386,6 +431,24 @@ rg_tokenizer_decode (const RgTokenizer *tok, const gint32 *ids, gsize n, gboolea
   GString *out = g_string_new (NULL);
   g_autoptr(GByteArray) run = g_byte_array_new ();
   gsize cut = 0;
+
+  if (tok->dec_byte_level)
+    {
+      /* ByteLevel: all tokens' bytes joined, then decoded as one text. */
+      for (gsize i = 0; i < n; i++)
+        {
+          gint32 id = ids[i];
+          if (id < 0 || (guint) id >= tok->n_ids || tok->pieces[id] == NULL)
+            continue;
+          if (skip_special && tok->special[id])
+            continue;
+          g_byte_array_append (run, (const guint8 *) tok->pieces[id], tok->piece_len[id]);
+        }
+      rg_utf8_append_lossy (out, run->data, run->len);
+      if (length)
+        *length = out->len;
+      return g_string_free (out, FALSE);
+    }
 
   for (gsize i = 0; i < n; i++)
     {

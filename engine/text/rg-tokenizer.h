@@ -53,6 +53,12 @@ int rg_tokenizer_id_to_byte (const RgTokenizer *tok, gint32 id);
 /* The text of a non-byte token after the decoder's Replace step (▁ -> ' '),
  * or NULL when ID is unknown. */
 const char *rg_tokenizer_id_to_piece (const RgTokenizer *tok, gint32 id);
+/* TRUE when the decoder is ByteLevel (GPT-2): the text is the lossy UTF-8
+ * decoding of all tokens' bytes joined (rg_tokenizer_id_to_bytes). */
+gboolean rg_tokenizer_decodes_bytes (const RgTokenizer *tok);
+/* The bytes of ID's piece (LEN receives their count; they may hold NULs),
+ * or NULL when ID is unknown. */
+const guint8 *rg_tokenizer_id_to_bytes (const RgTokenizer *tok, gint32 id, gsize *len);
 /* How many leading spaces the decoder strips from the whole text. */
 guint rg_tokenizer_get_strip_leading (const RgTokenizer *tok);
 /* Appends the ByteFallback decoding of a run of bytes to OUT: the bytes
