@@ -105,6 +105,10 @@ _regard_window_update_state (RegardWindow *self)
   const char *device_name = regard_session_get_device_name (self->session);
   gboolean on_cpu = state == REGARD_SESSION_READY &&
                     regard_session_get_device_is_cpu (self->session);
+  /* A chat reopened from the history while no model is loaded is shown
+   * read-only: the transcript, and a way to a model above it. */
+  gboolean chat_without_model = (state == REGARD_SESSION_EMPTY || state == REGARD_SESSION_FAILED) &&
+                                self->n_messages > 0;
 
   switch (state)
     {
@@ -187,6 +191,20 @@ _regard_window_update_state (RegardWindow *self)
       gtk_label_set_markup (self->cpu_banner_label, markup);
     }
 
+  if (chat_without_model)
+    {
+      const GError *error = regard_session_get_error (self->session);
+      g_autofree char *why = state == REGARD_SESSION_FAILED && error != NULL
+                             /* Translators: a banner above a chat; %s is the load error */
+                             ? g_strdup_printf (_("The model could not be loaded: %s"), error->message)
+                             : g_strdup (_("No model is loaded, so this chat cannot go on yet."));
+      g_autofree char *markup = g_markup_printf_escaped ("%s <a href=\"win.choose-model\">%s</a>",
+                                                         why, _("Choose Model Folder…"));
+
+      gtk_label_set_markup (self->cpu_banner_label, markup);
+      gtk_stack_set_visible_child_name (self->main_stack, "chat");
+    }
+
   if (self->download != NULL)
     {
       adw_status_page_set_title (self->loading_page, _("Downloading Model"));
@@ -203,7 +221,9 @@ _regard_window_update_state (RegardWindow *self)
   else
     adw_status_page_set_title (self->loading_page, _("Loading Model"));
 
-  gtk_revealer_set_reveal_child (self->cpu_banner, on_cpu);
+  gtk_revealer_set_reveal_child (self->cpu_banner,
+                                 on_cpu || (chat_without_model && self->download == NULL &&
+                                            !self->download_paused));
   _regard_window_update_actions (self);
 }
 
@@ -528,7 +548,8 @@ _regard_window_new_chat (RegardWindow *self)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->transcript_box))))
     gtk_box_remove (self->transcript_box, child);
 
-  _regard_window_update_actions (self);
+  /* Without a model, an emptied chat goes back to the model choice. */
+  _regard_window_update_state (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->composer));
 }
 
@@ -863,6 +884,13 @@ regard_window_get_n_loading (RegardWindow *self)
 {
   g_return_val_if_fail (REGARD_IS_WINDOW (self), 0);
   return self->n_loading;
+}
+
+const char *
+regard_window_get_page (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), NULL);
+  return gtk_stack_get_visible_child_name (self->main_stack);
 }
 
 guint
