@@ -271,7 +271,7 @@ refusal_message (const char   *name,
 
   if (sscanf (msg, "too-large:%dx%d", &width, &height) == 2)
     /* Translators: an image was refused; %s is its file name, then its size in pixels */
-    return g_strdup_printf (_("“%s” is too large (%d × %d pixels). Regard reads images of up to 100 million pixels."),
+    return g_strdup_printf (_("“%s” is too large (%d × %d pixels). Regard reads images of up to 178 million pixels."),
                             name, width, height);
   if (g_str_has_prefix (msg, "damaged:"))
     return g_strdup_printf (_("“%s” is damaged or incomplete and cannot be read"), name);

@@ -256,15 +256,15 @@ crc32 (const guint8 *p,
   return c ^ 0xffffffffu;
 }
 
-/* A PNG that claims 12000 x 12000 pixels (144 million: over the limit). */
+/* A PNG that claims 14000 x 14000 pixels (196 million: over the limit). */
 static char *
 write_huge_png_header (void)
 {
   guint8 png[8 + 25 + 12] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
                               0, 0, 0, 13, 'I', 'H', 'D', 'R',
-                              0, 0, 0x2e, 0xe0, 0, 0, 0x2e, 0xe0, 8, 2, 0, 0, 0 };
+                              0, 0, 0x36, 0xb0, 0, 0, 0x36, 0xb0, 8, 2, 0, 0, 0 };
   guint32 crc = crc32 (png + 12, 17);
-  char *path = g_build_filename (tmpdir, "huge-12000x12000.png", NULL);
+  char *path = g_build_filename (tmpdir, "huge-14000x14000.png", NULL);
 
   png[29] = crc >> 24; png[30] = crc >> 16; png[31] = crc >> 8; png[32] = crc;
   /* An empty IDAT, then nothing: the size is all a decoder gets to see. */

@@ -157,7 +157,7 @@ test_thumbnails (void)
   g_autofree char *wide = rg_test_fixture_path ("images/landscape_1200x500.png");
   g_autofree char *tall = rg_test_fixture_path ("images/portrait_600x1000.jpg");
   g_autofree char *dot = write_png ("dot-1x1.png", 1, 1);
-  g_autofree char *huge = write_png ("huge-6000x6000.png", 6000, 6000);
+  g_autofree char *huge = write_png ("huge-12000x12000.png", 12000, 12000);
   const char *singles[] = { dot, tiny, wide, tall, huge };
   const char *several[] = { wide, tall, tiny, dot, NULL };
   const int widths[] = { 1280, 360 };

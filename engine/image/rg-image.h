@@ -13,8 +13,11 @@
 
 G_BEGIN_DECLS
 
-/* Images with more pixels than this are refused (decompression bombs). */
-#define RG_IMAGE_MAX_PIXELS ((guint64) 100 * 1000 * 1000)
+/* Images with more pixels than this are refused (decompression bombs).
+ * The model's own processor reads images through Pillow, which refuses
+ * them above twice its MAX_IMAGE_PIXELS (2 x 89 478 485): what Pillow
+ * reads, Regard reads (a 12000 x 12000 scan is 144 million pixels). */
+#define RG_IMAGE_MAX_PIXELS ((guint64) 2 * 89478485)
 
 typedef struct
 {
