@@ -27,6 +27,7 @@ struct _RegardSession
   guint load_serial;          /* bumped by each load: older ones are stale */
   guint n_asks;               /* asks in flight */
   gboolean device_is_cpu;
+  gboolean reference_backend; /* no Vulkan: the plain-C reference backend */
 };
 
 G_DEFINE_FINAL_TYPE (RegardSession, regard_session, G_TYPE_OBJECT)
@@ -248,6 +249,13 @@ regard_session_get_device_is_cpu (RegardSession *self)
   return self->device_is_cpu;
 }
 
+gboolean
+regard_session_get_reference_backend (RegardSession *self)
+{
+  g_return_val_if_fail (REGARD_IS_SESSION (self), FALSE);
+  return self->reference_backend;
+}
+
 const GError *
 regard_session_get_error (RegardSession *self)
 {
@@ -330,6 +338,7 @@ regard_session_load_cb (GObject      *object,
       g_free (self->format_reason);
       self->format_reason = g_strdup (info != NULL ? info->format_reason : NULL);
       self->device_is_cpu = info != NULL && info->device_is_cpu;
+      self->reference_backend = info != NULL && g_strcmp0 (info->backend, "reference") == 0;
       g_clear_error (&self->error);
 
       g_object_freeze_notify (G_OBJECT (self));
@@ -404,7 +413,7 @@ regard_session_load_async (RegardSession       *self,
   data->serial = self->load_serial;
 
   regard_engine_load_async (self->engine, model_dir, cancellable,
-                            regard_session_load_progress_cb, data,
+                            regard_session_load_progress_cb, data, NULL,
                             regard_session_load_cb, data);
 }
 
@@ -471,7 +480,7 @@ regard_session_ask_async (RegardSession         *self,
 
   regard_session_set_busy (self, TRUE);
   regard_engine_ask_async (self->engine, conv, params, cancellable,
-                           on_token, token_data,
+                           on_token, token_data, NULL,
                            regard_session_ask_cb, g_steal_pointer (&task));
 }
 

@@ -31,6 +31,8 @@ const char         *regard_session_get_device_name    (RegardSession *self);
 const char         *regard_session_get_weight_format  (RegardSession *self);
 const char         *regard_session_get_format_reason  (RegardSession *self);
 gboolean            regard_session_get_device_is_cpu  (RegardSession *self);
+/* TRUE when the model runs on the plain-C reference backend (no Vulkan). */
+gboolean            regard_session_get_reference_backend (RegardSession *self);
 const GError       *regard_session_get_error          (RegardSession *self);
 gboolean            regard_session_get_busy           (RegardSession *self);
 

@@ -361,6 +361,28 @@ regard_window_attach_image_bytes (RegardWindow *self,
   regard_window_add_attachment (self, bytes, name);
 }
 
+/* Reading an attached file: its type and size are checked first, so a
+ * FIFO or a huge file is refused without reading it; the read stops at
+ * REGARD_MAX_IMAGE_BYTES should the file grow meanwhile, and the window's
+ * attach_cancellable stops it when the window goes. */
+
+static void
+attach_failed (RegardWindow *self,
+               const char   *title)
+{
+  _regard_window_toast (self, title);
+  if (self->attachments->len == 0)
+    self->ocr_queued = FALSE;
+}
+
+static gboolean
+read_more_cb (const char *file_contents,
+              goffset     file_size,
+              gpointer    user_data)
+{
+  return file_size <= (goffset) REGARD_MAX_IMAGE_BYTES;
+}
+
 static void
 load_contents_cb (GObject      *object,
                   GAsyncResult *result,
@@ -374,15 +396,26 @@ load_contents_cb (GObject      *object,
   GFile *file = G_FILE (object);
 
   name = g_file_get_basename (file);
+  self->n_loading--;
 
-  if (!g_file_load_contents_finish (file, result, &contents, &length, NULL, &error))
+  if (!g_file_load_partial_contents_finish (file, result, &contents, &length, NULL, &error))
     {
-      g_autofree char *title = g_strdup_printf (_("Could not open “%s”"), name);
+      g_autofree char *title = NULL;
 
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      title = g_strdup_printf (_("Could not open “%s”"), name);
       g_debug ("%s", error->message);
-      _regard_window_toast (self, title);
-      if (self->attachments->len == 0)
-        self->ocr_queued = FALSE;
+      attach_failed (self, title);
+      _regard_window_update_actions (self);
+      return;
+    }
+  if (length > REGARD_MAX_IMAGE_BYTES)
+    {
+      g_autofree char *title = g_strdup_printf (_("“%s” is too large to attach"), name);
+
+      attach_failed (self, title);
+      _regard_window_update_actions (self);
       return;
     }
 
@@ -390,6 +423,47 @@ load_contents_cb (GObject      *object,
     g_autoptr(GBytes) bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
     regard_window_add_attachment (self, bytes, name);
   }
+  _regard_window_update_actions (self);
+}
+
+static void
+query_info_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(RegardWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFileInfo) info = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *title = NULL;
+  GFile *file = G_FILE (object);
+
+  name = g_file_get_basename (file);
+  info = g_file_query_info_finish (file, result, &error);
+  if (info == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      self->n_loading--;
+      return;
+    }
+  if (info == NULL)
+    {
+      g_debug ("%s", error->message);
+      title = g_strdup_printf (_("Could not open “%s”"), name);
+    }
+  else if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    title = g_strdup_printf (_("“%s” is not a file"), name);
+  else if (g_file_info_get_size (info) > (goffset) REGARD_MAX_IMAGE_BYTES)
+    title = g_strdup_printf (_("“%s” is too large to attach"), name);
+
+  if (title != NULL)
+    {
+      self->n_loading--;
+      attach_failed (self, title);
+      _regard_window_update_actions (self);
+      return;
+    }
+  g_file_load_partial_contents_async (file, self->attach_cancellable, read_more_cb,
+                                      load_contents_cb, g_object_ref (self));
 }
 
 void
@@ -399,7 +473,12 @@ regard_window_attach_image_file (RegardWindow *self,
   g_return_if_fail (REGARD_IS_WINDOW (self));
   g_return_if_fail (G_IS_FILE (file));
 
-  g_file_load_contents_async (file, NULL, load_contents_cb, g_object_ref (self));
+  /* Counted as loading: Send waits for the file like for its decoding. */
+  self->n_loading++;
+  _regard_window_update_actions (self);
+  g_file_query_info_async (file, G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                           G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT, self->attach_cancellable,
+                           query_info_cb, g_object_ref (self));
 }
 
 static void

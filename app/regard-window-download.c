@@ -339,7 +339,7 @@ regard_window_start_download (RegardWindow *self,
   _regard_window_update_state (self);
 
   regard_download_run_async (self->download, self->download_cancellable,
-                             download_progress_cb, self,
+                             download_progress_cb, g_object_ref (self), g_object_unref,
                              download_cb, g_object_ref (self));
 }
 

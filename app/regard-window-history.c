@@ -260,7 +260,8 @@ regard_window_open_chat (RegardWindow *self,
   h->chat_id = chat_id;
   h->turn_id = turns->len ? ((RegardHistoryTurn *) g_ptr_array_index (turns, turns->len - 1))->id : 0;
   regard_history_sidebar_set_current (h->sidebar, chat_id);
-  _regard_window_update_actions (self);
+  /* Shows the chat even while no model is loaded (read-only then). */
+  _regard_window_update_state (self);
   _regard_window_scroll_to_bottom (self);
   if (adw_flap_get_folded (h->flap))
     adw_flap_set_reveal_flap (h->flap, FALSE);

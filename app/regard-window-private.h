@@ -36,6 +36,7 @@ struct _RegardWindow
   RegardConversation *conv;
   GPtrArray *attachments;          /* RegardAttachment, in order */
   GCancellable *load_cancellable;
+  GCancellable *attach_cancellable; /* reads of attached files; cancelled at dispose */
   GCancellable *ask_cancellable;   /* non-NULL while an answer streams */
   RegardMessage *answering;        /* the row an answer streams into */
   XdpPortal *portal;               /* created on the first screenshot */

@@ -105,6 +105,10 @@ _regard_window_update_state (RegardWindow *self)
   const char *device_name = regard_session_get_device_name (self->session);
   gboolean on_cpu = state == REGARD_SESSION_READY &&
                     regard_session_get_device_is_cpu (self->session);
+  /* A chat reopened from the history while no model is loaded is shown
+   * read-only: the transcript, and a way to a model above it. */
+  gboolean chat_without_model = (state == REGARD_SESSION_EMPTY || state == REGARD_SESSION_FAILED) &&
+                                self->n_messages > 0;
 
   switch (state)
     {
@@ -175,7 +179,9 @@ _regard_window_update_state (RegardWindow *self)
     {
       g_autofree char *uuid = g_settings_get_string (self->settings, "device-uuid");
 
-      const char *why = uuid[0] != '\0'
+      const char *why = regard_session_get_reference_backend (self->session)
+                        ? _("No Vulkan device was found: the model runs on the processor with the reference backend. Answers will be very slow.")
+                        : uuid[0] != '\0'
                         ? _("The model runs on the processor, as chosen in Preferences. Answers will be slow.")
                         : _("The model runs on the processor because no Vulkan graphics card was found. Answers will be slow.");
       /* The way to Preferences is a link in the text, not a button beside
@@ -183,6 +189,20 @@ _regard_window_update_state (RegardWindow *self)
       g_autofree char *markup = g_markup_printf_escaped ("%s <a href=\"app.preferences\">%s</a>", why, _("Preferences"));
 
       gtk_label_set_markup (self->cpu_banner_label, markup);
+    }
+
+  if (chat_without_model)
+    {
+      const GError *error = regard_session_get_error (self->session);
+      g_autofree char *why = state == REGARD_SESSION_FAILED && error != NULL
+                             /* Translators: a banner above a chat; %s is the load error */
+                             ? g_strdup_printf (_("The model could not be loaded: %s"), error->message)
+                             : g_strdup (_("No model is loaded, so this chat cannot go on yet."));
+      g_autofree char *markup = g_markup_printf_escaped ("%s <a href=\"win.choose-model\">%s</a>",
+                                                         why, _("Choose Model Folder…"));
+
+      gtk_label_set_markup (self->cpu_banner_label, markup);
+      gtk_stack_set_visible_child_name (self->main_stack, "chat");
     }
 
   if (self->download != NULL)
@@ -201,7 +221,9 @@ _regard_window_update_state (RegardWindow *self)
   else
     adw_status_page_set_title (self->loading_page, _("Loading Model"));
 
-  gtk_revealer_set_reveal_child (self->cpu_banner, on_cpu);
+  gtk_revealer_set_reveal_child (self->cpu_banner,
+                                 on_cpu || (chat_without_model && self->download == NULL &&
+                                            !self->download_paused));
   _regard_window_update_actions (self);
 }
 
@@ -526,7 +548,8 @@ _regard_window_new_chat (RegardWindow *self)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->transcript_box))))
     gtk_box_remove (self->transcript_box, child);
 
-  _regard_window_update_actions (self);
+  /* Without a model, an emptied chat goes back to the model choice. */
+  _regard_window_update_state (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->composer));
 }
 
@@ -683,6 +706,8 @@ regard_window_dispose (GObject *object)
     g_cancellable_cancel (self->ask_cancellable);
   if (self->download_cancellable != NULL)
     g_cancellable_cancel (self->download_cancellable);
+  if (self->attach_cancellable != NULL)
+    g_cancellable_cancel (self->attach_cancellable);
 
   if (self->attachments != NULL)
     g_ptr_array_set_size (self->attachments, 0);
@@ -702,6 +727,7 @@ regard_window_finalize (GObject *object)
   g_clear_pointer (&self->conv, regard_conversation_unref);
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_object (&self->load_cancellable);
+  g_clear_object (&self->attach_cancellable);
   g_clear_object (&self->ask_cancellable);
   g_clear_object (&self->answering);
   g_clear_object (&self->portal);
@@ -766,6 +792,7 @@ regard_window_init (RegardWindow *self)
   self->session = regard_session_new ();
   self->conv = regard_conversation_new ();
   self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify)regard_attachment_free);
+  self->attach_cancellable = g_cancellable_new ();
   self->stick_to_bottom = TRUE;
 
   gtk_window_set_default_size (GTK_WINDOW (self),
@@ -857,6 +884,13 @@ regard_window_get_n_loading (RegardWindow *self)
 {
   g_return_val_if_fail (REGARD_IS_WINDOW (self), 0);
   return self->n_loading;
+}
+
+const char *
+regard_window_get_page (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), NULL);
+  return gtk_stack_get_visible_child_name (self->main_stack);
 }
 
 guint

@@ -44,6 +44,8 @@ guint          regard_window_get_n_attachments  (RegardWindow   *self);
 guint          regard_window_get_n_loading      (RegardWindow   *self);
 guint          regard_window_get_n_messages     (RegardWindow   *self);
 gboolean       regard_window_get_busy           (RegardWindow   *self);
+/* "empty", "loading" or "chat": what the window shows. */
+const char    *regard_window_get_page           (RegardWindow   *self);
 /* The text of the last answer so far (streamed), or NULL. */
 const char    *regard_window_get_last_answer    (RegardWindow   *self);
 /* The status line of the last answer ("Stopped"...), or NULL. */

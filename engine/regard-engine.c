@@ -19,6 +19,24 @@ typedef enum
   REQ_QUIT,
 } RequestKind;
 
+/* What a completion may reach of its engine: the engine itself while it
+ * lives. regard_engine_free () clears ENGINE, so a completion dispatched
+ * after the free touches nothing freed. Client thread only. */
+typedef struct
+{
+  RegardEngine *engine;
+} EngineHandle;
+
+/* A load's task data: the user's callback runs from load_done (), which
+ * first installs the model info on the engine, if it still exists. */
+typedef struct
+{
+  EngineHandle *handle;        /* a reference */
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+  RegardModelInfo *info;       /* set by the engine thread before the task returns */
+} LoadCall;
+
 typedef struct
 {
   RequestKind kind;
@@ -33,17 +51,20 @@ typedef struct
   char *model_dir;
   RegardProgressFunc progress;
   gpointer progress_data;
+  GDestroyNotify progress_destroy;
 
   /* ask */
   RegardConversation *conv;    /* private snapshot */
   RegardAskParams ask;         /* dump_path owned */
   RegardTokenFunc on_token;
   gpointer token_data;
+  GDestroyNotify token_destroy;
 } Request;
 
 struct _RegardEngine
 {
   RegardEngineParams params;   /* device owned */
+  EngineHandle *handle;        /* g_rc_box, shared with load completions */
   GThread *thread;
   GAsyncQueue *queue;          /* Request * */
 
@@ -78,9 +99,39 @@ request_new (RequestKind kind, GCancellable *cancellable)
   return req;
 }
 
+typedef struct
+{
+  GDestroyNotify destroy;
+  gpointer data;
+} DestroyMsg;
+
+static gboolean
+deliver_destroy (gpointer p)
+{
+  DestroyMsg *msg = p;
+  msg->destroy (msg->data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs DESTROY (DATA) on the client's context, after every message queued
+ * there before it (same priority, in order): the last use of DATA. */
+static void
+send_destroy (GMainContext *context, GDestroyNotify destroy, gpointer data)
+{
+  DestroyMsg *msg;
+
+  if (destroy == NULL)
+    return;
+  msg = g_new (DestroyMsg, 1);
+  *msg = (DestroyMsg) { destroy, data };
+  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, deliver_destroy, msg, g_free);
+}
+
 static void
 request_free (Request *req)
 {
+  send_destroy (req->context, req->progress_destroy, req->progress_data);
+  send_destroy (req->context, req->token_destroy, req->token_data);
   if (req->user_cancellable)
     {
       g_cancellable_disconnect (req->user_cancellable, req->user_handler);
@@ -183,8 +234,8 @@ run_load (RegardEngine *engine, Request *req)
       return;
     }
   engine->loaded = m;
-  g_task_return_pointer (req->task, rg_model_info_copy (m->info),
-                         (GDestroyNotify) rg_model_info_free);
+  ((LoadCall *) g_task_get_task_data (req->task))->info = rg_model_info_copy (m->info);
+  g_task_return_boolean (req->task, TRUE);
 }
 
 static void
@@ -326,6 +377,8 @@ regard_engine_new (const RegardEngineParams *params, GError **error)
   if (engine->params.context_length == 0)
     engine->params.context_length = defaults.context_length;
   engine->params.device = g_strdup (engine->params.device);
+  engine->handle = g_rc_box_new0 (EngineHandle);
+  engine->handle->engine = engine;
   engine->queue = g_async_queue_new ();
   g_mutex_init (&engine->lock);
   engine->thread = g_thread_try_new ("regard-engine", engine_thread, engine, error);
@@ -334,6 +387,7 @@ regard_engine_new (const RegardEngineParams *params, GError **error)
       g_async_queue_unref (engine->queue);
       g_mutex_clear (&engine->lock);
       g_free ((char *) engine->params.device);
+      g_rc_box_release (engine->handle);
       g_free (engine);
       return NULL;
     }
@@ -357,9 +411,41 @@ regard_engine_free (RegardEngine *engine)
 
   g_async_queue_unref (engine->queue);
   g_mutex_clear (&engine->lock);
+  /* Completions still queued on the client's context run later: they see
+   * no engine. */
+  engine->handle->engine = NULL;
+  g_rc_box_release (engine->handle);
   rg_model_info_free (engine->info);
   g_free ((char *) engine->params.device);
   g_free (engine);
+}
+
+static void
+load_call_free (gpointer p)
+{
+  LoadCall *call = p;
+
+  g_rc_box_release (call->handle);
+  rg_model_info_free (call->info);
+  g_free (call);
+}
+
+/* Client context: the engine's model info changes here, before the user's
+ * callback, and only while the engine exists. */
+static void
+load_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  LoadCall *call = data;
+  RegardEngine *engine = call->handle->engine;
+
+  if (engine != NULL)
+    {
+      /* Whatever was loaded before is gone, success or not. */
+      g_clear_pointer (&engine->info, rg_model_info_free);
+      engine->info = g_steal_pointer (&call->info);
+    }
+  if (call->callback)
+    call->callback (source, result, call->user_data);
 }
 
 void
@@ -368,38 +454,40 @@ regard_engine_load_async (RegardEngine *engine,
                           GCancellable *cancellable,
                           RegardProgressFunc progress,
                           gpointer progress_data,
+                          GDestroyNotify progress_destroy,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
 {
   Request *req;
+  LoadCall *call;
 
   g_return_if_fail (engine != NULL);
   g_return_if_fail (model_dir != NULL);
 
   req = request_new (REQ_LOAD, cancellable);
-  req->task = g_task_new (NULL, NULL, callback, user_data);
+  call = g_new0 (LoadCall, 1);
+  call->handle = g_rc_box_acquire (engine->handle);
+  call->callback = callback;
+  call->user_data = user_data;
+  req->task = g_task_new (NULL, NULL, load_done, call);
+  g_task_set_task_data (req->task, call, load_call_free);
   g_task_set_source_tag (req->task, regard_engine_load_async);
   req->model_dir = g_strdup (model_dir);
   req->progress = progress;
   req->progress_data = progress_data;
+  req->progress_destroy = progress_destroy;
   g_async_queue_push (engine->queue, req);
 }
 
 gboolean
 regard_engine_load_finish (RegardEngine *engine, GAsyncResult *result, GError **error)
 {
-  RegardModelInfo *info;
-
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == regard_engine_load_async, FALSE);
 
-  /* Whatever was loaded before is gone, success or not. */
-  g_clear_pointer (&engine->info, rg_model_info_free);
-  info = g_task_propagate_pointer (G_TASK (result), error);
-  if (info == NULL)
-    return FALSE;
-  engine->info = info;
-  return TRUE;
+  /* ENGINE is not touched: it may be freed by now (load_done installed
+   * the info while it existed). */
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void
@@ -416,7 +504,7 @@ regard_engine_load (RegardEngine *engine, const char *model_dir,
   g_autoptr(GAsyncResult) result = NULL;
 
   g_main_context_push_thread_default (context);
-  regard_engine_load_async (engine, model_dir, cancellable, NULL, NULL, store_result, &result);
+  regard_engine_load_async (engine, model_dir, cancellable, NULL, NULL, NULL, store_result, &result);
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
   g_main_context_pop_thread_default (context);
@@ -447,6 +535,7 @@ regard_engine_ask_async (RegardEngine *engine,
                          GCancellable *cancellable,
                          RegardTokenFunc on_token,
                          gpointer token_data,
+                         GDestroyNotify token_destroy,
                          GAsyncReadyCallback callback,
                          gpointer user_data)
 {
@@ -464,6 +553,7 @@ regard_engine_ask_async (RegardEngine *engine,
   req->ask.dump_path = g_strdup (req->ask.dump_path);
   req->on_token = on_token;
   req->token_data = token_data;
+  req->token_destroy = token_destroy;
   g_async_queue_push (engine->queue, req);
 }
 

@@ -3,6 +3,9 @@
 
 #include "regard-engine.h"
 
+#include <string.h>
+#include <unistd.h>
+
 #define QK 32u
 
 /* Text tokens of a prompt besides the image tokens, for the prefill's
@@ -232,5 +235,42 @@ rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_len
                gb (e.total), format_label (is_auto ? RG_DTYPE_Q4_0 : requested),
                gb (e.matrices + e.vectors), gb (e.kv_cache), context_length, gb (e.activations),
                dev, gb (budget_bytes), help->str);
+  return FALSE;
+}
+
+guint64
+rg_budget_host_bytes (void)
+{
+  const char *env = g_getenv ("REGARD_HOST_MEMORY_BYTES");
+  g_autofree char *meminfo = NULL;
+  long pages, page_size;
+
+  if (env != NULL)
+    return g_ascii_strtoull (env, NULL, 10);
+  if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
+    {
+      const char *line = strstr (meminfo, "MemAvailable:");
+      if (line != NULL)
+        return g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
+    }
+  pages = sysconf (_SC_AVPHYS_PAGES);
+  page_size = sysconf (_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? (guint64) pages * (guint64) page_size : 0;
+}
+
+gboolean
+rg_budget_check_host (const RgModelConfig *cfg, guint context_length, gboolean image_splitting,
+                      guint64 host_bytes, GError **error)
+{
+  guint64 usable = (guint64) ((double) host_bytes * (1.0 - RG_BUDGET_HEADROOM));
+  RgBudgetEstimate e;
+
+  rg_budget_estimate (cfg, RG_DTYPE_F32, context_length, image_splitting, &e);
+  if (e.total <= usable)
+    return TRUE;
+  g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY,
+               "The reference backend needs %.1f GB of memory for this model (f32 weights, a %u-token "
+               "context), more than the %.1f GB available",
+               gb (e.total), context_length, gb (host_bytes));
   return FALSE;
 }

@@ -56,4 +56,14 @@ gboolean rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint co
                            gboolean image_splitting, guint64 budget_bytes, const char *device_name,
                            RgDType *chosen, char **reason, GError **error);
 
+/* Host memory available for a model now: $REGARD_HOST_MEMORY_BYTES (for
+ * tests), else /proc/meminfo's MemAvailable, else free physical pages. */
+guint64 rg_budget_host_bytes (void);
+
+/* Whether the reference backend (every weight upcast to f32 in RAM) fits
+ * in HOST_BYTES for this context, with the same estimate and headroom as
+ * a device; otherwise an error (OUT_OF_MEMORY) naming both sizes. */
+gboolean rg_budget_check_host (const RgModelConfig *cfg, guint context_length, gboolean image_splitting,
+                               guint64 host_bytes, GError **error);
+
 G_END_DECLS

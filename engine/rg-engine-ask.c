@@ -2,6 +2,7 @@
 #include "rg-engine-private.h"
 
 #include "rg-detokenizer.h"
+#include "rg-file.h"
 #include "rg-image.h"
 #include "rg-prompt.h"
 #include "rg-safetensors.h"
@@ -40,10 +41,20 @@ collect_images (GPtrArray *parts, gboolean split, PromptImages *out,
 
       if (part->kind == RG_PART_IMAGE_FILE)
         {
-          g_autoptr(GFile) file = g_file_new_for_path (part->path);
-          bytes = g_file_load_bytes (file, cancellable, NULL, error);
-          if (bytes == NULL)
-            return FALSE;
+          g_autoptr(GError) local = NULL;
+          char *contents = NULL;
+          gsize length = 0;
+
+          /* Size-checked before it is read: no 10 GB "image" in RAM. */
+          if (!rg_file_get_contents_max (part->path, REGARD_MAX_IMAGE_BYTES, &contents, &length, &local))
+            {
+              if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
+                g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE, "%s", local->message);
+              else
+                g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          bytes = g_bytes_new_take (contents, length);
         }
       else
         bytes = g_bytes_ref (part->bytes);
@@ -236,6 +247,7 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
   if (!encode_images (m, &pi, plan.first_image, split, &features, &local_error))
     goto fail;
   stats->image_encode_ms = ms_since (t0);
+  stats->encoded_images = plan.first_image < pi.keys->len ? pi.keys->len - plan.first_image : 0;
   if (g_cancellable_is_cancelled (cancellable))
     goto out;
 

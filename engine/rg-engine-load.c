@@ -53,7 +53,11 @@ rg_loaded_model_free (RgLoadedModel *m)
  * device opens (a software one such as lavapipe included: the app says so
  * in a banner), and the reference backend (slow, but correct) only when
  * none does, unless the caller named a device: then not finding it is an
- * error, not a silent switch to the reference backend. */
+ * error, not a silent switch to the reference backend. The reference
+ * backend holds every weight as f32 in RAM: it is used only when the same
+ * budget estimate as a device's says that fits in the memory available,
+ * else the load fails saying both why there is no device and how much
+ * memory it would take. */
 static gboolean
 create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *params,
               GCancellable *cancellable, RgLoadProgress progress, gpointer progress_data,
@@ -115,9 +119,22 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
     }
   else
     {
+      g_autoptr(GError) ram_error = NULL;
+      guint context_length = params->context_length ? params->context_length : 4096;
+
+      if (!rg_budget_check_host (rg_snapshot_get_config (snap), context_length, m->pre.do_split,
+                                 rg_budget_host_bytes (), &ram_error))
+        {
+          if (vk_error)
+            g_set_error (error, REGARD_ERROR, REGARD_ERROR_NO_DEVICE,
+                         "No Vulkan device (%s). %s.", vk_error->message, ram_error->message);
+          else
+            g_propagate_error (error, g_steal_pointer (&ram_error));
+          return FALSE;
+        }
       if (vk_error)
-        g_debug ("No Vulkan device (%s): using the reference backend (plain C)", vk_error->message);
-      m->model = rg_model_ref_new (snap, params->context_length, error);
+        g_message ("No Vulkan device (%s): using the reference backend (plain C, slow)", vk_error->message);
+      m->model = rg_model_ref_new (snap, context_length, cancellable, progress, progress_data, error);
     }
   return m->model != NULL;
 }
@@ -178,6 +195,7 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
       m->info->device_is_cpu = dev->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
       m->info->weight_format = g_strdup (rg_model_gpu_get_weight_format (m->model));
       m->info->format_reason = g_strdup (m->format_reason);
+      m->info->backend = "vulkan";
     }
   else
     {
@@ -185,6 +203,7 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
       m->info->device_uuid = g_strdup ("");
       m->info->device_is_cpu = TRUE;
       m->info->weight_format = g_strdup ("f32");
+      m->info->backend = "reference";
     }
   m->info->image_splitting = m->pre.do_split;
   m->info->context_length = m->model->context_length;

@@ -1,6 +1,6 @@
 #version 450
-// Element-wise ops on f32; one variant per op (OP_ADD, OP_SCALE, OP_GELU_TANH,
-// OP_SILU, OP_SWIGLU, OP_COPY). Inputs at binding 0 (and 1), output at 2.
+// Element-wise ops on f32; one variant per op (OP_ADD, OP_GELU_TANH,
+// OP_SWIGLU, OP_COPY). Inputs at binding 0 (and 1), output at 2.
 #include "common.glsl"
 
 layout(binding = 0) readonly buffer A { float a[]; };
@@ -32,15 +32,11 @@ void main()
     return;
 #if defined(OP_ADD)
   o[i] = a[i] + b[i];
-#elif defined(OP_SCALE)
-  o[i] = a[i] * p.s;
 #elif defined(OP_GELU_TANH)
   float x = a[i];
   // torch: 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))
   float inner = 0.7978845608028654 * (x + 0.044715 * x * x * x);
   o[i] = 0.5 * x * (1.0 + tanh_exact(inner));
-#elif defined(OP_SILU)
-  o[i] = silu(a[i]);
 #elif defined(OP_SWIGLU)
   o[i] = silu(a[i]) * b[i];
 #elif defined(OP_COPY)

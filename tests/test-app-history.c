@@ -109,10 +109,16 @@ test_sidebar (void)
   set_search (sidebar, "");
   g_assert_cmpuint (regard_history_sidebar_get_n_visible (sidebar), ==, 3);
 
-  /* Reopen: the transcript is back, image included. */
+  /* Reopen: the transcript is back, image included, and shown although
+   * no model is loaded (read-only, with the way to a model above it). */
+  g_assert_cmpstr (regard_window_get_page (window), ==, "empty");
   regard_window_open_chat (window, c.receipt);
   rg_app_test_settle (300);
   g_assert_cmpuint (regard_window_get_n_messages (window), ==, 4);
+  g_assert_cmpstr (regard_window_get_page (window), ==, "chat");
+  shot = rg_app_test_snapshot (GTK_WIDGET (window), "app-history-no-model");
+  g_test_message ("screenshot: %s", shot);
+  g_clear_pointer (&shot, g_free);
   g_assert_cmpstr (regard_window_get_last_answer (window), ==, "2.08 €");
   g_assert_cmpstr (regard_window_get_last_status (window), ==, "Stopped at the answer length limit");
   regard_window_open_chat (window, c.empty_answer);
@@ -141,6 +147,7 @@ test_sidebar (void)
   gtk_widget_activate_action (GTK_WIDGET (sidebar), "history.delete", "x", c.empty_answer);
   rg_app_test_settle (200);
   g_assert_cmpuint (regard_window_get_n_messages (window), ==, 0);
+  g_assert_cmpstr (regard_window_get_page (window), ==, "empty");
   regard_history_sidebar_flush (sidebar);
   g_assert_cmpuint (count_chats_in_store (), ==, 2);
   g_assert_cmpuint (regard_history_sidebar_get_n_visible (sidebar), ==, 2);

@@ -4,7 +4,13 @@
 #include "config.h"
 
 #include "test-app-common.h"
+#include "regard-window-private.h"
 #include "test-common.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static gboolean streamed_while_busy;
 
@@ -106,6 +112,54 @@ test_extract_text (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+toast_shown (RegardWindow *window)
+{
+  return window->last_notice != NULL && regard_window_get_n_loading (window) == 0;
+}
+
+/* Attached files are checked before they are read (#14): a FIFO (which
+ * would block a plain read forever) and a file over REGARD_MAX_IMAGE_BYTES
+ * (sparse here) are refused with a toast, and nothing is attached. */
+static void
+test_attach_refuses_unreadable (void)
+{
+  g_autoptr(RegardApplication) app = NULL;
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  g_autofree char *dir = g_dir_make_tmp ("regard-attach-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "endless.png", NULL);
+  g_autofree char *huge = g_build_filename (dir, "huge.png", NULL);
+  g_autoptr(GFile) fifo_file = g_file_new_for_path (fifo);
+  g_autoptr(GFile) huge_file = g_file_new_for_path (huge);
+  RegardWindow *window;
+  FILE *f;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  f = fopen (huge, "wb");
+  g_assert_nonnull (f);
+  g_assert_cmpint (ftruncate (fileno (f), (off_t) REGARD_MAX_IMAGE_BYTES + 1), ==, 0);
+  fclose (f);
+
+  app = rg_app_test_app ();
+  window = rg_app_test_window (app, model);
+
+  regard_window_attach_image_file (window, fifo_file);
+  rg_app_test_wait (window, toast_shown, 10, "the FIFO to be refused");
+  g_assert_nonnull (strstr (window->last_notice, "endless.png"));
+  g_clear_pointer (&window->last_notice, g_free);
+  g_assert_cmpuint (regard_window_get_n_attachments (window), ==, 0);
+
+  regard_window_attach_image_file (window, huge_file);
+  rg_app_test_wait (window, toast_shown, 10, "the huge file to be refused");
+  g_assert_nonnull (strstr (window->last_notice, "huge.png"));
+  g_assert_cmpuint (regard_window_get_n_attachments (window), ==, 0);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (fifo);
+  g_unlink (huge);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -114,6 +168,7 @@ main (int   argc,
 
   g_test_add_func ("/app/window/ask-streams", test_ask_streams);
   g_test_add_func ("/app/window/extract-text", test_extract_text);
+  g_test_add_func ("/app/window/attach-refuses-unreadable", test_attach_refuses_unreadable);
 
   return g_test_run ();
 }

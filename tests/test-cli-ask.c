@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "regard-engine.h"
 #include "test-common.h"
 
 static char *
@@ -197,6 +198,49 @@ test_bench_usage_error (void)
   g_assert_nonnull (strstr (err, "unknown format"));
 }
 
+/* `ask` says which backend runs (#14): Vulkan, or the reference backend
+ * when forced or when no Vulkan device exists; without a device and
+ * without the RAM for the reference backend it fails saying both. */
+static void
+test_backend_named (void)
+{
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  const char *args[] = { "ask", "--model", model, "--max-new-tokens", "2", "--", "Hi", NULL };
+  g_autoptr(GPtrArray) devices = regard_list_devices (NULL);
+
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    g_setenv ("REGARD_BACKEND", "cpu", TRUE);
+    g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+    g_unsetenv ("REGARD_BACKEND");
+    g_assert_nonnull (strstr (err, "reference (plain C, slow) backend"));
+  }
+  if (devices->len > 0)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+
+      g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+      g_assert_nonnull (strstr (err, ", Vulkan backend,"));
+    }
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    g_setenv ("VK_ICD_FILENAMES", "/nonexistent/regard-no-icd.json", TRUE);
+    g_setenv ("VK_DRIVER_FILES", "/nonexistent/regard-no-icd.json", TRUE);
+    g_setenv ("REGARD_HOST_MEMORY_BYTES", "1000000", TRUE);
+    g_assert_cmpint (run_cli (args, &out, &err), ==, 1);
+    g_unsetenv ("VK_ICD_FILENAMES");
+    g_unsetenv ("VK_DRIVER_FILES");
+    g_unsetenv ("REGARD_HOST_MEMORY_BYTES");
+    g_assert_nonnull (strstr (err, "No Vulkan device"));
+    g_assert_nonnull (strstr (err, "reference backend needs"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -206,5 +250,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/ask/runtime-error", test_runtime_error);
   g_test_add_func ("/cli/bench/model-json", test_bench_model_json);
   g_test_add_func ("/cli/bench/usage-error", test_bench_usage_error);
+  g_test_add_func ("/cli/ask/backend-named", test_backend_named);
   return g_test_run ();
 }

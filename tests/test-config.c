@@ -246,6 +246,28 @@ test_reject_huge (void)
                    REGARD_ERROR_INVALID_MODEL, "text_config.intermediate_size");
 }
 
+/* Each dimension is in range, but their products pass 2^32 elements (#14):
+ * refused here, before a backend multiplies them in 32 bits. */
+static void
+test_reject_products_past_2_32 (void)
+{
+  assert_rejected ("{\"model_type\": \"idefics2\", \"text_config\": {\"vocab_size\": 262145,"
+                   " \"hidden_size\": 16384, \"num_attention_heads\": 128, \"num_key_value_heads\": 8,"
+                   " \"intermediate_size\": 64}, \"perceiver_config\": {\"resampler_n_latents\": 8}}",
+                   REGARD_ERROR_INVALID_MODEL, "text embeddings would have 262145 x 16384 = 4294983680 elements");
+  /* resampler_n_latents * text hidden (the connector's latents) */
+  assert_rejected ("{\"model_type\": \"idefics2\", \"text_config\": {\"vocab_size\": 100,"
+                   " \"hidden_size\": 32768, \"num_attention_heads\": 256, \"num_key_value_heads\": 8,"
+                   " \"intermediate_size\": 64}, \"perceiver_config\": {\"resampler_n_latents\": 100000}}",
+                   REGARD_ERROR_INVALID_MODEL, "perceiver latents would have 100000 x 32768");
+  assert_rejected ("{\"model_type\": \"idefics2\", \"vision_config\": {\"image_size\": 57344,"
+                   " \"patch_size\": 14, \"hidden_size\": 768}}",
+                   REGARD_ERROR_INVALID_MODEL, "vision position embedding");
+  /* A KV-cache layer: 2^24 positions x 8 heads x 128. */
+  assert_rejected ("{\"model_type\": \"idefics2\", \"text_config\": {\"max_position_embeddings\": 16777216}}",
+                   REGARD_ERROR_INVALID_MODEL, "KV cache");
+}
+
 static void
 test_reject_indivisible (void)
 {
@@ -342,6 +364,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/config/reject-string", test_reject_string);
   g_test_add_func ("/engine/config/reject-huge", test_reject_huge);
   g_test_add_func ("/engine/config/reject-indivisible", test_reject_indivisible);
+  g_test_add_func ("/engine/config/reject-products-past-2-32", test_reject_products_past_2_32);
   g_test_add_func ("/engine/config/reject-model-type", test_reject_model_type);
   g_test_add_func ("/engine/config/reject-rope-scaling", test_reject_rope_scaling);
   g_test_add_func ("/engine/config/reject-activation", test_reject_activation);

@@ -366,6 +366,7 @@ typedef struct
   guint64 shard1_start;       /* done_bytes + 1 when SHARD1 began */
   gboolean finished;
   GAsyncResult *result;
+  guint destroyed;            /* progress_destroy calls */
 } Run;
 
 #define CANCEL_BYTES (256 * 1024)
@@ -376,6 +377,7 @@ on_progress (const RegardDownloadProgress *p, gpointer user_data)
   Run *run = user_data;
 
   g_assert_false (run->finished);  /* never after completion */
+  g_assert_cmpuint (run->destroyed, ==, 0);
   run->n_progress++;
   run->last_done = p->done_bytes;
   run->last_total = p->total_bytes;
@@ -389,6 +391,14 @@ on_progress (const RegardDownloadProgress *p, gpointer user_data)
       if (run->cancel_at != NULL && p->done_bytes + 1 - run->shard1_start > CANCEL_BYTES)
         g_cancellable_cancel (run->cancel_at);
     }
+}
+
+static void
+on_progress_destroy (gpointer user_data)
+{
+  Run *run = user_data;
+
+  run->destroyed++;
 }
 
 static void
@@ -420,10 +430,14 @@ download (Fixture *fx, const char *repo, GCancellable *cancellable, Run *run, GE
   dl = regard_download_new (&params, error);
   g_assert_nonnull (dl);
   run->loop = loop;
-  regard_download_run_async (dl, cancellable, on_progress, run, on_done, run);
+  regard_download_run_async (dl, cancellable, on_progress, run, on_progress_destroy, on_done, run);
   g_main_loop_run (loop);
   dir = regard_download_run_finish (dl, run->result, error);
   g_clear_object (&run->result);
+  /* The progress data's last use: once, after the last progress. */
+  while (run->destroyed == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (run->destroyed, ==, 1);
   run->loop = NULL;
   return dir;
 }

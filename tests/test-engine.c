@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "regard-engine.h"
 #include "rg-safetensors.h"
@@ -53,7 +54,7 @@ ask_sync (RegardEngine *engine, RegardConversation *conv, const RegardAskParams 
   gboolean ok;
 
   g_main_context_push_thread_default (ctx);
-  regard_engine_ask_async (engine, conv, params, cancellable, on_token, &st, on_done, &st);
+  regard_engine_ask_async (engine, conv, params, cancellable, on_token, &st, NULL, on_done, &st);
   while (st.result == NULL)
     g_main_context_iteration (ctx, TRUE);
   g_main_context_pop_thread_default (ctx);
@@ -162,18 +163,15 @@ test_cancel (void)
   g_autofree char *text2 = NULL;
   g_autoptr(GError) error = NULL;
   RegardAskStats stats;
-  gint64 start;
 
   /* Far more tokens than the engine makes before the cancel arrives. */
   params.max_new_tokens = 3000;
-  start = g_get_monotonic_time ();
   g_assert_true (ask_sync (shared_engine, conv, &params, 3, &ids, &text, &stats, &error));
   g_assert_no_error (error);
   g_assert_cmpint (stats.stop_reason, ==, REGARD_STOP_CANCELLED);
   g_assert_cmpuint (stats.generated_tokens, <, params.max_new_tokens);
   g_assert_cmpuint (stats.generated_tokens, >=, 3);
   g_assert_cmpuint (ids->len, ==, stats.generated_tokens);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 20 * G_USEC_PER_SEC);
 
   /* The engine is still fine. */
   params.max_new_tokens = 24;
@@ -214,6 +212,7 @@ test_multi_turn_reuses_cache (void)
   regard_conversation_add_text (conv, REGARD_ROLE_USER, "Describe this image.");
   g_assert_true (ask_sync (shared_engine, conv, &params, 0, &ids1, &text1, &stats, &error));
   g_assert_no_error (error);
+  g_assert_cmpuint (stats.encoded_images, ==, 1);
 
   regard_conversation_add_text (conv, REGARD_ROLE_ASSISTANT, text1);
   regard_conversation_add_text (conv, REGARD_ROLE_USER, "And what is in the corner?");
@@ -222,7 +221,8 @@ test_multi_turn_reuses_cache (void)
   /* At least the whole first prompt (79 tokens, image included) came
    * from the cache. */
   g_assert_cmpuint (stats.cached_tokens, >=, 79);
-  g_assert_cmpfloat (stats.image_encode_ms, <, 50.0);
+  /* The image was not encoded again: its features came with the cache. */
+  g_assert_cmpuint (stats.encoded_images, ==, 0);
 
   fresh = regard_engine_new (NULL, &error);
   g_assert_no_error (error);
@@ -265,7 +265,6 @@ test_free_in_flight (void)
   RegardAskParams params = regard_ask_params_default ();
   guint n_tokens = 0;
   gboolean done = FALSE;
-  gint64 start;
 
   engine = regard_engine_new (NULL, &error);
   g_assert_no_error (error);
@@ -276,7 +275,7 @@ test_free_in_flight (void)
   params.max_new_tokens = 3500;
 
   /* Without the cancel this answer runs all 3500 tokens (no EOS), which
-   * is what makes the timing below mean something. */
+   * is what makes the count below mean something. */
   {
     g_autoptr(GArray) ids = NULL;
     g_autofree char *text = NULL;
@@ -289,14 +288,11 @@ test_free_in_flight (void)
   }
 
   g_main_context_push_thread_default (ctx);
-  regard_engine_ask_async (engine, conv, &params, NULL, count_token, &n_tokens, store_done, &done);
+  regard_engine_ask_async (engine, conv, &params, NULL, count_token, &n_tokens, NULL, store_done, &done);
   while (n_tokens == 0)
     g_main_context_iteration (ctx, TRUE);
 
-  start = g_get_monotonic_time ();
   regard_engine_free (engine);
-  /* 3500 tokens take seconds; a cancelled ask stops within one. */
-  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
   while (!done)
     g_main_context_iteration (ctx, TRUE);
   g_main_context_pop_thread_default (ctx);
@@ -358,6 +354,30 @@ test_load_missing (void)
   g_assert_false (regard_engine_load (engine, "/nonexistent/model", NULL, &error));
   g_assert_nonnull (error);
   g_assert_null (regard_engine_get_model_info (engine));
+}
+
+/* An attached "image" that is a FIFO (an endless file) is refused by its
+ * size check instead of being read forever (#14). */
+static void
+test_image_not_regular (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("regard-fifo-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "endless.png", NULL);
+  g_autoptr(RegardConversation) conv = regard_conversation_new ();
+  g_autoptr(GArray) ids = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  RegardAskParams params = regard_ask_params_default ();
+
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  regard_conversation_add_image_file (conv, REGARD_ROLE_USER, path);
+  regard_conversation_add_text (conv, REGARD_ROLE_USER, "What is this?");
+  params.max_new_tokens = 4;
+  g_assert_false (ask_sync (shared_engine, conv, &params, 0, &ids, &text, NULL, &error));
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 static void
@@ -490,6 +510,58 @@ test_vulkan_golden (void)
   g_assert_cmpstr (text, ==, json_object_get_string_member (c, "generated_text_skip_special"));
 }
 
+/* A GPU that does not finish in time is a lost device (#14): the ask fails
+ * with REGARD_ERROR_DEVICE_LOST (the timeout is injected: 0 ms, so no
+ * submission is ever seen to finish) and the engine loads again after. */
+static void
+test_vulkan_timeout_then_reload (void)
+{
+  JsonObject *c = find_case ("text_only");
+  g_autoptr(GPtrArray) devices = regard_list_devices (NULL);
+  g_autofree char *model_dir = rg_test_fixture_path ("idefics2-tiny");
+  g_autoptr(RegardEngine) engine = NULL;
+  g_autoptr(RegardConversation) conv = NULL;
+  g_autoptr(GError) error = NULL;
+  RegardEngineParams eparams = regard_engine_params_default ();
+  RegardAskParams params;
+  RegardAskStats stats;
+
+  if (devices->len == 0)
+    {
+      g_test_skip ("no Vulkan device");
+      return;
+    }
+  eparams.device = ((RegardDeviceInfo *) g_ptr_array_index (devices, 0))->uuid;
+  eparams.precision = REGARD_PRECISION_F32;
+  engine = regard_engine_new (&eparams, &error);
+  g_assert_no_error (error);
+  conv = case_conversation (c, &params);
+
+  g_setenv ("REGARD_GPU_TIMEOUT_MS", "0", TRUE);
+  if (regard_engine_load (engine, model_dir, NULL, &error))
+    {
+      g_autoptr(GArray) ids = NULL;
+      g_autofree char *text = NULL;
+
+      g_assert_false (ask_sync (engine, conv, &params, 0, &ids, &text, &stats, &error));
+    }
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_DEVICE_LOST);
+  g_clear_error (&error);
+  g_unsetenv ("REGARD_GPU_TIMEOUT_MS");
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GArray) ids = NULL;
+      g_autofree char *text = NULL;
+
+      g_assert_true (regard_engine_load (engine, model_dir, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (ask_sync (engine, conv, &params, 0, &ids, &text, &stats, &error));
+      g_assert_no_error (error);
+      assert_ids_equal (ids, json_object_get_array_member (c, "generated_ids"));
+    }
+}
+
 static void
 test_params_and_strings (void)
 {
@@ -565,10 +637,12 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/ask/free-in-flight", test_free_in_flight);
   g_test_add_func ("/engine/ask/not-loaded", test_not_loaded);
   g_test_add_func ("/engine/ask/corrupt-image", test_corrupt_image);
+  g_test_add_func ("/engine/ask/image-not-regular", test_image_not_regular);
   g_test_add_func ("/engine/ask/dump", test_dump);
   g_test_add_func ("/engine/load/unload", test_unload);
   g_test_add_func ("/engine/load/missing", test_load_missing);
   g_test_add_func ("/engine/vulkan/golden-text-only", test_vulkan_golden);
+  g_test_add_func ("/engine/vulkan/timeout-then-reload", test_vulkan_timeout_then_reload);
   g_test_add_func ("/engine/api/defaults", test_params_and_strings);
   g_test_add_func ("/engine/api/list-devices", test_list_devices);
 

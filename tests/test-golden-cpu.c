@@ -89,7 +89,7 @@ get_model (void)
   model = rg_model_gpu_new (snapshot, vk, RG_WEIGHTS_F32, 1024, NULL, NULL, NULL, &error);
 #endif
 #else
-  model = rg_model_ref_new (snapshot, 1024, &error);
+  model = rg_model_ref_new (snapshot, 1024, NULL, NULL, NULL, &error);
 #endif
   g_assert_no_error (error);
   taps = rg_taps_new ();

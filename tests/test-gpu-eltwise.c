@@ -37,13 +37,6 @@ test_gelu_tanh (void)
 }
 
 static void
-test_silu (void)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
-    check_unary (rg_op_silu, rg_ref_silu, sizes[i], -20, 20);
-}
-
-static void
 check_binary (gboolean swiglu, size_t n)
 {
   g_autofree float *a = rg_test_random_f32 (1 + (guint32) n, n, -8, 8);
@@ -92,23 +85,6 @@ test_swiglu (void)
 }
 
 static void
-test_scale (void)
-{
-  size_t n = 1001;
-  g_autofree float *x = rg_test_random_f32 (5, n, -3, 3);
-  g_autofree float *want = g_new (float, n);
-  g_autofree float *got = NULL;
-  g_autoptr(RgVkBuffer) bx = rg_test_upload_f32 ("x", x, n);
-  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
-
-  rg_ref_scale (x, 0.125f, want, n);
-  rg_op_scale (rec, bx, bx, 0.125f, n); /* in place */
-  rg_test_submit (rec);
-  got = rg_test_download_f32 (bx, n);
-  rg_assert_nmse (got, want, n, 1e-7);
-}
-
-static void
 test_copy_offsets (void)
 {
   /* concat [a; b] into one buffer through two offset copies */
@@ -149,9 +125,7 @@ main (int argc, char **argv)
   rg_test_gpu_init ();
   g_test_add_func ("/gpu/eltwise/add", test_add);
   g_test_add_func ("/gpu/eltwise/add-beyond-one-dispatch", test_add_beyond_one_dispatch);
-  g_test_add_func ("/gpu/eltwise/scale-in-place", test_scale);
   g_test_add_func ("/gpu/eltwise/gelu-tanh", test_gelu_tanh);
-  g_test_add_func ("/gpu/eltwise/silu", test_silu);
   g_test_add_func ("/gpu/eltwise/swiglu", test_swiglu);
   g_test_add_func ("/gpu/eltwise/copy-offsets", test_copy_offsets);
   g_test_add_func ("/gpu/eltwise/undersized-buffer-is-an-error", test_undersized_buffer_is_an_error);

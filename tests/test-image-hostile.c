@@ -6,6 +6,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "regard-engine.h"
 #include "rg-image.h"
@@ -48,6 +49,28 @@ test_zero_size_file (void)
   g_assert_null (image);
   g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE);
   g_assert_nonnull (strstr (error->message, "empty.png"));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* A file over REGARD_MAX_IMAGE_BYTES is refused by its size, before the
+ * decoder reads it (sparse: it takes no disk space). */
+static void
+test_file_too_large (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("regard-img-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "huge.png", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgImage) image = NULL;
+  FILE *f = fopen (path, "wb");
+
+  g_assert_nonnull (f);
+  g_assert_cmpint (ftruncate (fileno (f), (off_t) REGARD_MAX_IMAGE_BYTES + 1), ==, 0);
+  fclose (f);
+  image = rg_image_decode_file (path, &error);
+  g_assert_null (image);
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE);
+  g_assert_nonnull (strstr (error->message, "too large"));
   g_unlink (path);
   g_rmdir (dir);
 }
@@ -360,6 +383,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/engine/image/hostile/zero-size-file", test_zero_size_file);
   g_test_add_func ("/engine/image/hostile/empty-bytes", test_empty_bytes);
+  g_test_add_func ("/engine/image/hostile/file-too-large", test_file_too_large);
   g_test_add_func ("/engine/image/hostile/missing-file", test_missing_file);
   g_test_add_func ("/engine/image/hostile/garbage", test_garbage);
   g_test_add_func ("/engine/image/hostile/one-pixel", test_one_pixel);

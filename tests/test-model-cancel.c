@@ -118,7 +118,7 @@ test_reference_cancel (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(RgSnapshot) snap = open_fixture ();
-  g_autoptr(RgModel) model = rg_model_ref_new (snap, 256, &error);
+  g_autoptr(RgModel) model = rg_model_ref_new (snap, 256, NULL, NULL, NULL, &error);
 
   g_assert_no_error (error);
   check_cancel_mid_prefill (model);

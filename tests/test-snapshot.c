@@ -4,10 +4,12 @@
 
 #include "regard-engine.h"
 #include "rg-snapshot.h"
+#include "rg-tokenizer.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SHARD1 "model-00001-of-00002.safetensors"
 #define SHARD2 "model-00002-of-00002.safetensors"
@@ -425,6 +427,19 @@ test_wrong_dtype (Fixture *f, gconstpointer data)
   assert_open_fails (f, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED, SHARD2, name, "I64", NULL);
 }
 
+/* A checkpoint whose config dims multiply past 2^32 (#14) is refused with
+ * a message naming the tensor and its dims, before any weight is read. */
+static void
+test_dims_past_2_32 (Fixture *f, gconstpointer data)
+{
+  copy_fixture (f);
+  write_text (f, "config.json",
+              "{\"model_type\": \"idefics2\", \"text_config\": {\"vocab_size\": 262145,"
+              " \"hidden_size\": 16384, \"num_attention_heads\": 128, \"num_key_value_heads\": 8,"
+              " \"intermediate_size\": 64}, \"perceiver_config\": {\"resampler_n_latents\": 8}}");
+  assert_open_fails (f, INVALID, "config.json", "text embeddings", "262145 x 16384", NULL);
+}
+
 static void
 test_missing_config (Fixture *f, gconstpointer data)
 {
@@ -434,6 +449,43 @@ test_missing_config (Fixture *f, gconstpointer data)
   path = tmp_path (f, "config.json");
   g_assert_cmpint (g_unlink (path), ==, 0);
   assert_open_fails (f, INVALID, "config.json", NULL);
+}
+
+/* Side files are size-checked before they are read whole: a FIFO (or any
+ * endless file) named config.json or tokenizer.json is refused at once
+ * instead of hanging the load (#14). */
+static void
+test_side_file_not_regular (Fixture *f, gconstpointer data)
+{
+  const char *names[] = { "config.json", "tokenizer.json" };
+
+  copy_fixture (f);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = tmp_path (f, names[i]);
+      g_autofree char *saved = g_strconcat (path, ".saved", NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(RgSnapshot) snap = NULL;
+      g_autoptr(RgTokenizer) tok = NULL;
+
+      g_assert_cmpint (g_rename (path, saved), ==, 0);
+      g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+      if (i == 0)
+        {
+          snap = rg_snapshot_open (f->dir, &error);
+          g_assert_null (snap);
+          g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL);
+        }
+      else
+        {
+          tok = rg_tokenizer_new_from_file (path, &error);
+          g_assert_null (tok);
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+        }
+      g_assert_nonnull (strstr (error->message, "not a regular file"));
+      g_unlink (path);
+      g_assert_cmpint (g_rename (saved, path), ==, 0);
+    }
 }
 
 static void
@@ -565,6 +617,8 @@ main (int argc, char **argv)
   ADD ("wrong-shape", test_wrong_shape);
   ADD ("wrong-dtype", test_wrong_dtype);
   ADD ("missing-config", test_missing_config);
+  ADD ("dims-past-2-32", test_dims_past_2_32);
+  ADD ("side-file-not-regular", test_side_file_not_regular);
   ADD ("missing-tokenizer", test_missing_tokenizer);
   ADD ("missing-shard", test_missing_shard);
   ADD ("no-weights", test_no_weights);

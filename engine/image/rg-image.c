@@ -337,6 +337,12 @@ rg_image_decode_bytes (GBytes *bytes, GError **error)
 
   g_return_val_if_fail (bytes != NULL, NULL);
   data = g_bytes_get_data (bytes, &len);
+  if (len > REGARD_MAX_IMAGE_BYTES)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                   "image data is too large (%" G_GSIZE_FORMAT " bytes; at most %u)", len, REGARD_MAX_IMAGE_BYTES);
+      return NULL;
+    }
   return decode_data (data, len, "image data", error);
 }
 
@@ -352,6 +358,13 @@ rg_image_decode_file (const char *path, GError **error)
   mapped = g_mapped_file_new (path, FALSE, error);
   if (mapped == NULL)
     return NULL;
+  if (g_mapped_file_get_length (mapped) > REGARD_MAX_IMAGE_BYTES)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                   "%s is too large for an image (%" G_GSIZE_FORMAT " bytes; at most %u)",
+                   name, g_mapped_file_get_length (mapped), REGARD_MAX_IMAGE_BYTES);
+      return NULL;
+    }
   return decode_data ((const guint8 *) g_mapped_file_get_contents (mapped),
                       g_mapped_file_get_length (mapped), name, error);
 }

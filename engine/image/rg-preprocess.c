@@ -1,4 +1,5 @@
 /* rg-preprocess.c: the processor's split / resize / normalize / pad. */
+#include "rg-file.h"
 #include "rg-preprocess.h"
 
 #include <json-glib/json-glib.h>
@@ -124,7 +125,11 @@ rg_preprocess_options_load (RgPreprocessOptions *opts, const char *path, GError 
   JsonObject *root;
   JsonNode *node;
 
-  if (!json_parser_load_from_file (parser, path, &local))
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  if (!rg_file_get_contents_max (path, RG_FILE_MAX_JSON, &contents, &length, &local) ||
+      !json_parser_load_from_data (parser, contents, (gssize) length, &local))
     {
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL, "%s: %s", path, local->message);
       return FALSE;

@@ -9,8 +9,8 @@
  *   RegardEngineParams params = regard_engine_params_default ();
  *   RegardEngine *engine = regard_engine_new (&params, &error);
  *
- *   regard_engine_load_async (engine, "/path/to/idefics2-8b", NULL,
- *                             cancellable, on_progress, self,
+ *   regard_engine_load_async (engine, "/path/to/idefics2-8b", cancellable,
+ *                             on_progress, g_object_ref (self), g_object_unref,
  *                             on_loaded, self);
  *   // on_loaded: regard_engine_load_finish (engine, result, &error);
  *
@@ -20,7 +20,8 @@
  *
  *   RegardAskParams ask = regard_ask_params_default ();
  *   regard_engine_ask_async (engine, conv, &ask, cancellable,
- *                            on_token, self, on_answered, self);
+ *                            on_token, g_object_ref (self), g_object_unref,
+ *                            on_answered, self);
  *   // on_token (id, "text delta", self) runs once per generated token;
  *   // on_answered: regard_engine_ask_finish (engine, result, &stats, &error);
  *
@@ -36,6 +37,13 @@
  * (or one upload chunk while loading) and leaves the engine usable.
  * RegardConversation is reference counted and must not be modified while an
  * ask that uses it is in flight (the engine takes a snapshot of it anyway).
+ *
+ * Lifetimes: a repeated callback's data (progress, tokens) comes with a
+ * GDestroyNotify (may be NULL), called on the same context once the last
+ * call is done; a completion (GAsyncReadyCallback) runs exactly once, as
+ * in GIO. regard_engine_free () may be called with requests in flight: it
+ * cancels them and joins the engine thread; their completions still arrive
+ * (cancelled) afterwards, and *_finish () never touches the freed engine.
  * Errors never abort the process: they come back as GError in the REGARD_ERROR
  * domain, G_IO_ERROR (files, cancellation) or a Vulkan-derived code.
  */
@@ -115,6 +123,10 @@ typedef struct _RegardEngine RegardEngine;
 typedef struct
 {
   const char *name;          /* model folder's name */
+  /* "vulkan": the product, on DEVICE_NAME (possibly a software device);
+   * "reference": the plain-C reference backend, used without a Vulkan
+   * device when the model fits in RAM (slow). */
+  const char *backend;
   const char *device_name;
   const char *device_uuid;
   gboolean device_is_cpu;
@@ -136,6 +148,7 @@ void regard_engine_load_async (RegardEngine *engine,
                                GCancellable *cancellable,
                                RegardProgressFunc progress,
                                gpointer progress_data,
+                               GDestroyNotify progress_destroy,
                                GAsyncReadyCallback callback,
                                gpointer user_data);
 gboolean regard_engine_load_finish (RegardEngine *engine, GAsyncResult *result, GError **error);
@@ -180,6 +193,7 @@ typedef struct
   guint prompt_tokens;      /* tokens prefilled (new tokens only, on a cached prefix) */
   guint cached_tokens;      /* tokens reused from the KV cache */
   guint generated_tokens;
+  guint encoded_images;     /* images run through the vision tower (cached ones are not) */
   double image_encode_ms;
   double prefill_ms;
   double decode_tokens_per_s;
@@ -195,6 +209,7 @@ void regard_engine_ask_async (RegardEngine *engine,
                               GCancellable *cancellable,
                               RegardTokenFunc on_token,
                               gpointer token_data,
+                              GDestroyNotify token_destroy,
                               GAsyncReadyCallback callback,
                               gpointer user_data);
 /* STATS may be NULL. A cancelled ask is not an error: it returns TRUE with

@@ -13,6 +13,10 @@
 /* Sizes beyond these are corrupt or hostile, never a real model. */
 #define RG_CONFIG_MAX_DIM 1000000
 #define RG_CONFIG_MAX_POSITIONS (1 << 24)
+/* No tensor (weight, activation, KV cache layer) may hold more elements:
+ * the backends index elements with 32-bit integers and add offsets to
+ * them. idefics2-8b's largest is 131 M. */
+#define RG_CONFIG_MAX_ELEMENTS (G_GUINT64_CONSTANT (1) << 31)
 
 typedef struct
 {
@@ -372,6 +376,81 @@ parse_text (const Section *s, RgTextConfig *t, GError **error)
   return TRUE;
 }
 
+/* The product of N dimensions, in 64 bits, or G_MAXUINT64 on overflow. */
+static guint64
+product (guint n, const guint64 *dims)
+{
+  guint64 p = 1;
+
+  for (guint i = 0; i < n; i++)
+    if (!g_uint64_checked_mul (&p, p, dims[i]))
+      return G_MAXUINT64;
+  return p;
+}
+
+#define SIZE(what, ...) { what, G_N_ELEMENTS (((guint64[]) { __VA_ARGS__ })), (guint64[]) { __VA_ARGS__ } }
+
+/* Every size the backends derive from the config (weights, per-image
+ * activations, a KV-cache layer), computed in 64 bits: a config whose
+ * dimensions multiply past RG_CONFIG_MAX_ELEMENTS is refused here, before
+ * any of these products is formed in narrower types elsewhere. */
+static gboolean
+check_derived_sizes (const Section *top, const RgModelConfig *c, GError **error)
+{
+  const RgVisionConfig *v = &c->vision;
+  const RgPerceiverConfig *p = &c->perceiver;
+  const RgTextConfig *t = &c->text;
+  guint64 per_side = v->image_size / v->patch_size;
+  guint64 NP = per_side * per_side;                      /* patches per sub-image, at most */
+  guint64 NL = p->resampler_n_latents, H = p->hidden_size;
+  guint64 Q = (guint64) t->num_attention_heads * t->head_dim;
+  guint64 KV = (guint64) t->num_key_value_heads * t->head_dim;
+  guint64 PQ = (guint64) p->resampler_n_heads * p->resampler_head_dim;
+  guint64 PKV = (guint64) p->num_key_value_heads * p->resampler_head_dim;
+  const struct { const char *what; guint n; const guint64 *dims; } sizes[] = {
+    SIZE ("vision patch embedding", v->hidden_size, v->num_channels, v->patch_size, v->patch_size),
+    SIZE ("vision position embedding", NP, v->hidden_size),
+    SIZE ("vision attention projection", v->hidden_size, v->hidden_size),
+    SIZE ("vision MLP", v->hidden_size, v->intermediate_size),
+    SIZE ("vision hidden states of one sub-image", NP, MAX (v->hidden_size, v->intermediate_size)),
+    SIZE ("modality projection", t->intermediate_size, MAX (v->hidden_size, t->hidden_size)),
+    SIZE ("modality projection states of one sub-image", NP, t->intermediate_size),
+    SIZE ("perceiver latents", NL, H),
+    SIZE ("perceiver context of one sub-image", NP + NL, MAX (H, PKV)),
+    SIZE ("perceiver attention projection", MAX (PQ, PKV), H),
+    SIZE ("perceiver queries", NL, PQ),
+    SIZE ("perceiver MLP", 4, H, H),
+    SIZE ("perceiver MLP states", NL, 4, H),
+    SIZE ("text embeddings", t->vocab_size, t->hidden_size),
+    SIZE ("text attention projection", MAX (Q, KV), t->hidden_size),
+    SIZE ("text MLP", t->intermediate_size, t->hidden_size),
+    SIZE ("one layer of the KV cache at max_position_embeddings", t->max_position_embeddings, KV),
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      guint64 n = product (sizes[i].n, sizes[i].dims);
+
+      if (n > RG_CONFIG_MAX_ELEMENTS)
+        {
+          g_autoptr(GString) dims = g_string_new (NULL);
+          char count[32] = "more than 2^64";
+
+          for (guint d = 0; d < sizes[i].n; d++)
+            g_string_append_printf (dims, "%s%" G_GUINT64_FORMAT, d ? " x " : "", sizes[i].dims[d]);
+          if (n != G_MAXUINT64)
+            g_snprintf (count, sizeof count, "%" G_GUINT64_FORMAT, n);
+          cfg_fail (error, REGARD_ERROR_INVALID_MODEL, top,
+                    "the %s would have %s = %s elements, more than %" G_GUINT64_FORMAT ": the dimensions are not those of a real model",
+                    sizes[i].what, dims->str,
+                    count,
+                    RG_CONFIG_MAX_ELEMENTS);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 rg_model_config_parse (const char *json, gsize length, const char *filename,
                        RgModelConfig *out, GError **error)
@@ -467,6 +546,9 @@ rg_model_config_parse (const char *json, gsize length, const char *filename,
     }
   /* image_token_id < vocab_size is checked by rg-snapshot.c: transformers'
    * own defaults (vocab 32000, image token 32001) do not satisfy it. */
+
+  if (!check_derived_sizes (&top, &cfg, error))
+    return FALSE;
 
   *out = cfg;
   return TRUE;

@@ -20,8 +20,6 @@ typedef enum
   RG_WEIGHTS_Q4_0,  /* the same with Q4_0 */
 } RgWeightFormat;
 
-typedef void (*RgModelProgress) (guint64 done, guint64 total, gpointer user_data);
-
 /* Uploads the snapshot's weights to CTX (borrowed: it must outlive the
  * model), streaming from the mapped files one tensor at a time. */
 RgModel *rg_model_gpu_new (RgSnapshot *snap, RgVkContext *ctx, RgWeightFormat format,

@@ -15,8 +15,19 @@ typedef struct
   RgExecRef ex;
 } RgModelRef;
 
+/* Reports checkpoint bytes per tensor and stops between tensors once
+ * CANCELLABLE fires. */
+typedef struct
+{
+  GCancellable *cancellable;
+  RgModelProgress progress;
+  gpointer progress_data;
+  guint64 done, total;
+} LoadProgress;
+
 static gboolean
-load_weights (RgExecRef *ex, RgSnapshot *snap, const RgModelConfig *cfg, GError **error)
+load_weights (RgExecRef *ex, RgSnapshot *snap, const RgModelConfig *cfg, LoadProgress *lp,
+              GError **error)
 {
   const RgArch *arch = ex->arch;
 
@@ -40,11 +51,18 @@ load_weights (RgExecRef *ex, RgSnapshot *snap, const RgModelConfig *cfg, GError 
       for (guint l = 0; l < n; l++)
         {
           g_autofree char *name = rg_arch_weight_name (arch, s, l);
+          const RgTensorInfo *t;
 
+          if (g_cancellable_set_error_if_cancelled (lp->cancellable, error))
+            return FALSE;
           ex->w[s][l] = rg_weights_load_f32 (snap, name, n_dims, shape, error);
           if (ex->w[s][l] == NULL)
             return FALSE;
           g_ptr_array_add (ex->owned, ex->w[s][l]);
+          t = rg_snapshot_get_tensor (snap, name);
+          lp->done += t ? t->nbytes : 0;
+          if (lp->progress)
+            lp->progress (MIN (lp->done, lp->total), lp->total, lp->progress_data);
         }
     }
   return TRUE;
@@ -195,10 +213,12 @@ static const RgModelVTable ref_vtable = {
 };
 
 RgModel *
-rg_model_ref_new (RgSnapshot *snap, guint context_length, GError **error)
+rg_model_ref_new (RgSnapshot *snap, guint context_length, GCancellable *cancellable,
+                  RgModelProgress progress, gpointer progress_data, GError **error)
 {
   g_autoptr(RgModel) model = NULL;
   RgModelRef *self;
+  LoadProgress lp = { cancellable, progress, progress_data, 0, rg_snapshot_get_total_bytes (snap) };
 
   self = g_new0 (RgModelRef, 1);
   model = &self->parent;
@@ -210,7 +230,7 @@ rg_model_ref_new (RgSnapshot *snap, guint context_length, GError **error)
 
   self->ex.arch = rg_arch_for_config (&model->config, &self->ex.dims, error);
   if (self->ex.arch == NULL ||
-      !load_weights (&self->ex, snap, &model->config, error) ||
+      !load_weights (&self->ex, snap, &model->config, &lp, error) ||
       !alloc_caches (&self->ex, error))
     return NULL;
   return g_steal_pointer (&model);

@@ -7,13 +7,18 @@
  * a CPU Vulkan device such as lavapipe runs the Vulkan backend). */
 #pragma once
 
+#include <gio/gio.h>
+
 #include "rg-model.h"
 #include "rg-snapshot.h"
 
 G_BEGIN_DECLS
 
 /* The snapshot is only read during the call (weights are copied).
- * CONTEXT_LENGTH: KV cache capacity in tokens (0: 4096). */
-RgModel *rg_model_ref_new (RgSnapshot *snap, guint context_length, GError **error);
+ * CONTEXT_LENGTH: KV cache capacity in tokens (0: 4096). Reports PROGRESS
+ * (checkpoint bytes) per tensor and stops between tensors once
+ * CANCELLABLE fires (G_IO_ERROR_CANCELLED). */
+RgModel *rg_model_ref_new (RgSnapshot *snap, guint context_length, GCancellable *cancellable,
+                           RgModelProgress progress, gpointer progress_data, GError **error);
 
 G_END_DECLS

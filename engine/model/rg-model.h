@@ -15,6 +15,9 @@
 
 G_BEGIN_DECLS
 
+/* Load progress of a backend: checkpoint bytes done of TOTAL. */
+typedef void (*RgModelProgress) (guint64 done, guint64 total, gpointer user_data);
+
 typedef struct _RgModel RgModel;
 
 /* Optional intermediate tensors, for --dump and the golden tests. When a

@@ -4,6 +4,7 @@
 #include "rg-snapshot.h"
 
 #include "regard-error.h"
+#include "rg-file.h"
 
 #include <json-glib/json-glib.h>
 #include <stdarg.h>
@@ -49,6 +50,22 @@ snap_fail (GError **error, int code, const char *format, ...)
 
 /* Reads DIR/NAME as a JSON object. Absent optional files give TRUE with
  * *ROOT NULL. */
+
+/* Reads a JSON file whole once its size is known to be sane: a file too
+ * large (or not a regular file) is an invalid model, not a read. */
+static gboolean
+read_bounded (const char *path, const char *name, char **contents, gsize *length, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (rg_file_get_contents_max (path, RG_SNAPSHOT_MAX_JSON, contents, length, &local))
+    return TRUE;
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
+    g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL, "%s: %s", name, local->message);
+  else
+    g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
 static gboolean
 load_json (const char *dir, const char *name, gboolean required,
            JsonParser **parser_out, JsonObject **root, GError **error)
@@ -68,9 +85,9 @@ load_json (const char *dir, const char *name, gboolean required,
       snap_fail (error, REGARD_ERROR_INVALID_MODEL, "%s: no %s in the model folder", dir, name);
       return FALSE;
     }
-  if (!g_file_get_contents (path, &contents, &length, error))
+  if (!read_bounded (path, name, &contents, &length, error))
     return FALSE;
-  if (length > RG_SNAPSHOT_MAX_JSON || memchr (contents, '\0', length) != NULL ||
+  if (memchr (contents, '\0', length) != NULL ||
       !rg_json_depth_ok (contents, length, RG_JSON_MAX_DEPTH))
     {
       snap_fail (error, REGARD_ERROR_INVALID_MODEL, "%s: not a JSON file of sane size and nesting", name);
@@ -615,13 +632,8 @@ rg_snapshot_open (const char *dir, GError **error)
       snap_fail (error, REGARD_ERROR_INVALID_MODEL, "%s: no config.json in the model folder", dir);
       return NULL;
     }
-  if (!g_file_get_contents (config_path, &contents, &length, error))
+  if (!read_bounded (config_path, config_path, &contents, &length, error))
     return NULL;
-  if (length > RG_SNAPSHOT_MAX_JSON)
-    {
-      snap_fail (error, REGARD_ERROR_INVALID_MODEL, "%s: %" G_GSIZE_FORMAT " bytes is too large", config_path, length);
-      return NULL;
-    }
   /* Errors name the file with its folder: which model is broken matters. */
   if (!rg_model_config_parse (contents, length, config_path, &snap->config, error))
     return NULL;

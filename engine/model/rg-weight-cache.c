@@ -1,4 +1,5 @@
 /* rg-weight-cache.c: converted weights on disk (see the header). */
+#include "rg-file.h"
 #include "config.h"
 
 #include "rg-weight-cache.h"
@@ -73,7 +74,7 @@ cache_key (RgSnapshot *snap, const char *format)
   g_checksum_update (sum, (const guchar *) "\n", 1);
   g_checksum_update (sum, (const guchar *) real, -1);
   g_checksum_update (sum, (const guchar *) "\n", 1);
-  if (g_file_get_contents (config_path, &config, &config_len, NULL))
+  if (rg_file_get_contents_max (config_path, RG_FILE_MAX_JSON, &config, &config_len, NULL))
     g_checksum_update (sum, (const guchar *) config, config_len);
   while (d && (name = g_dir_read_name (d)) != NULL)
     if (g_str_has_suffix (name, ".safetensors") || g_str_has_suffix (name, ".json"))
@@ -103,7 +104,7 @@ read_index (RgWeightCache *c, const char *index_path, const char *data_path)
   g_auto(GStrv) lines = NULL;
   guint64 size, data_size;
 
-  if (!g_file_get_contents (index_path, &text, NULL, NULL))
+  if (!rg_file_get_contents_max (index_path, RG_FILE_MAX_JSON, &text, NULL, NULL))
     return FALSE;
   c->map = g_mapped_file_new (data_path, FALSE, NULL);
   if (c->map == NULL)
@@ -118,6 +119,7 @@ read_index (RgWeightCache *c, const char *index_path, const char *data_path)
       g_auto(GStrv) f = NULL;
       Entry *e;
       uint64_t row_bytes;
+      guint64 rows, cols;
 
       if (lines[i][0] == '\0')
         continue;
@@ -129,12 +131,17 @@ read_index (RgWeightCache *c, const char *index_path, const char *data_path)
       g_hash_table_replace (c->entries, e->name, e);
       if (!rg_dtype_from_name (f[1], &e->dtype))
         return FALSE;
-      e->rows = (uint32_t) g_ascii_strtoull (f[2], NULL, 10);
-      e->cols = (uint32_t) g_ascii_strtoull (f[3], NULL, 10);
-      e->offset = g_ascii_strtoull (f[4], NULL, 10);
-      if (!rg_dtype_bytes_checked (e->dtype, e->cols, &row_bytes))
+      /* Whole numbers in range (no silent truncation to 32 bits), and
+       * rows * row bytes in 64 bits without overflow, inside weights.bin. */
+      if (!g_ascii_string_to_unsigned (f[2], 10, 0, G_MAXUINT32, &rows, NULL) ||
+          !g_ascii_string_to_unsigned (f[3], 10, 0, G_MAXUINT32, &cols, NULL) ||
+          !g_ascii_string_to_unsigned (f[4], 10, 0, G_MAXUINT64, &e->offset, NULL))
         return FALSE;
-      e->bytes = row_bytes * e->rows;
+      e->rows = (uint32_t) rows;
+      e->cols = (uint32_t) cols;
+      if (!rg_dtype_bytes_checked (e->dtype, e->cols, &row_bytes) ||
+          !g_uint64_checked_mul (&e->bytes, row_bytes, e->rows))
+        return FALSE;
       if (e->offset > size || e->bytes > size - e->offset)
         return FALSE;
     }
@@ -286,7 +293,13 @@ rg_weight_cache_begin (RgWeightCache *c, const char *name, RgDType dtype, uint32
   c->cur.rows = rows;
   c->cur.cols = cols;
   c->cur.offset = c->offset;
-  c->cur.bytes = row_bytes * rows;
+  if (!g_uint64_checked_mul (&c->cur.bytes, row_bytes, rows))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Cannot cache '%s': too large", name);
+      g_clear_pointer (&c->cur.name, g_free);
+      c->failed = TRUE;
+      return FALSE;
+    }
   c->cur_written = 0;
   return TRUE;
 }

@@ -22,6 +22,7 @@ typedef struct
   GMainContext *context;  /* the caller's, for progress */
   RegardDownloadProgressFunc progress;
   gpointer progress_data;
+  GDestroyNotify progress_destroy;
 } RunData;
 
 typedef struct
@@ -141,11 +142,35 @@ regard_download_get_dest_dir (RegardDownload *download)
   return download->config.dest_dir;
 }
 
+static gboolean
+deliver_destroy (gpointer user_data)
+{
+  RunData *run = user_data;
+
+  run->progress_destroy (run->progress_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_data_release (gpointer user_data)
+{
+  RunData *run = user_data;
+
+  g_main_context_unref (run->context);
+  g_free (run);
+}
+
+/* The task lets go of RUN after the last progress event was queued: the
+ * destroy notify runs on the caller's context, after those events. */
 static void
 run_data_free (RunData *run)
 {
-  g_main_context_unref (run->context);
-  g_free (run);
+  if (run->progress_destroy == NULL)
+    {
+      run_data_release (run);
+      return;
+    }
+  g_main_context_invoke_full (run->context, G_PRIORITY_DEFAULT, deliver_destroy, run, run_data_release);
 }
 
 static gboolean
@@ -202,6 +227,7 @@ regard_download_run_async (RegardDownload *download,
                            GCancellable *cancellable,
                            RegardDownloadProgressFunc progress,
                            gpointer progress_data,
+                           GDestroyNotify progress_destroy,
                            GAsyncReadyCallback callback,
                            gpointer user_data)
 {
@@ -213,6 +239,8 @@ regard_download_run_async (RegardDownload *download,
   g_task_set_source_tag (task, regard_download_run_async);
   if (download->running)
     {
+      if (progress_destroy)
+        progress_destroy (progress_data);
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
                                "A download of %s is already running", download->config.repo);
       return;
@@ -222,6 +250,7 @@ regard_download_run_async (RegardDownload *download,
   run->context = g_main_context_ref_thread_default ();
   run->progress = progress;
   run->progress_data = progress_data;
+  run->progress_destroy = progress_destroy;
   download->running = TRUE;
   g_task_set_task_data (task, run, (GDestroyNotify) run_data_free);
   /* The cancellable ends the transfer itself; the task must still wait for
@@ -256,7 +285,7 @@ regard_download_run (RegardDownload *download, GCancellable *cancellable,
   g_autoptr(GAsyncResult) result = NULL;
 
   g_main_context_push_thread_default (context);
-  regard_download_run_async (download, cancellable, progress, progress_data,
+  regard_download_run_async (download, cancellable, progress, progress_data, NULL,
                              on_sync_done, &result);
   while (result == NULL)
     g_main_context_iteration (context, TRUE);

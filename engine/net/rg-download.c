@@ -1,3 +1,4 @@
+#include "rg-file.h"
 #include "rg-download.h"
 
 #include <errno.h>
@@ -223,7 +224,7 @@ add_shards (Job *job, RgHubRevision *rev, GError **error)
   char *contents = NULL;
   gsize len = 0;
 
-  if (!g_file_get_contents (index_path, &contents, &len, error))
+  if (!rg_file_get_contents_max (index_path, RG_FILE_MAX_JSON, &contents, &len, error))
     return FALSE;
   index = g_bytes_new_take (contents, len);
   shards = rg_hub_index_shards (index, error);

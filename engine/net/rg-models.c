@@ -1,3 +1,4 @@
+#include "rg-file.h"
 #include "rg-models.h"
 
 #include <glib/gstdio.h>
@@ -80,7 +81,7 @@ rg_models_dir_is_complete (const char *dir)
 
   if (!has_file (dir, "config.json") || has_part_file (dir))
     return FALSE;
-  if (!g_file_get_contents (index_path, &contents, &len, NULL))
+  if (!rg_file_get_contents_max (index_path, RG_FILE_MAX_JSON, &contents, &len, NULL))
     return has_file (dir, "model.safetensors");
   index = g_bytes_new_take (contents, len);
   shards = rg_hub_index_shards (index, NULL);

@@ -58,21 +58,9 @@ rg_op_add (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *a, const RgVkBu
 }
 
 void
-rg_op_scale (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, float s, uint64_t n)
-{
-  eltwise (rec, "scale_f32", out, x, NULL, n, s, 0, 0, 1);
-}
-
-void
 rg_op_gelu_tanh (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint64_t n)
 {
   eltwise (rec, "gelu_tanh_f32", out, x, NULL, n, 0, 0, 0, 10);
-}
-
-void
-rg_op_silu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint64_t n)
-{
-  eltwise (rec, "silu_f32", out, x, NULL, n, 0, 0, 0, 4);
 }
 
 void

@@ -60,9 +60,7 @@ RgVkBuffer *rg_gpu_upload_f32 (RgVkContext *ctx, const char *name, const float *
 /* ---- Element-wise (f32) ------------------------------------------------ */
 
 void rg_op_add (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *a, const RgVkBuffer *b, uint64_t n);
-void rg_op_scale (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, float s, uint64_t n);
 void rg_op_gelu_tanh (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint64_t n);
-void rg_op_silu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint64_t n);
 /* out = silu(gate) * up */
 void rg_op_swiglu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *gate, const RgVkBuffer *up, uint64_t n);
 /* dst[dst_offset + i] = src[src_offset + i], i < n (f32 elements): copies,
@@ -164,17 +162,6 @@ void rg_op_patch_embed (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *pi
                         const RgGpuWeight *weight, const RgVkBuffer *bias,
                         uint32_t C, uint32_t H, uint32_t W, uint32_t P);
 
-/* ---- Softmax and sampling ---------------------------------------------- */
-
-/* out[rows, n] = softmax over each row. */
-void rg_op_softmax (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint32_t rows, uint32_t n);
-/* OUT uint32 [1] = argmax x[n] (ties: lowest index; NaN never wins). */
-void rg_op_argmax (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint32_t n);
-/* The K largest of x[n] in descending order (ties: lower index first):
- * OUT_IDX uint32 [k], OUT_VALUES f32 [k]. k <= 64. */
-void rg_op_topk (RgVkRecorder *rec, RgVkBuffer *out_idx, RgVkBuffer *out_values,
-                 const RgVkBuffer *x, uint32_t n, uint32_t k);
-
 /* ---- For op implementations -------------------------------------------- */
 
 /* Records an error unless BUF holds at least BYTES; returns FALSE then. */
@@ -182,7 +169,7 @@ gboolean rg_op_check_size (RgVkRecorder *rec, const char *op, const RgVkBuffer *
 /* Workgroup size for element-wise ops on this device. */
 uint32_t rg_op_default_wg (RgVkRecorder *rec);
 /* Workgroup size for ops that give one workgroup to each row of
- * ROW_LEN elements (norms, softmax): small rows get small workgroups. */
+ * ROW_LEN elements (norms): small rows get small workgroups. */
 uint32_t rg_op_row_wg (RgVkRecorder *rec, uint32_t row_len);
 /* Shader variant name for a weight type, e.g. "matmul" + BF16 -> "matmul_bf16". */
 const char *rg_op_weight_suffix (RgDType dtype);

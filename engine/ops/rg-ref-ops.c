@@ -131,13 +131,6 @@ silu1 (float v)
 }
 
 void
-rg_ref_silu (const float *x, float *y, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    y[i] = silu1 (x[i]);
-}
-
-void
 rg_ref_swiglu (const float *gate, const float *up, float *out, size_t n)
 {
   for (size_t i = 0; i < n; i++)
@@ -149,13 +142,6 @@ rg_ref_add (const float *a, const float *b, float *out, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     out[i] = a[i] + b[i];
-}
-
-void
-rg_ref_scale (const float *x, float s, float *y, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    y[i] = x[i] * s;
 }
 
 /* ---- Rotary position embedding ----------------------------------------- */
@@ -328,24 +314,6 @@ rg_ref_patch_embed (const float *pixels, size_t C, size_t H, size_t W,
 }
 
 /* ---- Sampling helpers -------------------------------------------------- */
-
-void
-rg_ref_softmax (const float *x, float *y, size_t rows, size_t n)
-{
-  for (size_t r = 0; r < rows; r++)
-    {
-      const float *xr = x + r * n;
-      float *yr = y + r * n;
-      double max = -INFINITY, sum = 0.0;
-
-      for (size_t i = 0; i < n; i++)
-        max = MAX (max, (double) xr[i]);
-      for (size_t i = 0; i < n; i++)
-        sum += exp ((double) xr[i] - max);
-      for (size_t i = 0; i < n; i++)
-        yr[i] = (float) (exp ((double) xr[i] - max) / sum);
-    }
-}
 
 size_t
 rg_ref_argmax (const float *x, size_t n)

@@ -50,14 +50,10 @@ void rg_ref_rmsnorm (const float *x, const float *w, float *y,
 /* torch.nn.functional.gelu (x, approximate="tanh"):
  * 0.5 x (1 + tanh (sqrt(2/pi) (x + 0.044715 x^3))). */
 void rg_ref_gelu_tanh (const float *x, float *y, size_t n);
-/* silu(x) = x * sigmoid(x) = x / (1 + exp(-x)). */
-void rg_ref_silu (const float *x, float *y, size_t n);
 /* out = silu(gate) * up; OUT may alias GATE or UP. */
 void rg_ref_swiglu (const float *gate, const float *up, float *out, size_t n);
 /* out = a + b; OUT may alias A or B. */
 void rg_ref_add (const float *a, const float *b, float *out, size_t n);
-/* y = x * s. */
-void rg_ref_scale (const float *x, float s, float *y, size_t n);
 
 /* ---- Rotary position embedding ----------------------------------------- */
 
@@ -116,9 +112,6 @@ void rg_ref_patch_embed (const float *pixels, size_t C, size_t H, size_t W,
                          size_t P, float *out);
 
 /* ---- Sampling helpers -------------------------------------------------- */
-
-/* y[r, :] = softmax(x[r, :]) over N columns (max-subtracted). Y may alias X. */
-void rg_ref_softmax (const float *x, float *y, size_t rows, size_t n);
 
 /* Index of the largest element; ties go to the lowest index; NaN never
  * wins. N must be > 0. */

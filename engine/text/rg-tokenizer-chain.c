@@ -11,7 +11,7 @@ static gboolean
 parse_byte_level (RgTokenizer *tok, JsonObject *obj, const char *filename, GError **error)
 {
   JsonNode *node = json_object_get_member (obj, "add_prefix_space");
-  gboolean use_regex;
+  gboolean use_regex = TRUE;
 
   /* HF's default is true when the member is absent. */
   if (!node_is (node, G_TYPE_BOOLEAN) || json_node_get_boolean (node))
@@ -27,7 +27,7 @@ parse_byte_level (RgTokenizer *tok, JsonObject *obj, const char *filename, GErro
 static gboolean
 parse_digits (RgTokenizer *tok, JsonObject *obj, const char *filename, GError **error)
 {
-  gboolean individual;
+  gboolean individual = FALSE;
 
   if (!get_opt_bool (obj, "individual_digits", FALSE, &individual, filename,
                      "pre_tokenizer.individual_digits", error))

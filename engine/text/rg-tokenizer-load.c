@@ -5,6 +5,7 @@
  * the encoder does not implement are refused (REGARD_ERROR_UNSUPPORTED)
  * rather than silently ignored, so a tokenizer never encodes differently
  * from HF without saying so. */
+#include "rg-file.h"
 #include "rg-tokenizer-json.h"
 
 #include <string.h>
@@ -132,7 +133,7 @@ parse_vocab (RgTokenizer *tok, JsonObject *model, guint n_added,
   for (GList *l = members; l; l = l->next)
     {
       const char *name = l->data;
-      gint32 id;
+      gint32 id = -1;
 
       if (!get_id (json_object_get_member (vocab, name), n, &id, filename, "model.vocab", error))
         return FALSE;
@@ -302,7 +303,7 @@ parse_added_tokens (RgTokenizer *tok, JsonArray *arr, const char *filename, GErr
       JsonObject *obj;
       AddedToken at = { 0 };
       const char *content;
-      gboolean flag;
+      gboolean flag = FALSE;
 
       if (!node || !JSON_NODE_HOLDS_OBJECT (node))
         return INVALID ("added_tokens", "entry %u is not an object", i);
@@ -545,7 +546,7 @@ rg_tokenizer_new_from_file (const char *path, GError **error)
   gsize length = 0;
   g_autofree char *base = g_path_get_basename (path);
 
-  if (!g_file_get_contents (path, &contents, &length, error))
+  if (!rg_file_get_contents_max (path, RG_FILE_MAX_TOKENIZER, &contents, &length, error))
     return NULL;
   return rg_tokenizer_new_from_data (contents, length, base, error);
 }

@@ -2,8 +2,8 @@
  *
  * Every optional feature is probed and can be turned off from the
  * environment (REGARD_DISABLE_F16, REGARD_DISABLE_INT8,
- * REGARD_DISABLE_INT_DOT, REGARD_DISABLE_COOPMAT,
- * REGARD_DISABLE_MEMORY_BUDGET), so a driver bug in one path can be
+ * REGARD_DISABLE_MEMORY_BUDGET, REGARD_DISABLE_SUBGROUP,
+ * REGARD_DISABLE_TEXEL), so a driver bug in one path can be
  * worked around without a rebuild. */
 #include "config.h"
 
@@ -39,8 +39,16 @@ rg_vk_check (RgVkContext *ctx, VkResult r, const char *what, GError **error)
                    r == VK_ERROR_OUT_OF_DEVICE_MEMORY ? "device" : "host");
       break;
     case VK_TIMEOUT:
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
-                   "%s: the GPU did not finish in time", what);
+      /* A hung submission is a lost device: its buffers may still be in
+       * use, so the context is never used again (see `lost`). */
+      if (ctx)
+        {
+          ctx->lost = TRUE;
+          ctx->fence_pending = TRUE;
+        }
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_DEVICE_LOST,
+                   "%s: the GPU did not finish in %.3g s; treating the device as lost: reload the model",
+                   what, ctx ? ctx->fence_timeout_ns / 1e9 : 0.0);
       break;
     default:
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED, "%s failed (VkResult %d)", what, (int) r);
@@ -206,10 +214,9 @@ query_device (VkInstance instance, VkPhysicalDevice pd, guint index, RgVkDeviceI
   info->storage_16bit = f11.storageBuffer16BitAccess && !rg_vk_env_flag ("REGARD_DISABLE_F16");
   info->int8 = f12.shaderInt8 && !rg_vk_env_flag ("REGARD_DISABLE_INT8");
   info->storage_8bit = f12.storageBuffer8BitAccess && !rg_vk_env_flag ("REGARD_DISABLE_INT8");
-  info->integer_dot_product = has_extension (exts, n_ext, "VK_KHR_shader_integer_dot_product") &&
-                              !rg_vk_env_flag ("REGARD_DISABLE_INT_DOT");
-  info->cooperative_matrix = has_extension (exts, n_ext, "VK_KHR_cooperative_matrix") &&
-                             !rg_vk_env_flag ("REGARD_DISABLE_COOPMAT");
+  /* Reported by `regard-cli devices`; no kernel uses them yet. */
+  info->integer_dot_product = has_extension (exts, n_ext, "VK_KHR_shader_integer_dot_product");
+  info->cooperative_matrix = has_extension (exts, n_ext, "VK_KHR_cooperative_matrix");
   info->has_memory_budget = has_extension (exts, n_ext, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) &&
                             !rg_vk_env_flag ("REGARD_DISABLE_MEMORY_BUDGET");
 
@@ -476,6 +483,11 @@ rg_vk_context_new (const char *device_selector, GError **error)
   if (g_getenv ("REGARD_TEXEL_WEIGHTS") != NULL)
     ctx->texel_weights = rg_vk_env_flag ("REGARD_TEXEL_WEIGHTS");
   ctx->profiling = rg_vk_env_flag ("REGARD_PROFILE") && ctx->info.timestamps_supported;
+  /* Generous: a long prefill on a CPU device takes minutes. A hung GPU is
+   * reported instead of freezing the engine thread forever. */
+  ctx->fence_timeout_ns = 600ull * 1000 * 1000 * 1000;
+  if (g_getenv ("REGARD_GPU_TIMEOUT_MS") != NULL)
+    ctx->fence_timeout_ns = g_ascii_strtoull (g_getenv ("REGARD_GPU_TIMEOUT_MS"), NULL, 10) * 1000000ull;
   ctx->profile = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   return ctx;
 }
@@ -485,9 +497,25 @@ rg_vk_context_free (RgVkContext *ctx)
 {
   if (ctx == NULL)
     return;
+  if (ctx->device != VK_NULL_HANDLE && ctx->fence_pending)
+    {
+      /* A submission timed out: wait for it once more (at least 10 s) before
+       * anything it uses is destroyed. A device that stays hung is left
+       * alone (leaked) rather than freed under the GPU's feet. */
+      VkResult r = vkWaitForFences (ctx->device, 1, &ctx->fence, VK_TRUE,
+                                    MAX (ctx->fence_timeout_ns, 10ull * 1000 * 1000 * 1000));
+      if (r == VK_TIMEOUT)
+        {
+          g_warning ("The GPU is still busy with a submission that timed out; leaking its device");
+          g_free (ctx->choice_reason);
+          g_free (ctx);
+          return;
+        }
+    }
   if (ctx->device != VK_NULL_HANDLE)
     {
       vkDeviceWaitIdle (ctx->device);
+      rg_vk_destroy_orphans (ctx);
       if (ctx->profiling && g_hash_table_size (ctx->profile) > 0)
         rg_vk_context_print_profile (ctx, stderr);
       rg_vk_pipelines_fini (ctx);
@@ -524,6 +552,12 @@ const char *
 rg_vk_context_get_choice_reason (RgVkContext *ctx)
 {
   return ctx->choice_reason;
+}
+
+void
+rg_vk_context_set_fence_timeout (RgVkContext *ctx, uint64_t timeout_ns)
+{
+  ctx->fence_timeout_ns = timeout_ns;
 }
 
 gboolean

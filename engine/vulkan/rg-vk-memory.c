@@ -108,6 +108,9 @@ rg_vk_memory_init (RgVkContext *ctx, GError **error)
   VkMemoryRequirements req;
   int t;
 
+  ctx->orphan_pools = g_array_new (FALSE, FALSE, sizeof (VkDescriptorPool));
+  ctx->orphan_views = g_array_new (FALSE, FALSE, sizeof (VkBufferView));
+
   if (!rg_vk_check (ctx, vkCreateBuffer (ctx->device, &bci, NULL, &probe), "vkCreateBuffer", error))
     return FALSE;
   vkGetBufferMemoryRequirements (ctx->device, probe, &req);
@@ -159,8 +162,28 @@ block_free (RgVkContext *ctx, RgVkBlock *block)
 }
 
 void
+rg_vk_destroy_orphans (RgVkContext *ctx)
+{
+  if (ctx->orphan_pools)
+    {
+      for (guint i = 0; i < ctx->orphan_pools->len; i++)
+        vkDestroyDescriptorPool (ctx->device, g_array_index (ctx->orphan_pools, VkDescriptorPool, i), NULL);
+      g_array_set_size (ctx->orphan_pools, 0);
+    }
+  if (ctx->orphan_views)
+    {
+      for (guint i = 0; i < ctx->orphan_views->len; i++)
+        vkDestroyBufferView (ctx->device, g_array_index (ctx->orphan_views, VkBufferView, i), NULL);
+      g_array_set_size (ctx->orphan_views, 0);
+    }
+}
+
+void
 rg_vk_memory_fini (RgVkContext *ctx)
 {
+  rg_vk_destroy_orphans (ctx);
+  g_clear_pointer (&ctx->orphan_pools, g_array_unref);
+  g_clear_pointer (&ctx->orphan_views, g_array_unref);
   if (ctx->blocks)
     {
       for (guint i = 0; i < ctx->blocks->len; i++)
@@ -346,12 +369,19 @@ rg_vk_buffer_free (RgVkBuffer *buf)
   if (buf == NULL)
     return;
   ctx = buf->ctx;
+  /* While lost, the GPU may still read or write this range: only the
+   * bookkeeping goes; views and blocks wait for rg_vk_context_free (). */
   if (buf->texel_view != VK_NULL_HANDLE)
-    vkDestroyBufferView (ctx->device, buf->texel_view, NULL);
+    {
+      if (ctx->lost)
+        g_array_append_val (ctx->orphan_views, buf->texel_view);
+      else
+        vkDestroyBufferView (ctx->device, buf->texel_view, NULL);
+    }
   block_give_back (buf->block, buf->offset, buf->reserved);
   ctx->allocated -= buf->reserved;
   /* give empty blocks back to the driver so unloading frees VRAM */
-  if (buf->block->n_live == 0)
+  if (buf->block->n_live == 0 && !ctx->lost)
     {
       g_ptr_array_remove (ctx->blocks, buf->block);
       block_free (ctx, buf->block);
@@ -375,11 +405,10 @@ rg_vk_buffer_get_name (const RgVkBuffer *buf)
 gboolean
 rg_vk_wait_fence (RgVkContext *ctx, GError **error)
 {
-  /* Generous: a long prefill on a CPU device takes minutes. A hung GPU is
-   * reported instead of freezing the engine thread forever. */
-  const uint64_t timeout_ns = 600ull * 1000 * 1000 * 1000;
-  VkResult r = vkWaitForFences (ctx->device, 1, &ctx->fence, VK_TRUE, timeout_ns);
+  VkResult r = vkWaitForFences (ctx->device, 1, &ctx->fence, VK_TRUE, ctx->fence_timeout_ns);
 
+  /* A timeout marks the context lost (rg_vk_check); the fence stays
+   * unsignalled-and-pending and is not reset. */
   if (!rg_vk_check (ctx, r, "waiting for the GPU", error))
     return FALSE;
   vkResetFences (ctx->device, 1, &ctx->fence);
@@ -412,7 +441,9 @@ rg_vk_run_once (RgVkContext *ctx, void (*record) (VkCommandBuffer cb, gpointer d
   si.pCommandBuffers = &cb;
   ok = rg_vk_check (ctx, vkQueueSubmit (ctx->queue, 1, &si, ctx->fence), "vkQueueSubmit", error) &&
        rg_vk_wait_fence (ctx, error);
-  vkFreeCommandBuffers (ctx->device, ctx->command_pool, 1, &cb);
+  /* A command buffer that may still run goes with the pool, later. */
+  if (!ctx->lost)
+    vkFreeCommandBuffers (ctx->device, ctx->command_pool, 1, &cb);
   return ok;
 }
 

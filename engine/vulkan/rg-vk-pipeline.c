@@ -2,6 +2,7 @@
  * created lazily per (shader, specialization constants), and the
  * VkPipelineCache kept under $XDG_CACHE_HOME/regard/, keyed by the device
  * UUID and driver version so a driver update never reads a stale cache. */
+#include "rg-file.h"
 #include "config.h"
 
 #include "rg-vk-private.h"
@@ -30,7 +31,7 @@ load_pipeline_cache (RgVkContext *ctx, GError **error)
 
   /* Only hand the driver data whose header matches this device: some
    * drivers crash on foreign caches instead of ignoring them. */
-  if (g_file_get_contents (ctx->pipeline_cache_path, &contents, &length, NULL) && length >= 32)
+  if (rg_file_get_contents_max (ctx->pipeline_cache_path, 1024u * 1024 * 1024, &contents, &length, NULL) && length >= 32)
     {
       uint32_t header_len, version, vendor, device;
 

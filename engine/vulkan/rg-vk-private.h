@@ -55,7 +55,15 @@ struct _RgVkContext
   uint32_t queue_family;
   RgVkDeviceInfo info;
   char *choice_reason;
+  /* Set on VK_ERROR_DEVICE_LOST and on a fence wait that timed out. From
+   * then on nothing is submitted, and nothing the GPU may still use (command
+   * buffers, descriptor pools, buffer views, memory blocks) is destroyed
+   * before rg_vk_context_free () has seen the fence signal. */
   gboolean lost;
+  gboolean fence_pending;          /* a submission never seen to finish */
+  uint64_t fence_timeout_ns;
+  GArray *orphan_pools;            /* VkDescriptorPool of abandoned recordings */
+  GArray *orphan_views;            /* VkBufferView of buffers freed while lost */
 
   /* memory */
   uint32_t device_type_index;      /* memory type for blocks */
@@ -109,6 +117,9 @@ void rg_vk_memory_fini (RgVkContext *ctx);
 gboolean rg_vk_run_once (RgVkContext *ctx, void (*record) (VkCommandBuffer cb, gpointer data),
                          gpointer data, GError **error);
 gboolean rg_vk_wait_fence (RgVkContext *ctx, GError **error);
+/* Destroys what was abandoned while the device was lost (the GPU is done
+ * with it: the fence signalled or the device is really lost). */
+void rg_vk_destroy_orphans (RgVkContext *ctx);
 
 /* rg-vk-recorder.c */
 void rg_vk_profile_add (RgVkContext *ctx, const char *op, double ns, double flops, double bytes);

@@ -52,13 +52,23 @@ reset_state (RgVkRecorder *rec)
 {
   RgVkContext *ctx = rec->ctx;
 
+  /* After a timeout the submission may still run: its descriptor pools
+   * go to the context, its command buffer stays in the command pool, both
+   * destroyed once the GPU is done (rg_vk_context_free). */
   for (guint i = 0; i < rec->pools->len; i++)
-    vkDestroyDescriptorPool (ctx->device, g_array_index (rec->pools, VkDescriptorPool, i), NULL);
+    {
+      VkDescriptorPool pool = g_array_index (rec->pools, VkDescriptorPool, i);
+      if (ctx->lost)
+        g_array_append_val (ctx->orphan_pools, pool);
+      else
+        vkDestroyDescriptorPool (ctx->device, pool, NULL);
+    }
   g_array_set_size (rec->pools, 0);
   rec->sets_in_pool = 0;
   if (rec->cb != VK_NULL_HANDLE)
     {
-      vkFreeCommandBuffers (ctx->device, ctx->command_pool, 1, &rec->cb);
+      if (!ctx->lost)
+        vkFreeCommandBuffers (ctx->device, ctx->command_pool, 1, &rec->cb);
       rec->cb = VK_NULL_HANDLE;
     }
   rec->recording = FALSE;
@@ -76,7 +86,7 @@ rg_vk_recorder_free (RgVkRecorder *rec)
   if (rec == NULL)
     return;
   reset_state (rec);
-  if (rec->queries)
+  if (rec->queries && !rec->ctx->lost)
     vkDestroyQueryPool (rec->ctx->device, rec->queries, NULL);
   g_array_free (rec->pools, TRUE);
   g_ptr_array_free (rec->scratch, TRUE);

@@ -108,8 +108,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgVkContext, rg_vk_context_free)
 
 const RgVkDeviceInfo *rg_vk_context_get_info (RgVkContext *ctx);
 const char *rg_vk_context_get_choice_reason (RgVkContext *ctx);
-/* TRUE once the device was lost: every later call fails. */
+/* TRUE once the device was lost, or a fence wait timed out (which counts
+ * as lost: the work may still be running): every later call fails, and the
+ * context must be freed and created again (reload the model). */
 gboolean rg_vk_context_is_lost (RgVkContext *ctx);
+/* How long a submission may run before it counts as a lost device.
+ * Default: $REGARD_GPU_TIMEOUT_MS, else 600 s. Tests shorten it. */
+void rg_vk_context_set_fence_timeout (RgVkContext *ctx, uint64_t timeout_ns);
 /* Bytes allocated in device memory right now. */
 uint64_t rg_vk_context_get_allocated_bytes (RgVkContext *ctx);
 

@@ -184,8 +184,10 @@ cmd_ask (int argc, char **argv)
   {
     const RegardModelInfo *info = regard_engine_get_model_info (engine);
 
-    /* which device and format, and why: on stderr, stdout is the answer */
-    g_printerr ("[%s on %s, %s weights]%s%s\n", info->name, info->device_name, info->weight_format,
+    /* which backend, device and format, and why: on stderr, stdout is the answer */
+    g_printerr ("[%s on %s, %s backend, %s weights]%s%s\n", info->name, info->device_name,
+                g_str_equal (info->backend, "reference") ? "reference (plain C, slow)" : "Vulkan",
+                info->weight_format,
                 info->format_reason ? " " : "", info->format_reason ? info->format_reason : "");
   }
 
@@ -210,7 +212,7 @@ cmd_ask (int argc, char **argv)
   run.json = json;
   sigint_id = g_unix_signal_add (SIGINT, on_sigint, cancellable);
 
-  regard_engine_ask_async (engine, conv, &params, cancellable, on_token, &run, on_answered, &run);
+  regard_engine_ask_async (engine, conv, &params, cancellable, on_token, &run, NULL, on_answered, &run);
   g_main_loop_run (loop);
   g_source_remove (sigint_id);
 

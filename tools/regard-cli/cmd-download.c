@@ -141,7 +141,7 @@ cmd_download (int argc, char **argv)
   fprintf (stderr, "Downloading %s@%s into %s\n", regard_download_get_repo (dl),
            regard_download_get_revision (dl), regard_download_get_dest_dir (dl));
   sigint = g_unix_signal_add (SIGINT, on_interrupt, cancellable);
-  regard_download_run_async (dl, cancellable, on_progress, &ui, on_done, &ui);
+  regard_download_run_async (dl, cancellable, on_progress, &ui, NULL, on_done, &ui);
   g_main_loop_run (loop);
   g_source_remove (sigint);
   dir = regard_download_run_finish (dl, ui.result, &error);

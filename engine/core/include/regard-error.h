@@ -22,4 +22,8 @@ typedef enum
   REGARD_ERROR_CONTEXT_FULL,     /* prompt longer than the context */
 } RegardError;
 
+/* Encoded images larger than this are refused (REGARD_ERROR_INVALID_IMAGE)
+ * before they are read; clients loading attachments use the same cap. */
+#define REGARD_MAX_IMAGE_BYTES (256u * 1024 * 1024)
+
 G_END_DECLS

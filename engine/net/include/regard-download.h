@@ -14,8 +14,8 @@
  *   params.repo = "HuggingFaceM4/idefics2-8b";
  *   RegardDownload *dl = regard_download_new (&params, &error);
  *
- *   regard_download_run_async (dl, cancellable, on_progress, self,
- *                              on_downloaded, self);
+ *   regard_download_run_async (dl, cancellable, on_progress, g_object_ref (self),
+ *                              g_object_unref, on_downloaded, self);
  *   // on_progress (const RegardDownloadProgress *p, self):
  *   //   p->done_bytes of p->total_bytes, p->bytes_per_second, p->eta_seconds
  *   // on_downloaded: char *dir = regard_download_run_finish (dl, result, &error);
@@ -29,7 +29,8 @@
  * completion callback, in order (the last progress comes before completion).
  * The transfer itself runs on a worker thread, so the client never blocks.
  * One run at a time per RegardDownload; do not free it while a run is in
- * flight. Cancelling the GCancellable stops the transfer within one read and
+ * flight. PROGRESS_DESTROY (may be NULL) is called with PROGRESS_DATA on
+ * that context once the last progress call is done. Cancelling the GCancellable stops the transfer within one read and
  * keeps the .part for a later resume (the error is G_IO_ERROR_CANCELLED).
  * Errors come back in the REGARD_DOWNLOAD_ERROR domain, or G_IO_ERROR for
  * local files (G_IO_ERROR_NO_SPACE when the disk is full or too small).
@@ -111,6 +112,7 @@ void regard_download_run_async (RegardDownload *download,
                                 GCancellable *cancellable,
                                 RegardDownloadProgressFunc progress,
                                 gpointer progress_data,
+                                GDestroyNotify progress_destroy,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data);
 /* Returns the model folder (free with g_free), or NULL with ERROR set. */
