@@ -46,6 +46,33 @@ struct _RegardMessage
 
 G_DEFINE_FINAL_TYPE (RegardMessage, regard_message, GTK_TYPE_WIDGET)
 
+enum {
+  PROP_0,
+  PROP_TEXT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+regard_message_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  RegardMessage *self = REGARD_MESSAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_TEXT:
+      g_value_set_string (value, self->text->str);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 regard_message_dispose (GObject *object)
 {
@@ -82,6 +109,14 @@ regard_message_class_init (RegardMessageClass *klass)
 
   object_class->dispose = regard_message_dispose;
   object_class->finalize = regard_message_finalize;
+  object_class->get_property = regard_message_get_property;
+
+  /* The message's whole text so far; notified as each streamed piece
+   * arrives (before it is drawn, which happens on the next frame). */
+  properties[PROP_TEXT] =
+    g_param_spec_string ("text", NULL, NULL, "",
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "message");
@@ -408,6 +443,7 @@ regard_message_set_text (RegardMessage *self,
 
   g_string_assign (self->text, text ? text : "");
   regard_message_flush (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT]);
 }
 
 void
@@ -425,6 +461,7 @@ regard_message_append_text (RegardMessage *self,
     self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self),
                                                   regard_message_tick_cb,
                                                   NULL, NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT]);
 }
 
 const char *

@@ -914,6 +914,13 @@ regard_window_get_last_answer (RegardWindow *self)
   return self->last_answer ? regard_message_get_text (self->last_answer) : NULL;
 }
 
+GtkWidget *
+regard_window_get_last_answer_row (RegardWindow *self)
+{
+  g_return_val_if_fail (REGARD_IS_WINDOW (self), NULL);
+  return self->last_answer ? GTK_WIDGET (self->last_answer) : NULL;
+}
+
 const char *
 regard_window_get_last_status (RegardWindow *self)
 {

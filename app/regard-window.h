@@ -48,6 +48,8 @@ gboolean       regard_window_get_busy           (RegardWindow   *self);
 const char    *regard_window_get_page           (RegardWindow   *self);
 /* The text of the last answer so far (streamed), or NULL. */
 const char    *regard_window_get_last_answer    (RegardWindow   *self);
+/* The last answer's transcript row (a RegardMessage), or NULL. */
+GtkWidget     *regard_window_get_last_answer_row (RegardWindow  *self);
 /* The status line of the last answer ("Stopped"...), or NULL. */
 const char    *regard_window_get_last_status    (RegardWindow   *self);
 void           regard_window_set_question       (RegardWindow   *self,
