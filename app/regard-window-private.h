@@ -93,6 +93,8 @@ void _regard_window_class_init_actions (GtkWidgetClass *widget_class);
 void _regard_window_init_attach        (RegardWindow   *self);
 void _regard_window_update_actions     (RegardWindow   *self);
 void _regard_window_update_state       (RegardWindow   *self);
+/* The composer's text, stripped (owned by the caller). */
+char *_regard_window_get_question      (RegardWindow   *self);
 void _regard_window_download           (RegardWindow   *self);
 void _regard_window_class_init_download (GtkWidgetClass *widget_class);
 void _regard_window_init_download      (RegardWindow   *self);
