@@ -9,14 +9,6 @@
 #include "regard-error.h"
 #include "rg-ref-ops.h"
 
-void
-rg_exec_run_bind (RgExecRun *run, const RgArch *arch, RgRole role, gpointer data)
-{
-  for (guint b = 1; b < arch->n_buffers && b < RG_ARCH_MAX_BUFFERS; b++)
-    if (arch->buffers[b].role == role)
-      run->io[b] = data;
-}
-
 typedef struct
 {
   RgExecRef *ex;

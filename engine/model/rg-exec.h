@@ -4,6 +4,7 @@
 
 #include "rg-arch.h"
 #include "rg-model.h"
+#include "rg-patches.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,19 @@ typedef struct
 
 /* Binds DATA to every buffer of ROLE in RUN. */
 void rg_exec_run_bind (RgExecRun *run, const RgArch *arch, RgRole role, gpointer data);
+
+/* An encode of BATCH: its patch grid (validity, position ids; checked
+ * against the model's grid) and RUN's row counts. NULL on bad input. */
+RgPatchGrid *rg_exec_run_prepare_encode (RgExecRun *run, const RgModel *model,
+                                         const RgArchDims *dims, const RgPixelBatch *batch,
+                                         GError **error);
+
+/* A forward of IDS: the arguments checked (rg_model_check_forward), RUN's
+ * row counts, and the rows of IDS that take image features (int32). */
+GArray *rg_exec_run_prepare_forward (RgExecRun *run, const RgModel *model,
+                                     const int32_t *ids, guint n,
+                                     const float *image_features, guint n_image_rows,
+                                     GError **error);
 
 /* The weights of a family on the reference backend: f32 copies. */
 typedef struct

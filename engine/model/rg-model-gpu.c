@@ -364,39 +364,19 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
   RgModelGpu *self = (RgModelGpu *) model;
   const RgArch *arch = self->ex.arch;
   const RgArchDims *d = &self->ex.dims;
-  uint32_t P = (uint32_t) d->d[RG_DIM_PATCH], C = (uint32_t) d->d[RG_DIM_CHANNELS];
+  uint32_t C = (uint32_t) d->d[RG_DIM_CHANNELS];
   uint64_t T = d->d[RG_DIM_T], NL = d->d[RG_DIM_NL];
-  uint32_t side = model->config.vision.image_size / P;
   uint64_t n = batch->n, NP, n_mask;
   g_autoptr(RgPatchGrid) grid = NULL;
   g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_vk_buffer_free);
   g_autofree uint32_t *mask32 = NULL;
-  RgExecRun run = { .stacked = TRUE, .split = TRUE, .height = batch->height, .width = batch->width };
+  RgExecRun run = { .split = TRUE };
   RgVkBuffer *feat;
 
-  grid = rg_patch_grid_new (batch, P, side, error);
+  grid = rg_exec_run_prepare_encode (&run, model, d, batch, error);
   if (grid == NULL)
     return FALSE;
   NP = (uint64_t) grid->rows * grid->cols;
-  if (n == 0 || NP == 0)
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
-                   "Empty pixel batch (%u images of %u x %u)", batch->n, batch->height, batch->width);
-      return FALSE;
-    }
-  for (uint64_t i = 0; i < n * NP; i++)
-    if (grid->position_ids[i] < 0 || (uint32_t) grid->position_ids[i] >= side * side)
-      {
-        g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
-                     "Vision position id outside the %u x %u grid", side, side);
-        return FALSE;
-      }
-
-  run.rows[RG_ROWS_ONE] = 1;
-  run.rows[RG_ROWS_PATCHES] = NP;
-  run.rows[RG_ROWS_LATENTS] = NL;
-  run.rows[RG_ROWS_CONTEXT] = NP + NL;
-  run.rows[RG_ROWS_SUB_IMAGES_LATENTS] = n * NL;
   feat = upload (self, owned, "image features", NULL, n * NL * T * 4, error);
   if (feat == NULL)
     return FALSE;
@@ -450,29 +430,15 @@ gpu_forward (RgModel *model, const int32_t *ids, guint n,
   const RgArch *arch = self->ex.arch;
   uint64_t T = self->ex.dims.d[RG_DIM_T], vocab = self->ex.dims.d[RG_DIM_VOCAB];
   g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_vk_buffer_free);
-  g_autoptr(GArray) image_rows = g_array_new (FALSE, FALSE, sizeof (int32_t));
   RgExecRun run = { 0 };
   RgVkBuffer *bids, *out = NULL;
+  g_autoptr(GArray) image_rows = rg_exec_run_prepare_forward (&run, model, ids, n, image_features,
+                                                              n_image_rows, error);
 
-  if (!rg_model_check_forward (model, ids, n, image_features, n_image_rows, error))
+  if (image_rows == NULL)
     return FALSE;
-  if (image_features)
-    for (guint i = 0; i < n; i++)
-      if (ids[i] == model->config.image_token_id)
-        {
-          int32_t row = (int32_t) i;
-          g_array_append_val (image_rows, row);
-        }
-
   /* a decode step stays one submit: Stop is checked between tokens */
   run.split = n > 1;
-  run.rows[RG_ROWS_ONE] = 1;
-  run.rows[RG_ROWS_TOKENS] = n;
-  run.rows[RG_ROWS_LAST] = n - 1;
-  run.rows[RG_ROWS_PAST] = model->n_past;
-  run.rows[RG_ROWS_PAST_TOKENS] = (uint64_t) model->n_past + n;
-  run.rows[RG_ROWS_IMAGE_TOKENS] = image_features ? n_image_rows : 0;
-  run.rows[RG_ROWS_CACHE] = model->context_length;
   bids = upload (self, owned, "token ids", ids, (uint64_t) n * 4, error);
   if (bids == NULL)
     return FALSE;

@@ -105,36 +105,15 @@ ref_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
 {
   RgModelRef *self = (RgModelRef *) model;
   const RgArchDims *d = &self->ex.dims;
-  size_t P = d->d[RG_DIM_PATCH], C = d->d[RG_DIM_CHANNELS], side = model->config.vision.image_size / P;
-  size_t NL = d->d[RG_DIM_NL], T = d->d[RG_DIM_T];
+  size_t C = d->d[RG_DIM_CHANNELS], NL = d->d[RG_DIM_NL], T = d->d[RG_DIM_T];
   size_t n = batch->n, NP;
   g_autoptr(RgPatchGrid) grid = NULL;
-  RgExecRun run = { .stacked = TRUE, .height = batch->height, .width = batch->width };
+  RgExecRun run = { 0 };
 
-  /* Patch validity and position ids, exactly as HF (see rg-patches.h). */
-  grid = rg_patch_grid_new (batch, P, side, error);
+  grid = rg_exec_run_prepare_encode (&run, model, d, batch, error);
   if (grid == NULL)
     return FALSE;
   NP = (size_t) grid->rows * grid->cols;
-  if (n == 0 || NP == 0)
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
-                   "Empty pixel batch (%u images of %u x %u)", batch->n, batch->height, batch->width);
-      return FALSE;
-    }
-  for (size_t i = 0; i < n * NP; i++)
-    if (grid->position_ids[i] < 0 || (size_t) grid->position_ids[i] >= side * side)
-      {
-        g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
-                     "Vision position id outside the %zu x %zu grid", side, side);
-        return FALSE;
-      }
-
-  run.rows[RG_ROWS_ONE] = 1;
-  run.rows[RG_ROWS_PATCHES] = NP;
-  run.rows[RG_ROWS_LATENTS] = NL;
-  run.rows[RG_ROWS_CONTEXT] = NP + NL;
-  run.rows[RG_ROWS_SUB_IMAGES_LATENTS] = n * NL;
   rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_FEATURES, features);
   for (size_t s = 0; s < n; s++)
     {
@@ -164,25 +143,11 @@ ref_forward (RgModel *model, const int32_t *ids, guint n,
 {
   RgModelRef *self = (RgModelRef *) model;
   RgExecRun run = { 0 };
-  g_autoptr(GArray) image_rows = g_array_new (FALSE, FALSE, sizeof (int32_t));
+  g_autoptr(GArray) image_rows = rg_exec_run_prepare_forward (&run, model, ids, n, image_features,
+                                                              n_image_rows, error);
 
-  if (!rg_model_check_forward (model, ids, n, image_features, n_image_rows, error))
+  if (image_rows == NULL)
     return FALSE;
-  if (image_features)
-    for (guint i = 0; i < n; i++)
-      if (ids[i] == model->config.image_token_id)
-        {
-          int32_t row = (int32_t) i;
-          g_array_append_val (image_rows, row);
-        }
-
-  run.rows[RG_ROWS_ONE] = 1;
-  run.rows[RG_ROWS_TOKENS] = n;
-  run.rows[RG_ROWS_LAST] = n - 1;
-  run.rows[RG_ROWS_PAST] = model->n_past;
-  run.rows[RG_ROWS_PAST_TOKENS] = (uint64_t) model->n_past + n;
-  run.rows[RG_ROWS_IMAGE_TOKENS] = image_features ? n_image_rows : 0;
-  run.rows[RG_ROWS_CACHE] = model->context_length;
   rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_TOKEN_IDS, (gpointer) ids);
   if (image_features && n_image_rows > 0)
     {
