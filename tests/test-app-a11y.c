@@ -146,12 +146,6 @@ assert_all_named (GtkWidget  *root,
 }
 
 static gboolean
-not_busy (RegardWindow *window)
-{
-  return !regard_window_get_busy (window);
-}
-
-static gboolean
 one_attachment (RegardWindow *window)
 {
   return regard_window_get_n_attachments (window) == 1 && regard_window_get_n_loading (window) == 0;
@@ -188,7 +182,7 @@ test_chat_window (void)
   rg_app_test_wait (window, one_attachment, 60, "the image");
   regard_window_set_question (window, "What is this?");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  rg_app_test_wait (window, not_busy, 300, "the answer");
+  rg_app_test_wait (window, rg_app_test_idle, 300, "the answer");
   regard_window_attach_image_file (window, file);
   rg_app_test_wait (window, one_attachment, 60, "the image");
   rg_app_test_settle (500);

@@ -102,6 +102,12 @@ settled_load (RegardWindow *window)
   return state == REGARD_SESSION_READY || state == REGARD_SESSION_FAILED;
 }
 
+gboolean
+rg_app_test_idle (RegardWindow *window)
+{
+  return !regard_window_get_busy (window);
+}
+
 void
 rg_app_test_wait_ready (RegardWindow *window)
 {

@@ -19,6 +19,8 @@ typedef gboolean (*RgAppTestCond) (RegardWindow *window);
 /* Runs the main loop until COND holds; fails the test after TIMEOUT_S. */
 void               rg_app_test_wait      (RegardWindow *window, RgAppTestCond cond,
                                           guint timeout_s, const char *what);
+/* An RgAppTestCond: no answer is running (the last one has ended). */
+gboolean           rg_app_test_idle      (RegardWindow *window);
 /* Runs the main loop for MS milliseconds (animations, frame ticks). */
 void               rg_app_test_settle    (guint ms);
 /* Waits for the model; exits 77 when there is no Vulkan device. */

@@ -12,12 +12,6 @@
 
 static char *tmpdir;
 
-static gboolean
-not_busy (RegardWindow *window)
-{
-  return !regard_window_get_busy (window);
-}
-
 static guint expected_attachments;
 
 static gboolean
@@ -148,7 +142,7 @@ test_focus_after_send (void)
   g_signal_emit_by_name (send, "clicked");
   g_assert_true (regard_window_get_busy (window));
   g_assert_true (gtk_window_get_focus (GTK_WINDOW (window)) == composer (window));
-  rg_app_test_wait (window, not_busy, 300, "the answer");
+  rg_app_test_wait (window, rg_app_test_idle, 300, "the answer");
   rg_app_test_settle (300);
   g_assert_true (gtk_window_get_focus (GTK_WINDOW (window)) == composer (window));
 
@@ -180,7 +174,7 @@ test_invalid_model_folder (void)
 
   regard_window_set_question (window, "Hello?");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  rg_app_test_wait (window, not_busy, 300, "the answer");
+  rg_app_test_wait (window, rg_app_test_idle, 300, "the answer");
   g_assert_cmpuint (regard_window_get_n_messages (window), ==, 2);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.choose-model", NULL));

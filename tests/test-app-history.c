@@ -185,12 +185,6 @@ test_sidebar (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-static gboolean
-idle (RegardWindow *window)
-{
-  return !regard_window_get_busy (window);
-}
-
 /* The newest turn of the most recently updated chat. */
 static RegardHistoryTurn *
 last_turn (gint64 *chat_id, guint *n_turns)
@@ -213,7 +207,7 @@ ask (RegardWindow *window, const char *question)
 {
   regard_window_set_question (window, question);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  rg_app_test_wait (window, idle, 120, "the answer");
+  rg_app_test_wait (window, rg_app_test_idle, 120, "the answer");
 }
 
 /* Asking records the turn as it streams and when it ends; a reopened chat

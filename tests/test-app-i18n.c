@@ -16,12 +16,6 @@ attachments_ready (RegardWindow *window)
          regard_window_get_n_loading (window) == 0;
 }
 
-static gboolean
-not_busy (RegardWindow *window)
-{
-  return !regard_window_get_busy (window);
-}
-
 static void
 test_french (void)
 {
@@ -55,7 +49,7 @@ test_french (void)
   rg_app_test_wait (window, attachments_ready, 30, "the image to decode");
   regard_window_set_question (window, "Qu’y a-t-il sur cette image ?");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  rg_app_test_wait (window, not_busy, 300, "the answer");
+  rg_app_test_wait (window, rg_app_test_idle, 300, "the answer");
 
   rg_app_test_settle (600);
   shot2 = rg_app_test_snapshot (GTK_WIDGET (window), "app-window-french-chat");

@@ -10,12 +10,6 @@
 #include "test-common.h"
 
 static gboolean
-not_busy (RegardWindow *window)
-{
-  return !regard_window_get_busy (window);
-}
-
-static gboolean
 one_attachment (RegardWindow *window)
 {
   return regard_window_get_n_attachments (window) == 1 && regard_window_get_n_loading (window) == 0;
@@ -80,7 +74,7 @@ ask (RegardWindow *window,
     }
   regard_window_set_question (window, question);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  rg_app_test_wait (window, not_busy, 300, "the answer");
+  rg_app_test_wait (window, rg_app_test_idle, 300, "the answer");
   rg_app_test_settle (400);
 }
 
@@ -129,7 +123,7 @@ test_follow_regenerate_and_scroll_button (void)
   value_before = min_value_seen;
   g_signal_connect (adj, "value-changed", G_CALLBACK (value_changed_cb), NULL);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.regenerate", NULL));
-  rg_app_test_wait (window, not_busy, 300, "the new answer");
+  rg_app_test_wait (window, rg_app_test_idle, 300, "the new answer");
   rg_app_test_settle (400);
   g_signal_handlers_disconnect_by_func (adj, value_changed_cb, NULL);
   g_test_message ("lowest scroll position during regenerate: %.0f of %.0f", min_value_seen,

@@ -22,12 +22,6 @@ first_tokens (RegardWindow *window)
   return !regard_window_get_busy (window) || (answer != NULL && answer[0] != '\0');
 }
 
-static gboolean
-not_busy (RegardWindow *window)
-{
-  return !regard_window_get_busy (window);
-}
-
 static void
 test_stop_and_resend (void)
 {
@@ -56,7 +50,7 @@ test_stop_and_resend (void)
 
   /* Escape, as a user would, with the focus in the composer. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
-  rg_app_test_wait (window, not_busy, 60, "the answer to stop");
+  rg_app_test_wait (window, rg_app_test_idle, 60, "the answer to stop");
 
   g_assert_cmpstr (regard_window_get_last_status (window), ==, _("Stopped"));
   stopped_text = g_strdup (regard_window_get_last_answer (window));
@@ -67,7 +61,7 @@ test_stop_and_resend (void)
   regard_window_set_question (window, "And the colors?");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
   g_assert_true (regard_window_get_busy (window));
-  rg_app_test_wait (window, not_busy, 300, "the second answer");
+  rg_app_test_wait (window, rg_app_test_idle, 300, "the second answer");
 
   g_assert_cmpuint (regard_window_get_n_messages (window), ==, 4);
   g_assert_cmpstr (regard_window_get_last_status (window), !=, _("Stopped"));

@@ -48,12 +48,6 @@ attachments_ready (RegardWindow *window)
          regard_window_get_n_loading (window) == 0;
 }
 
-static gboolean
-not_busy (RegardWindow *window)
-{
-  return !regard_window_get_busy (window);
-}
-
 static void
 collect_thumbnails (GtkWidget *widget,
                     GPtrArray *out)
@@ -90,7 +84,7 @@ send_images (RegardWindow *window,
   g_assert_cmpuint (regard_window_get_n_attachments (window), ==, g_strv_length ((char **) paths));
   regard_window_set_question (window, question);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  rg_app_test_wait (window, not_busy, 300, "the answer");
+  rg_app_test_wait (window, rg_app_test_idle, 300, "the answer");
 }
 
 /* Every thumbnail: proportions kept, bounded, inside the column and its
@@ -256,7 +250,7 @@ test_ocr_shows_image_and_opens (void)
   window = rg_app_test_window (app, model);
   regard_window_extract_text (window, &file, 1);
   rg_app_test_wait_ready (window);
-  rg_app_test_wait (window, not_busy, 300, "the extracted text");
+  rg_app_test_wait (window, rg_app_test_idle, 300, "the extracted text");
   rg_app_test_settle (500);
 
   collect_thumbnails (GTK_WIDGET (window->transcript_box), thumbs);

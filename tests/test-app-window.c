@@ -34,12 +34,6 @@ answer_text_changed (GObject    *row,
     streamed_while_busy = TRUE;
 }
 
-static gboolean
-answer_done (RegardWindow *window)
-{
-  return !regard_window_get_busy (window);
-}
-
 static void
 test_ask_streams (void)
 {
@@ -70,7 +64,7 @@ test_ask_streams (void)
   g_signal_connect (regard_window_get_last_answer_row (window), "notify::text",
                     G_CALLBACK (answer_text_changed), window);
 
-  rg_app_test_wait (window, answer_done, 300, "the answer");
+  rg_app_test_wait (window, rg_app_test_idle, 300, "the answer");
 
   answer = regard_window_get_last_answer (window);
   g_assert_nonnull (answer);
