@@ -121,7 +121,7 @@ encode_images (RgLoadedModel *m, PromptImages *pi, guint first, gboolean split,
   g_autoptr(RgPixelBatch) batch = NULL;
   g_autofree float *features = NULL;
   RgPreprocessOptions opts = m->pre;
-  guint n_latents = m->image_seq_len;
+  guint n_latents = m->model->config.image_seq_len;
   guint hidden = m->model->config.text.hidden_size;
   guint64 expected = 0;
 
