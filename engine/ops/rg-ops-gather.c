@@ -6,8 +6,10 @@
 typedef struct
 {
   uint32_t n, dim, row0, n_rows, total_rows;
+  int32_t id0;
+  uint32_t keep_others;
 } EmbeddingPush;
-G_STATIC_ASSERT (sizeof (EmbeddingPush) == 20);
+G_STATIC_ASSERT (sizeof (EmbeddingPush) == 28);
 
 typedef struct
 {
@@ -33,9 +35,9 @@ check_elements (RgVkRecorder *rec, const char *op, uint64_t n)
   return TRUE;
 }
 
-void
-rg_op_embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
-                 const RgVkBuffer *ids, uint32_t n)
+static void
+embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
+           const RgVkBuffer *ids, uint32_t n, int32_t id0, gboolean keep_others)
 {
   RgVkContext *ctx = rg_vk_recorder_get_context (rec);
   g_autofree char *shader = g_strdup_printf ("embedding_%s", rg_op_weight_suffix (table->dtype));
@@ -49,7 +51,9 @@ rg_op_embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
   for (guint c = 0; c < table->n_chunks; c++)
     {
       uint32_t row0 = c * table->rows_per_chunk;
-      EmbeddingPush push = { n, table->cols, row0, MIN (table->rows_per_chunk, table->rows - row0), table->rows };
+      EmbeddingPush push = {
+        n, table->cols, row0, MIN (table->rows_per_chunk, table->rows - row0), table->rows, id0, keep_others,
+      };
       RgVkBinding bindings[3] = { rg_vk_bind (ids), rg_vk_bind (table->chunks[c]), rg_vk_bind (out) };
       RgVkDispatch d = {
         .shader = shader,
@@ -65,6 +69,20 @@ rg_op_embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
       rg_vk_groups_1d (ctx, (total + wg - 1) / wg, d.groups);
       rg_vk_dispatch (rec, &d);
     }
+}
+
+void
+rg_op_embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
+                 const RgVkBuffer *ids, uint32_t n)
+{
+  embedding (rec, out, table, ids, n, 0, FALSE);
+}
+
+void
+rg_op_embedding_range (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
+                       const RgVkBuffer *ids, uint32_t n, int32_t id0)
+{
+  embedding (rec, out, table, ids, n, id0, TRUE);
 }
 
 void
