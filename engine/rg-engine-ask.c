@@ -2,6 +2,7 @@
 #include "rg-engine-private.h"
 
 #include "rg-detokenizer.h"
+#include "rg-engine-test.h"
 #include "rg-file.h"
 #include "rg-image.h"
 #include "rg-prompt.h"
@@ -306,6 +307,12 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
    * The model checks CANCELLABLE between its command buffers, so Stop
    * reaches into a long image encode or prefill. */
   model->cancellable = cancellable;
+  {
+    const RgEngineTestHooks *hooks = rg_engine_get_test_hooks ();
+
+    model->on_step = hooks ? hooks->on_step : NULL;
+    model->on_step_data = hooks ? hooks->data : NULL;
+  }
   t0 = g_get_monotonic_time ();
   if (!encode_images (m, &pi, plan.first_image, split, &features, &local_error))
     goto fail;
