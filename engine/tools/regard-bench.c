@@ -20,6 +20,7 @@
 
 #include "regard-tools.h"
 #include "rg-budget.h"
+#include "rg-family.h"
 #include "rg-image.h"
 #include "rg-model-gpu.h"
 #include "rg-ops.h"
@@ -479,12 +480,14 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
       g_autoptr(RgImage) img = rg_image_decode_file (image, error);
       g_autoptr(RgPixelBatch) batch = NULL;
       g_autofree float *features = NULL;
-      RgPreprocessOptions opts = rg_preprocess_options_default ();
-      g_autofree char *pp = g_build_filename (dir, "preprocessor_config.json", NULL);
+      const RgFamily *family = NULL;
+      RgFamilyProcessor proc;
 
-      if (img == NULL || !rg_preprocess_options_load (&opts, pp, error))
+      /* the family's own processor (SmolVLM: tiles + global image) */
+      if (img == NULL || (family = rg_family_for_model_dir (dir, error)) == NULL ||
+          !rg_family_load_processor (family, dir, &proc, error))
         return FALSE;
-      batch = rg_preprocess_images (&img, 1, &opts, error);
+      batch = rg_preprocess_images (&img, 1, &proc.pre, error);
       if (batch == NULL)
         return FALSE;
       n_sub = batch->n;
