@@ -245,8 +245,8 @@ void rg_arch_feature_shape (const RgArch *arch, const RgArchDims *dims, uint64_t
  * its per-layer weights and "%u" tap names take there. */
 gboolean rg_arch_op_runs (const RgArchOp *op, const RgArchDims *dims, guint layer, guint *weight_layer);
 
-/* The family of a config (IDEFICS2 for now) with its dims resolved and
- * the description checked. */
+/* The description of a config's family (cfg->family) with its dims
+ * resolved and the description checked. */
 const RgArch *rg_arch_for_config (const RgModelConfig *cfg, RgArchDims *dims, GError **error);
 
 /* Product of A and B into *OUT, FALSE (and an INVALID_MODEL error) when it
