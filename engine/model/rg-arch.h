@@ -1,6 +1,6 @@
 /* rg-arch.h: a model family as data, run by every backend.
  *
- * A family (rg-arch-idefics2.c) is described once:
+ * A family (rg-arch-idefics2.c, rg-arch-idefics3.c) is described once:
  *   - named sizes (RgDim) and scalars (RgParam) computed from the config,
  *     64-bit and overflow-checked;
  *   - a weight table: the checkpoint's tensor name (with %u for the layer),
@@ -52,6 +52,7 @@ typedef enum
   /* connector */
   RG_DIM_NL, RG_DIM_P_HEADS, RG_DIM_P_KV_HEADS, RG_DIM_P_HEAD_DIM, RG_DIM_P_Q, RG_DIM_P_KV,
   RG_DIM_P_FF, RG_DIM_P_LAYERS,
+  RG_DIM_SCALE, RG_DIM_V_SHUFFLED,   /* IDEFICS3: pixel shuffle factor s, V * s^2 */
   /* text */
   RG_DIM_T, RG_DIM_TI, RG_DIM_VOCAB, RG_DIM_T_HEADS, RG_DIM_T_KV_HEADS, RG_DIM_T_HEAD_DIM,
   RG_DIM_T_Q, RG_DIM_T_KV, RG_DIM_T_LAYERS, RG_DIM_T_WINDOW,
@@ -182,6 +183,7 @@ typedef enum
   RG_OP_RELU,         /* out = max(in, 0) */
   RG_OP_TANH_GATE_ADD,/* out += tanh(w) * in (w: 1 or cols gates) on the rows whose index in2 is >= 0 (no in2: all) */
   RG_OP_IMAGE_ATTENTION, /* out = per query, attention to the IMAGE_SEQ rows of image mask[i] of k = in2, v = in3 */
+  RG_OP_PIXEL_SHUFFLE,/* out [grid/s^2, s*s*cols] = s x s blocks of the patch grid in [grid, cols]; s = head_dim */
 } RgOpKind;
 
 enum
@@ -237,6 +239,7 @@ typedef struct
 } RgArch;
 
 extern const RgArch rg_arch_idefics2;
+extern const RgArch rg_arch_idefics3;
 extern const RgArch rg_arch_idefics1;
 
 /* Rows per sub-image and columns of what encode writes. */
