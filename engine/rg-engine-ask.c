@@ -77,7 +77,7 @@ encode_images (RgLoadedModel *m, PromptImages *pi, guint first, gboolean split,
   g_autoptr(RgPixelBatch) batch = NULL;
   g_autofree float *features = NULL;
   RgPreprocessOptions opts = m->pre;
-  guint n_latents = m->model->config.perceiver.resampler_n_latents;
+  guint n_latents = m->model->config.image_seq_len;
   guint hidden = m->model->config.text.hidden_size;
 
   *features_out = NULL;

@@ -135,8 +135,19 @@ rg_arch_validate (const RgArch *arch, GError **error)
 const RgArch *
 rg_arch_for_config (const RgModelConfig *cfg, RgArchDims *dims, GError **error)
 {
-  const RgArch *arch = &rg_arch_idefics2;
+  const RgArch *arch;
 
+  switch (cfg->family)
+    {
+    case RG_MODEL_FAMILY_IDEFICS2:
+      arch = &rg_arch_idefics2;
+      break;
+    default:
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
+                   "config.json: %s models have no model description yet",
+                   rg_model_family_name (cfg->family));
+      return NULL;
+    }
   *dims = (RgArchDims) { 0 };
   dims->d[RG_DIM_ONE] = 1;
   if (!arch->resolve (cfg, dims, error))

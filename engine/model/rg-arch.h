@@ -208,8 +208,8 @@ typedef struct
 
 extern const RgArch rg_arch_idefics2;
 
-/* The family of a config (IDEFICS2 for now) with its dims resolved and
- * the description checked. */
+/* The description of a config's family (cfg->family) with its dims
+ * resolved and the description checked. */
 const RgArch *rg_arch_for_config (const RgModelConfig *cfg, RgArchDims *dims, GError **error);
 
 /* Product of A and B into *OUT, FALSE (and an INVALID_MODEL error) when it
