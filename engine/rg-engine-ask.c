@@ -2,6 +2,7 @@
 #include "rg-engine-private.h"
 
 #include "rg-detokenizer.h"
+#include "rg-engine-test.h"
 #include "rg-file.h"
 #include "rg-image.h"
 #include "rg-prompt.h"
@@ -13,6 +14,10 @@ typedef struct
 {
   GPtrArray *bytes;   /* GBytes *, the encoded images in prompt order */
   GPtrArray *keys;    /* char *, their content keys */
+  /* IDEFICS3 only, where the prompt depends on each image's size: */
+  GPtrArray *decoded; /* RgImage *, decoded before the prompt is built */
+  GArray *grids;      /* RgImageGrid per image */
+  GArray *rows;       /* guint: <image> rows per image */
 } PromptImages;
 
 static void
@@ -20,6 +25,9 @@ prompt_images_clear (PromptImages *pi)
 {
   g_clear_pointer (&pi->bytes, g_ptr_array_unref);
   g_clear_pointer (&pi->keys, g_ptr_array_unref);
+  g_clear_pointer (&pi->decoded, g_ptr_array_unref);
+  g_clear_pointer (&pi->grids, g_array_unref);
+  g_clear_pointer (&pi->rows, g_array_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PromptImages, prompt_images_clear)
 
@@ -66,6 +74,43 @@ collect_images (GPtrArray *parts, gboolean split, PromptImages *out,
   return TRUE;
 }
 
+static RgImage *
+decode_image (RgLoadedModel *m, GBytes *bytes, guint index, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  RgImage *img = m->pre.kind == RG_PROCESSOR_IDEFICS3 ? rg_image_decode_bytes_keep_alpha (bytes, &local)
+                                                      : rg_image_decode_bytes (bytes, &local);
+
+  if (img == NULL)
+    g_set_error (error, local->domain, local->code, "Image %u: %s", index + 1, local->message);
+  return img;
+}
+
+/* IDEFICS3: every image decoded first, since its size decides its tiles
+ * and so its part of the prompt. */
+static gboolean
+decode_for_prompt (RgLoadedModel *m, PromptImages *pi, const RgPreprocessOptions *opts, GError **error)
+{
+  pi->decoded = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_image_free);
+  pi->grids = g_array_new (FALSE, TRUE, sizeof (RgImageGrid));
+  pi->rows = g_array_new (FALSE, TRUE, sizeof (guint));
+  for (guint i = 0; i < pi->bytes->len; i++)
+    {
+      RgImage *img = decode_image (m, g_ptr_array_index (pi->bytes, i), i, error);
+      RgImageGrid grid;
+      guint rows;
+
+      if (img == NULL)
+        return FALSE;
+      g_ptr_array_add (pi->decoded, img);
+      rg_preprocess_image_grid (opts, img->width, img->height, &grid);
+      rows = m->image_seq_len * (grid.rows * grid.cols + 1);
+      g_array_append_val (pi->grids, grid);
+      g_array_append_val (pi->rows, rows);
+    }
+  return TRUE;
+}
+
 /* Decodes, preprocesses and encodes images FIRST.. of PI into FEATURES:
  * the connector rows, [n_sub * n_latents, text hidden] (NULL when there
  * are none). */
@@ -79,6 +124,7 @@ encode_images (RgLoadedModel *m, PromptImages *pi, guint first, gboolean split,
   RgPreprocessOptions opts = m->pre;
   guint n_latents = m->model->config.image_seq_len;
   guint hidden = m->model->config.text.hidden_size;
+  guint64 expected = 0;
 
   *features_out = NULL;
   if (first >= pi->bytes->len)
@@ -86,21 +132,25 @@ encode_images (RgLoadedModel *m, PromptImages *pi, guint first, gboolean split,
 
   for (guint i = first; i < pi->bytes->len; i++)
     {
-      g_autoptr(GError) local = NULL;
-      RgImage *img = rg_image_decode_bytes (g_ptr_array_index (pi->bytes, i), &local);
-      if (img == NULL)
+      RgImage *img;
+
+      if (pi->decoded != NULL)
         {
-          g_set_error (error, local->domain, local->code, "Image %u: %s", i + 1, local->message);
-          return FALSE;
+          /* borrowed: PI keeps them */
+          g_ptr_array_set_free_func (images, NULL);
+          img = g_ptr_array_index (pi->decoded, i);
         }
+      else if ((img = decode_image (m, g_ptr_array_index (pi->bytes, i), i, error)) == NULL)
+        return FALSE;
       g_ptr_array_add (images, img);
+      expected += pi->rows ? g_array_index (pi->rows, guint, i) / n_latents : (split ? 5 : 1);
     }
 
   opts.do_split = split;
   batch = rg_preprocess_images ((RgImage * const *) images->pdata, images->len, &opts, error);
   if (batch == NULL)
     return FALSE;
-  if (batch->n != images->len * (split ? 5 : 1))
+  if (batch->n != expected)
     {
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
                    "Preprocessing gave %u sub-images for %u image(s)", batch->n, images->len);
@@ -189,7 +239,7 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
   RgModel *model = m->model;
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
   g_autoptr(GPtrArray) parts = NULL;
-  g_auto(PromptImages) pi = { NULL, NULL };
+  g_auto(PromptImages) pi = { NULL };
   g_autofree float *features = NULL;
   g_autofree float *logits = NULL;
   g_autoptr(RgTaps) taps = NULL;
@@ -208,22 +258,36 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
   stats->stop_reason = REGARD_STOP_CANCELLED;
 
   split = params->image_splitting < 0 ? m->pre.do_split : params->image_splitting != 0;
-  pp.image_seq_len = m->proc.image_seq_len;
+  pp.image_seq_len = m->image_seq_len;
   pp.do_image_splitting = split;
   pp.raw_prompt = params->raw_prompt;
   pp.add_generation_prompt = TRUE;
+  pp.family = m->family;
+  if (m->family->expansion == RG_EXPANSION_IDEFICS3)
+    {
+      g_autoptr(GPtrArray) all = rg_conversation_list_images (conv);
+      RgPreprocessOptions opts = m->pre;
+
+      opts.do_split = split;
+      if (!collect_images (all, split, &pi, cancellable, error) ||
+          !decode_for_prompt (m, &pi, &opts, error))
+        return FALSE;
+      pp.grids = (const RgImageGrid *) pi.grids->data;
+      pp.n_grids = pi.grids->len;
+    }
   if (!rg_prompt_build (m->tokenizer, conv, &pp, ids, &parts, NULL, error))
     return FALSE;
-  if (!collect_images (parts, split, &pi, cancellable, error))
+  if (pi.bytes == NULL && !collect_images (parts, split, &pi, cancellable, error))
     return FALSE;
 
   gp = (RgGenPrompt) {
     .ids = (const gint32 *) ids->data,
     .n_ids = ids->len,
     .image_token_id = model->config.image_token_id,
-    .rows_per_image = m->proc.image_seq_len * (split ? 5 : 1),
+    .rows_per_image = m->image_seq_len * (split ? 5 : 1),
     .image_keys = (const char *const *) pi.keys->pdata,
     .n_images = pi.keys->len,
+    .image_rows = pi.rows ? (const guint *) pi.rows->data : NULL,
   };
   if (!rg_prefill_plan (m->history, &gp, model->context_length, &plan, error))
     return FALSE;
@@ -243,6 +307,12 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
    * The model checks CANCELLABLE between its command buffers, so Stop
    * reaches into a long image encode or prefill. */
   model->cancellable = cancellable;
+  {
+    const RgEngineTestHooks *hooks = rg_engine_get_test_hooks ();
+
+    model->on_step = hooks ? hooks->on_step : NULL;
+    model->on_step_data = hooks ? hooks->data : NULL;
+  }
   t0 = g_get_monotonic_time ();
   if (!encode_images (m, &pi, plan.first_image, split, &features, &local_error))
     goto fail;

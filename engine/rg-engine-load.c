@@ -147,9 +147,25 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
 {
   g_autoptr(RgSnapshot) snap = NULL;
   g_autoptr(RgLoadedModel) m = g_new0 (RgLoadedModel, 1);
-  g_autofree char *pre_path = NULL;
   g_autofree char *name = NULL;
+  RgFamilyProcessor fp;
   guint64 total;
+
+  /* The family first: an unsupported model_type or missing processor
+   * file is named before any weight is opened. */
+  if (!g_file_test (model_dir, G_FILE_TEST_IS_DIR))
+    {
+      gboolean exists = g_file_test (model_dir, G_FILE_TEST_EXISTS);
+
+      g_set_error (error, G_IO_ERROR, exists ? G_IO_ERROR_NOT_DIRECTORY : G_IO_ERROR_NOT_FOUND,
+                   exists ? "%s: not a folder" : "%s: no such folder", model_dir);
+      return NULL;
+    }
+  m->family = rg_family_for_model_dir (model_dir, error);
+  if (m->family == NULL || !rg_family_load_processor (m->family, model_dir, &fp, error))
+    return NULL;
+  m->pre = fp.pre;
+  m->image_seq_len = fp.image_seq_len;
 
   snap = rg_snapshot_open (model_dir, error);
   if (snap == NULL)
@@ -162,15 +178,6 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
     return NULL;
 
   m->proc = *rg_snapshot_get_processor_config (snap);
-  m->pre = rg_preprocess_options_default ();
-  m->pre.do_split = m->proc.do_image_splitting;
-  m->pre.longest_edge = m->proc.longest_edge;
-  m->pre.shortest_edge = m->proc.shortest_edge;
-  /* The processor file also carries mean/std/rescale; read it whole. */
-  pre_path = g_build_filename (model_dir, "preprocessor_config.json", NULL);
-  if (g_file_test (pre_path, G_FILE_TEST_IS_REGULAR)
-      && !rg_preprocess_options_load (&m->pre, pre_path, error))
-    return NULL;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 

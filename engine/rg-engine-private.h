@@ -6,6 +6,7 @@
 #pragma once
 
 #include "regard-engine.h"
+#include "rg-family.h"
 #include "rg-generate.h"
 #include "rg-model.h"
 #include "rg-preprocess.h"
@@ -20,8 +21,10 @@ typedef struct
   RgVkContext *vk;        /* NULL on the reference backend (plain C) */
   RgModel *model;
   RgTokenizer *tokenizer;
-  RgProcessorConfig proc;
+  const RgFamily *family; /* by config.json's model_type */
+  RgProcessorConfig proc; /* generation_config.json: EOS, bad words */
   RgPreprocessOptions pre;
+  guint image_seq_len;    /* <image> rows per frame (processor_config.json) */
   RgKvHistory *history;   /* what the model's KV cache holds */
   RegardModelInfo *info;  /* engine-thread copy; the client gets its own */
   char *format_reason;    /* why the weight format was chosen (GPU backend) */

@@ -42,8 +42,9 @@
  * GDestroyNotify (may be NULL), called on the same context once the last
  * call is done; a completion (GAsyncReadyCallback) runs exactly once, as
  * in GIO. regard_engine_free () may be called with requests in flight: it
- * cancels them and joins the engine thread; their completions still arrive
- * (cancelled) afterwards, and *_finish () never touches the freed engine.
+ * cancels them and returns without waiting (the engine thread finishes on
+ * its own); their completions still arrive (cancelled) afterwards, and
+ * *_finish () never touches the freed engine.
  * Errors never abort the process: they come back as GError in the REGARD_ERROR
  * domain, G_IO_ERROR (files, cancellation) or a Vulkan-derived code.
  */
@@ -137,7 +138,15 @@ typedef struct
 } RegardModelInfo;
 
 RegardEngine *regard_engine_new (const RegardEngineParams *params, GError **error);
+/* Never waits for the engine thread: it cancels what is in flight and
+ * returns; the engine thread finishes the command buffer it is running
+ * (one, at most), then frees the model, the Vulkan device and itself. */
 void regard_engine_free (RegardEngine *engine);
+/* regard_engine_free (), then FINISHED (FINISHED_DATA) on the caller's
+ * thread-default GMainContext once the engine thread has released the model
+ * and the device. The process should not exit before: an application holds
+ * itself (g_application_hold) and releases in FINISHED. */
+void regard_engine_free_full (RegardEngine *engine, GDestroyNotify finished, gpointer finished_data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RegardEngine, regard_engine_free)
 
 /* Progress of a load: bytes of weights uploaded so far, of TOTAL. */
