@@ -66,9 +66,11 @@ typedef struct
 void regard_preprocess_info_free (RegardPreprocessInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RegardPreprocessInfo, regard_preprocess_info_free)
 
-/* Decodes and preprocesses N_PATHS images as Idefics2ImageProcessor (with
- * MODEL_DIR's preprocessor_config.json) and writes OUT_PATH, a safetensors
- * file: pixel_values F32 [N, 3, H, W], pixel_attention_mask U8 [N, H, W].
+/* Decodes and preprocesses N_PATHS images as the model's image processor
+ * (its family by config.json, with MODEL_DIR's preprocessor_config.json)
+ * and writes OUT_PATH, a safetensors file: pixel_values F32 [N, 3, H, W],
+ * pixel_attention_mask U8 [N, H, W] (none for IDEFICS1, whose images are
+ * all image_size square and never split).
  * Returns the layout, or NULL with ERROR set. */
 RegardPreprocessInfo *regard_preprocess_to_safetensors (const char *model_dir,
                                                         const char * const *image_paths, guint n_paths,
