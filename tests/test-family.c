@@ -186,6 +186,24 @@ test_engine_load_unsupported (void)
   rg_test_remove_tree (dir);
 }
 
+/* The app's check of a chosen folder says the same as a load would. */
+static void
+test_model_dir_check (void)
+{
+  g_autofree char *dir = make_dir ("config.json", SMOL_CONFIG,
+                                   "processor_config.json", "{\"image_seq_len\": 4}", NULL);
+  g_autofree char *other = make_dir ("config.json", "{\"model_type\": \"smolvlm\"}", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) error2 = NULL;
+
+  g_assert_false (regard_model_dir_check (dir, &error));
+  assert_error_mentions (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED, "preprocessor_config.json", NULL);
+  g_assert_false (regard_model_dir_check (other, &error2));
+  assert_error_mentions (error2, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED, "'smolvlm'", NULL);
+  rg_test_remove_tree (dir);
+  rg_test_remove_tree (other);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -201,5 +219,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/family/seq-len-mismatch", test_seq_len_mismatch);
   g_test_add_func ("/engine/family/bad-max-image-size", test_bad_max_image_size);
   g_test_add_func ("/engine/family/engine-load-unsupported", test_engine_load_unsupported);
+  g_test_add_func ("/engine/family/model-dir-check", test_model_dir_check);
   return g_test_run ();
 }
