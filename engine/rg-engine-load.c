@@ -168,6 +168,7 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
     return NULL;
   m->pre = fp.pre;
   m->image_seq_len = fp.image_seq_len;
+  g_strlcpy (m->prompt_prefix, fp.prompt_prefix, sizeof m->prompt_prefix);
 
   snap = rg_snapshot_open (model_dir, error);
   if (snap == NULL)
