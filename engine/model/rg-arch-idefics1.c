@@ -94,8 +94,10 @@ static const RgArchWeight weights[W_N] = {
   [W_P_FINAL_LN] = { PR "layer_norm.weight", RG_DIM_NONE, VEC1 (RG_DIM_V), .when = RG_DIM_RESAMPLER },
   [W_P_FINAL_LN_B] = { PR "layer_norm.bias", RG_DIM_NONE, VEC1 (RG_DIM_V), .when = RG_DIM_RESAMPLER },
 
-  /* as IDEFICS2's mixed 4-bit format: embeddings, lm_head and the k/v
-   * projections stay 8-bit; the added tokens' few rows are f16 */
+  /* the mixed 4-bit format keeps the embedding, lm_head and the gated
+   * blocks' small k/v projections (vision width in) 8-bit; the decoder's
+   * k/v are as large as q here (no GQA, unlike IDEFICS2's 1/8): 4-bit,
+   * which keeps idefics-9b in an 8 GB GPU; the added tokens' rows are f16 */
   [W_EMBED] = { "model.embed_tokens.weight", RG_DIM_NONE, MAT (RG_DIM_VOCAB_BASE, RG_DIM_T, RG_QUANT_8BIT) },
   [W_EMBED_ADD] = { "model.embed_tokens.additional_embedding.weight", RG_DIM_NONE,
                     MAT (RG_DIM_VOCAB_EXTRA, RG_DIM_T, RG_QUANT_NEVER) },
@@ -121,8 +123,8 @@ static const RgArchWeight weights[W_N] = {
 
   [W_T_IN_NORM] = { TL "input_layernorm.weight", RG_DIM_T_LAYERS, VEC1 (RG_DIM_T) },
   [W_T_Q] = { TL "self_attn.q_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_Q, RG_DIM_T, RG_QUANT_YES) },
-  [W_T_K] = { TL "self_attn.k_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_KV, RG_DIM_T, RG_QUANT_8BIT) },
-  [W_T_V] = { TL "self_attn.v_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_KV, RG_DIM_T, RG_QUANT_8BIT) },
+  [W_T_K] = { TL "self_attn.k_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_KV, RG_DIM_T, RG_QUANT_YES) },
+  [W_T_V] = { TL "self_attn.v_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_KV, RG_DIM_T, RG_QUANT_YES) },
   [W_T_O] = { TL "self_attn.o_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T, RG_DIM_T_Q, RG_QUANT_YES) },
   [W_T_POST_NORM] = { TL "post_attention_layernorm.weight", RG_DIM_T_LAYERS, VEC1 (RG_DIM_T) },
   [W_T_GATE] = { TL "mlp.gate_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_TI, RG_DIM_T, RG_QUANT_YES) },
