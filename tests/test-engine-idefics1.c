@@ -245,6 +245,83 @@ test_text_only_after_image (void)
   g_assert_cmpstr (text2, ==, text_fresh);
 }
 
+/* A copy of idefics1-tiny without SKIP, with tokenizer.json's added token
+ * DROP_TOKEN (when not NULL) removed. */
+static char *
+copy_fixture (const char *skip, const char *drop_token)
+{
+  g_autofree char *src = rg_test_fixture_path ("idefics1-tiny");
+  char *dir = g_dir_make_tmp ("regard-idefics1-XXXXXX", NULL);
+  g_autoptr(GDir) d = g_dir_open (src, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *from = g_build_filename (src, name, NULL);
+      g_autofree char *to = g_build_filename (dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+
+      if (g_strcmp0 (name, skip) == 0 || g_file_test (from, G_FILE_TEST_IS_DIR))
+        continue;
+      g_assert_true (g_file_get_contents (from, &contents, &len, NULL));
+      if (drop_token != NULL && g_str_equal (name, "tokenizer.json"))
+        {
+          g_autoptr(JsonParser) parser = json_parser_new ();
+          g_autoptr(JsonGenerator) gen = json_generator_new ();
+          JsonArray *added;
+
+          g_assert_true (json_parser_load_from_data (parser, contents, (gssize) len, NULL));
+          added = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "added_tokens");
+          for (guint i = 0; i < json_array_get_length (added); i++)
+            if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (added, i), "content"),
+                           drop_token) == 0)
+              {
+                json_array_remove_element (added, i);
+                break;
+              }
+          json_generator_set_root (gen, json_parser_get_root (parser));
+          g_free (contents);
+          contents = json_generator_to_data (gen, &len);
+        }
+      g_assert_true (g_file_set_contents (to, contents, (gssize) len, NULL));
+    }
+  return dir;
+}
+
+static void
+assert_load_fails (const char *dir, int code, const char *mentions)
+{
+  g_autoptr(RegardEngine) engine = regard_engine_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (regard_engine_load (engine, dir, NULL, &error));
+  g_assert_error (error, REGARD_ERROR, code);
+  if (strstr (error->message, mentions) == NULL)
+    g_error ("\"%s\" does not mention %s", error->message, mentions);
+}
+
+/* Clear refusals: the image size and mean/std differ by checkpoint, and a
+ * tokenizer without IDEFICS's tokens cannot make its prompt. */
+static void
+test_refused_missing_preprocessor_config (void)
+{
+  g_autofree char *dir = copy_fixture ("preprocessor_config.json", NULL);
+
+  assert_load_fails (dir, REGARD_ERROR_UNSUPPORTED, "preprocessor_config.json");
+  rg_test_remove_tree (dir);
+}
+
+static void
+test_refused_tokenizer_without_image (void)
+{
+  g_autofree char *dir = copy_fixture (NULL, "<image>");
+
+  assert_load_fails (dir, REGARD_ERROR_INVALID_MODEL, "<image>");
+  rg_test_remove_tree (dir);
+}
+
 static void
 test_model_info (void)
 {
@@ -286,6 +363,8 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/engine/idefics1/multi-turn-cache", test_multi_turn_cache);
   g_test_add_func ("/engine/idefics1/text-only-after-image", test_text_only_after_image);
+  g_test_add_func ("/engine/idefics1/refused/missing-preprocessor-config", test_refused_missing_preprocessor_config);
+  g_test_add_func ("/engine/idefics1/refused/tokenizer-without-image-token", test_refused_tokenizer_without_image);
 
   rc = g_test_run ();
   regard_engine_free (shared_engine);
