@@ -61,9 +61,12 @@ arch_weights (const RgModelConfig *cfg, RgDType format, gboolean text_only, guin
       guint64 n = rg_arch_weight_layers (arch, &dims, s);
       uint32_t rows, cols;
 
+      /* a decode step reads neither the vision side, the embedding table
+       * nor the gated blocks' k/v projections (applied once per image states) */
       if (text_only && (g_str_has_prefix (w->name, "model.vision_model.") ||
                         g_str_has_prefix (w->name, "model.perceiver_resampler.") ||
-                        g_str_has_prefix (w->name, "model.embed_tokens.")))
+                        g_str_has_prefix (w->name, "model.embed_tokens.") ||
+                        strstr (w->name, "cross_attn.k_proj") || strstr (w->name, "cross_attn.v_proj")))
         continue;
       rg_arch_weight_matrix (arch, &dims, s, &rows, &cols);
       if (w->kind == RG_WEIGHT_VECTOR)
@@ -98,8 +101,10 @@ estimate_idefics1 (const RgModelConfig *cfg, RgDType format, guint context_lengt
   vision_act = C * S * S + NP * C * P * P + NP * V + 6 * NP1 * V + NP1 * Vi;
   vision_act += (NP1 + NL) * (V + 2 * pq) + 3 * NL * V + 2 * NL * pq + 4 * NL * V + n_img * seq * V;
   L = MIN (n_img * 3 + PROMPT_TEXT_TOKENS, MAX (ctx, 1));
-  prefill_act = L * (2 * T + 2 * HD + 2 * I) + vocab + n_img * seq * (V + 2 * HD);
-  out->activations = MAX (vision_act, prefill_act) * 4;
+  prefill_act = L * (2 * T + 2 * HD + 2 * I) + vocab + n_img * seq * V;
+  /* plus, kept while the images stay, every gated block's keys and values */
+  out->activations = (MAX (vision_act, prefill_act) +
+                      (guint64) (tc->num_hidden_layers / cfg->idefics1.cross_layer_interval) * 2 * n_img * seq * HD) * 4;
   out->total = out->matrices + out->vectors + out->kv_cache + out->activations;
 }
 
@@ -186,8 +191,8 @@ rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, guint n_past)
     {
       guint64 m, v;
 
-      /* every decoder and gated-block matrix (the cross k/v too: they are
-       * applied to the image states each step) and lm_head */
+      /* every decoder and gated-block matrix (but the cross k/v, applied
+       * once per image states) and lm_head */
       arch_weights (cfg, format, TRUE, &m, &v);
       return m + (guint64) tc->num_hidden_layers * n_past * Hkv * D * 4 * 2;
     }
