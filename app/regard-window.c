@@ -116,7 +116,7 @@ _regard_window_update_state (RegardWindow *self)
     case REGARD_SESSION_EMPTY:
       adw_status_page_set_title (self->empty_page, _("Choose a Model"));
       adw_status_page_set_description (self->empty_page,
-                                       _("Regard answers questions about images with an IDEFICS2 model, on your own computer. "
+                                       _("Regard answers questions about images with an IDEFICS2 or SmolVLM model, on your own computer. "
                                          "Choose the folder of a model you already have, with its config.json and safetensors weights, "
                                          "or download one from Hugging Face."));
       gtk_stack_set_visible_child_name (self->main_stack, "empty");

@@ -1,7 +1,8 @@
 /* Fuzzes image decoding (gdk-pixbuf loaders, EXIF orientation, alpha,
- * bomb limits) and the IDEFICS2 preprocessing of what decodes (resize,
- * splitting, normalization, padding), at a small longest edge so that
- * each input stays fast. */
+ * the file-mode sniffing of the _keep_alpha decoder, bomb limits) and the
+ * IDEFICS2 and IDEFICS3 preprocessing of what decodes (resize, splitting
+ * or tiles, normalization, padding), at small edges so that each input
+ * stays fast. */
 #include "fuzz-common.h"
 
 #include "rg-image.h"
@@ -12,15 +13,19 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   GBytes *bytes = g_bytes_new_static (data, size);
   GError *error = NULL;
-  RgImage *img = rg_image_decode_bytes (bytes, &error);
+  gboolean idefics3 = (size & 2) != 0;
+  RgImage *img = idefics3 ? rg_image_decode_bytes_keep_alpha (bytes, &error)
+                          : rg_image_decode_bytes (bytes, &error);
 
   if (img != NULL)
     {
-      RgPreprocessOptions opts = rg_preprocess_options_default ();
+      RgPreprocessOptions opts = rg_preprocess_options_default_for (idefics3 ? RG_PROCESSOR_IDEFICS3
+                                                                             : RG_PROCESSOR_IDEFICS2);
       RgPixelBatch *batch;
 
       opts.longest_edge = 56;
       opts.shortest_edge = 14;
+      opts.max_image_edge = 14;
       opts.do_split = (size & 1) != 0;
       batch = rg_preprocess_images (&img, 1, &opts, &error);
       if (batch)

@@ -23,6 +23,7 @@
 #include "rg-image.h"
 #include "rg-model-gpu.h"
 #include "rg-ops.h"
+#include "rg-family.h"
 #include "rg-preprocess.h"
 #include "rg-quant.h"
 #include "rg-ref-ops.h"
@@ -476,15 +477,20 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
 
   if (image)
     {
-      g_autoptr(RgImage) img = rg_image_decode_file (image, error);
+      g_autoptr(RgImage) img = NULL;
       g_autoptr(RgPixelBatch) batch = NULL;
       g_autofree float *features = NULL;
-      RgPreprocessOptions opts = rg_preprocess_options_default ();
-      g_autofree char *pp = g_build_filename (dir, "preprocessor_config.json", NULL);
+      /* the family's image processor, as an ask would run it */
+      const RgFamily *family = rg_family_for_model_dir (dir, error);
+      RgFamilyProcessor proc;
 
-      if (img == NULL || !rg_preprocess_options_load (&opts, pp, error))
+      if (family == NULL || !rg_family_load_processor (family, dir, &proc, error))
         return FALSE;
-      batch = rg_preprocess_images (&img, 1, &opts, error);
+      img = proc.pre.kind == RG_PROCESSOR_IDEFICS3 ? rg_image_decode_file_keep_alpha (image, error)
+                                                   : rg_image_decode_file (image, error);
+      if (img == NULL)
+        return FALSE;
+      batch = rg_preprocess_images (&img, 1, &proc.pre, error);
       if (batch == NULL)
         return FALSE;
       n_sub = batch->n;
