@@ -94,8 +94,10 @@ static const RgArchWeight weights[W_N] = {
   [W_P_FINAL_LN] = { PR "layer_norm.weight", RG_DIM_NONE, VEC1 (RG_DIM_V), .when = RG_DIM_RESAMPLER },
   [W_P_FINAL_LN_B] = { PR "layer_norm.bias", RG_DIM_NONE, VEC1 (RG_DIM_V), .when = RG_DIM_RESAMPLER },
 
-  /* as IDEFICS2's mixed 4-bit format: embeddings, lm_head and the k/v
-   * projections stay 8-bit; the added tokens' few rows are f16 */
+  /* the mixed 4-bit format keeps the embedding, lm_head and the gated
+   * blocks' small k/v projections (vision width in) 8-bit; the decoder's
+   * k/v are as large as q here (no GQA, unlike IDEFICS2's 1/8): 4-bit,
+   * which keeps idefics-9b in an 8 GB GPU; the added tokens' rows are f16 */
   [W_EMBED] = { "model.embed_tokens.weight", RG_DIM_NONE, MAT (RG_DIM_VOCAB_BASE, RG_DIM_T, RG_QUANT_8BIT) },
   [W_EMBED_ADD] = { "model.embed_tokens.additional_embedding.weight", RG_DIM_NONE,
                     MAT (RG_DIM_VOCAB_EXTRA, RG_DIM_T, RG_QUANT_NEVER) },
@@ -121,8 +123,8 @@ static const RgArchWeight weights[W_N] = {
 
   [W_T_IN_NORM] = { TL "input_layernorm.weight", RG_DIM_T_LAYERS, VEC1 (RG_DIM_T) },
   [W_T_Q] = { TL "self_attn.q_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_Q, RG_DIM_T, RG_QUANT_YES) },
-  [W_T_K] = { TL "self_attn.k_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_KV, RG_DIM_T, RG_QUANT_8BIT) },
-  [W_T_V] = { TL "self_attn.v_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_KV, RG_DIM_T, RG_QUANT_8BIT) },
+  [W_T_K] = { TL "self_attn.k_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_KV, RG_DIM_T, RG_QUANT_YES) },
+  [W_T_V] = { TL "self_attn.v_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_KV, RG_DIM_T, RG_QUANT_YES) },
   [W_T_O] = { TL "self_attn.o_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T, RG_DIM_T_Q, RG_QUANT_YES) },
   [W_T_POST_NORM] = { TL "post_attention_layernorm.weight", RG_DIM_T_LAYERS, VEC1 (RG_DIM_T) },
   [W_T_GATE] = { TL "mlp.gate_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_TI, RG_DIM_T, RG_QUANT_YES) },
@@ -181,8 +183,9 @@ static const RgArchBuffer buffers[B_N] = {
   [B_TA] = { "text attn", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T_Q },
   [B_TG] = { "text gate", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_TI },
   [B_TU] = { "text up", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_TI },
-  [B_XK] = { "cross k", RG_ROLE_SCRATCH, RG_ROWS_IMAGE_STATES, RG_DIM_T_Q },
-  [B_XV] = { "cross v", RG_ROLE_SCRATCH, RG_ROWS_IMAGE_STATES, RG_DIM_T_Q },
+  /* computed once per image states, read by every forward */
+  [B_XK] = { "cross k", RG_ROLE_IMAGE_CACHE, RG_ROWS_IMAGE_STATES, RG_DIM_T_Q, RG_DIM_X_LAYERS },
+  [B_XV] = { "cross v", RG_ROLE_IMAGE_CACHE, RG_ROWS_IMAGE_STATES, RG_DIM_T_Q, RG_DIM_X_LAYERS },
 };
 
 /* ---- Ops ---------------------------------------------------------------- */
@@ -288,13 +291,9 @@ static const RgArchOp text_layer[] = {
   { RG_OP_RMSNORM, .out = R (B_TH), .in = R (B_TX), .w = W_X_IN_NORM,
     .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T, .eps = RG_PARAM_T_EPS, X },
   { RG_OP_LINEAR, .out = R (B_TQ), .in = R (B_TH), .w = W_X_Q, .rows = RG_ROWS_TOKENS, X },
-  { RG_OP_LINEAR, .out = R (B_XK), .in = R (B_STATES), .w = W_X_K, .rows = RG_ROWS_IMAGE_STATES, X },
-  { RG_OP_LINEAR, .out = R (B_XV), .in = R (B_STATES), .w = W_X_V, .rows = RG_ROWS_IMAGE_STATES, X },
-  /* qk_layer_norms: RMSNorm over each head, cross-attention only */
+  /* qk_layer_norms: RMSNorm over each head, cross-attention only (k: in the images program) */
   { RG_OP_RMSNORM, .out = R (B_TQ), .in = R (B_TQ), .w = W_X_Q_NORM, .heads = RG_DIM_T_HEADS,
     .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T_HEAD_DIM, .eps = RG_PARAM_T_EPS, .when = RG_DIM_QK_NORM, X },
-  { RG_OP_RMSNORM, .out = R (B_XK), .in = R (B_XK), .w = W_X_K_NORM, .heads = RG_DIM_T_HEADS,
-    .rows = RG_ROWS_IMAGE_STATES, .cols = RG_DIM_T_HEAD_DIM, .eps = RG_PARAM_T_EPS, .when = RG_DIM_QK_NORM, X },
   { RG_OP_IMAGE_ATTENTION, .out = R (B_TA), .in = R (B_TQ), .in2 = R (B_XK), .in3 = R (B_XV), .mask = B_INDEX,
     .rows = RG_ROWS_TOKENS, .kv_rows = RG_ROWS_IMAGE_SEQ, .heads = RG_DIM_T_HEADS, .head_dim = RG_DIM_T_HEAD_DIM, X },
   { RG_OP_LINEAR, .out = R (B_TH), .in = R (B_TA), .w = W_X_O, .rows = RG_ROWS_TOKENS, X },
@@ -334,6 +333,15 @@ static const RgArchOp text_layer[] = {
   { RG_OP_LINEAR, .out = R (B_TX), .in = R (B_TU), .w = W_T_DOWN, .rows = RG_ROWS_TOKENS, .flags = RG_OPF_ACCUMULATE },
 };
 
+/* Gated block g's keys and values of the image states, once per image
+ * states (HF recomputes them every step: the same values). */
+static const RgArchOp image_kv[] = {
+  { RG_OP_LINEAR, .out = R (B_XK), .in = R (B_STATES), .w = W_X_K, .rows = RG_ROWS_IMAGE_STATES },
+  { RG_OP_LINEAR, .out = R (B_XV), .in = R (B_STATES), .w = W_X_V, .rows = RG_ROWS_IMAGE_STATES },
+  { RG_OP_RMSNORM, .out = R (B_XK), .in = R (B_XK), .w = W_X_K_NORM, .heads = RG_DIM_T_HEADS,
+    .rows = RG_ROWS_IMAGE_STATES, .cols = RG_DIM_T_HEAD_DIM, .eps = RG_PARAM_T_EPS, .when = RG_DIM_QK_NORM },
+};
+
 /* logits [base vocabulary ; added tokens] of the last row */
 static const RgArchOp text_head[] = {
   { RG_OP_RMSNORM, .out = R (B_TX), .in = R (B_TX), .w = W_NORM, .flags = RG_OPF_FOLDABLE,
@@ -351,6 +359,10 @@ static const RgArchBlock encode_blocks[] = {
   BLOCK ("vision features", vision_post, RG_DIM_NONE),
   BLOCK ("perceiver block", perceiver_layer, RG_DIM_P_LAYERS),
   BLOCK ("perceiver norm", perceiver_post, RG_DIM_NONE),
+};
+
+static const RgArchBlock images_blocks[] = {
+  BLOCK ("gated cross-attention block keys and values", image_kv, RG_DIM_X_LAYERS),
 };
 
 static const RgArchBlock forward_blocks[] = {
@@ -439,6 +451,7 @@ const RgArch rg_arch_idefics1 = {
   .n_buffers = B_N,
   .encode = { encode_blocks, G_N_ELEMENTS (encode_blocks) },
   .forward = { forward_blocks, G_N_ELEMENTS (forward_blocks) },
+  .images = { images_blocks, G_N_ELEMENTS (images_blocks) },
   .feature_rows = RG_DIM_IMAGE_SEQ,
   .feature_cols = RG_DIM_V,
 };

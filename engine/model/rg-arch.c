@@ -135,7 +135,7 @@ op_ok (const RgArch *arch, const RgArchOp *op, guint layered)
 gboolean
 rg_arch_validate (const RgArch *arch, GError **error)
 {
-  const RgArchProgram *programs[2] = { &arch->encode, &arch->forward };
+  const RgArchProgram *programs[3] = { &arch->encode, &arch->forward, &arch->images };
 
   /* RgExecRun binds buffers by slot in a fixed array */
   if (arch->n_buffers > RG_ARCH_MAX_BUFFERS)
@@ -145,7 +145,7 @@ rg_arch_validate (const RgArch *arch, GError **error)
       return FALSE;
     }
 
-  for (guint p = 0; p < 2; p++)
+  for (guint p = 0; p < 3; p++)
     for (guint b = 0; b < programs[p]->n_blocks; b++)
       {
         const RgArchBlock *block = &programs[p]->blocks[b];

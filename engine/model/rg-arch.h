@@ -115,6 +115,8 @@ typedef enum
   RG_ROLE_KV_CACHE,      /* persistent, one per layer: [context, cols] */
   RG_ROLE_IMAGE_STATES,  /* input f32 [images x seq, cols]: what cross-attention reads (IDEFICS1) */
   RG_ROLE_IMAGE_INDEX,   /* input int32 [L]: the image each token attends, -1: none */
+  RG_ROLE_IMAGE_CACHE,   /* persistent, one per layer: [images x seq, cols], written by the
+                          * images program when the image states change (cross-attention k/v) */
 } RgRole;
 
 typedef struct
@@ -235,6 +237,7 @@ typedef struct
   guint n_buffers;
   RgArchProgram encode;          /* one sub-image -> feature_rows rows of FEATURES */
   RgArchProgram forward;         /* L tokens -> KV cache, LOGITS */
+  RgArchProgram images;          /* image states -> IMAGE_CACHE (cross-attention families) */
   RgDim feature_rows, feature_cols; /* FEATURES per sub-image (0: NL, T) */
 } RgArch;
 

@@ -42,7 +42,10 @@ ptr (Run *r, RgArchRef ref)
       base = (char *) r->scratch[ref.buf];
       break;
     case RG_ROLE_KV_CACHE:
-      base = (char *) r->ex->cache[ref.buf][r->layer];
+    case RG_ROLE_IMAGE_CACHE:
+      /* a gated block's caches are its own (layer / every); none before
+       * the first image states */
+      base = r->ex->cache[ref.buf] ? (char *) r->ex->cache[ref.buf][r->wlayer] : NULL;
       break;
     default:
       base = r->run->io[ref.buf];

@@ -21,6 +21,15 @@ rg_model_set_shape (RgModel *model, const RgArch *arch, const RgArchDims *dims,
 }
 
 void
+rg_exec_run_prepare_images (RgExecRun *run, const RgModel *model)
+{
+  run->rows[RG_ROWS_ONE] = 1;
+  run->rows[RG_ROWS_IMAGES] = model->n_images;
+  run->rows[RG_ROWS_IMAGE_SEQ] = model->image_seq_len;
+  run->rows[RG_ROWS_IMAGE_STATES] = (uint64_t) model->n_images * model->image_seq_len;
+}
+
+void
 rg_exec_run_bind (RgExecRun *run, const RgArch *arch, RgRole role, gpointer data)
 {
   for (guint b = 1; b < arch->n_buffers && b < RG_ARCH_MAX_BUFFERS; b++)

@@ -71,7 +71,10 @@ buffer (Run *r, guint8 b)
         }
       return r->scratch[b];
     case RG_ROLE_KV_CACHE:
-      return r->ex->cache[b][r->layer];
+    case RG_ROLE_IMAGE_CACHE:
+      /* a gated block's caches are its own (layer / every); none before
+       * the first image states */
+      return r->ex->cache[b] ? r->ex->cache[b][r->wlayer] : NULL;
     default:
       return r->run->io[b];
     }

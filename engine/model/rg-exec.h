@@ -45,6 +45,9 @@ GArray *rg_exec_run_prepare_forward (RgExecRun *run, const RgModel *model,
                                      const float *image_features, guint n_image_rows,
                                      GError **error);
 
+/* A run of the images program: the rows of MODEL's image states. */
+void rg_exec_run_prepare_images (RgExecRun *run, const RgModel *model);
+
 /* The weights of a family on the reference backend: f32 copies. */
 typedef struct
 {

@@ -423,12 +423,30 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
   return TRUE;
 }
 
+/* Frees the IMAGE_CACHE buffers (the gated blocks' k/v of the image states). */
+static void
+clear_image_caches (RgModelGpu *self)
+{
+  RgExecVk *ex = &self->ex;
+
+  for (guint b = 1; ex->cache && b < ex->arch->n_buffers; b++)
+    if (ex->arch->buffers[b].role == RG_ROLE_IMAGE_CACHE && ex->cache[b])
+      {
+        for (guint l = 0; l < ex->dims.d[ex->arch->buffers[b].layers]; l++)
+          g_clear_pointer (&ex->cache[b][l], rg_vk_buffer_free);
+        g_clear_pointer (&ex->cache[b], g_free);
+      }
+}
+
 static gboolean
 gpu_set_image_states (RgModel *model, const float *states, guint n_images, GError **error)
 {
   RgModelGpu *self = (RgModelGpu *) model;
+  RgExecVk *ex = &self->ex;
   uint64_t bytes = (uint64_t) n_images * model->image_seq_len * model->feature_width * 4;
+  RgExecRun run = { 0 };
 
+  clear_image_caches (self);
   g_clear_pointer (&self->image_states, rg_vk_buffer_free);
   model->n_images = 0;
   if (states == NULL || n_images == 0)
@@ -437,12 +455,31 @@ gpu_set_image_states (RgModel *model, const float *states, guint n_images, GErro
   if (self->image_states == NULL)
     return FALSE;
   if (!rg_vk_buffer_upload (self->image_states, 0, states, bytes, error))
-    {
-      g_clear_pointer (&self->image_states, rg_vk_buffer_free);
-      return FALSE;
-    }
+    goto fail;
   model->n_images = n_images;
-  return TRUE;
+  for (guint b = 1; b < ex->arch->n_buffers; b++)
+    {
+      const RgArchBuffer *buf = &ex->arch->buffers[b];
+      guint n = (guint) ex->dims.d[buf->layers];
+      uint64_t cache_bytes = (uint64_t) n_images * model->image_seq_len * ex->dims.d[buf->cols] * 4;
+
+      if (buf->role != RG_ROLE_IMAGE_CACHE)
+        continue;
+      ex->cache[b] = g_new0 (RgVkBuffer *, n);
+      for (guint l = 0; l < n; l++)
+        if ((ex->cache[b][l] = rg_vk_buffer_new (self->ctx, buf->name, MAX (cache_bytes, 4), error)) == NULL)
+          goto fail;
+    }
+  /* the gated blocks' keys and values, once */
+  rg_exec_run_prepare_images (&run, model);
+  rg_exec_run_bind (&run, ex->arch, RG_ROLE_IMAGE_STATES, self->image_states);
+  if (rg_exec_vk_run (ex, model, &ex->arch->images, &run, error))
+    return TRUE;
+fail:
+  clear_image_caches (self);
+  g_clear_pointer (&self->image_states, rg_vk_buffer_free);
+  model->n_images = 0;
+  return FALSE;
 }
 
 static gboolean
@@ -545,6 +582,7 @@ gpu_free (RgModel *model)
 {
   RgModelGpu *self = (RgModelGpu *) model;
 
+  clear_image_caches (self);
   g_clear_pointer (&self->image_states, rg_vk_buffer_free);
   if (self->mats)
     g_ptr_array_unref (self->mats);

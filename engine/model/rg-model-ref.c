@@ -138,18 +138,61 @@ ref_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
   return TRUE;
 }
 
+/* Frees the IMAGE_CACHE buffers (the gated blocks' k/v of the image states). */
+static void
+clear_image_caches (RgModelRef *self)
+{
+  RgExecRef *ex = &self->ex;
+
+  for (guint b = 1; ex->cache && b < ex->arch->n_buffers; b++)
+    if (ex->arch->buffers[b].role == RG_ROLE_IMAGE_CACHE && ex->cache[b])
+      {
+        for (guint l = 0; l < ex->dims.d[ex->arch->buffers[b].layers]; l++)
+          g_free (ex->cache[b][l]);
+        g_clear_pointer (&ex->cache[b], g_free);
+      }
+}
+
 static gboolean
 ref_set_image_states (RgModel *model, const float *states, guint n_images, GError **error)
 {
   RgModelRef *self = (RgModelRef *) model;
+  RgExecRef *ex = &self->ex;
+  RgExecRun run = { 0 };
 
+  clear_image_caches (self);
   g_clear_pointer (&self->image_states, g_free);
   model->n_images = 0;
   if (states == NULL || n_images == 0)
     return TRUE;
   self->image_states = g_memdup2 (states, (gsize) n_images * model->image_seq_len * model->feature_width * sizeof (float));
   model->n_images = n_images;
-  return TRUE;
+  for (guint b = 1; b < ex->arch->n_buffers; b++)
+    {
+      const RgArchBuffer *buf = &ex->arch->buffers[b];
+      guint n = (guint) ex->dims.d[buf->layers];
+      uint64_t elems = (uint64_t) n_images * model->image_seq_len * ex->dims.d[buf->cols];
+
+      if (buf->role != RG_ROLE_IMAGE_CACHE)
+        continue;
+      ex->cache[b] = g_new0 (float *, n);
+      for (guint l = 0; l < n; l++)
+        if ((ex->cache[b][l] = g_try_new0 (float, MAX (elems, 1))) == NULL)
+          {
+            g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY, "Out of memory for the image states");
+            goto fail;
+          }
+    }
+  /* the gated blocks' keys and values, once */
+  rg_exec_run_prepare_images (&run, model);
+  rg_exec_run_bind (&run, ex->arch, RG_ROLE_IMAGE_STATES, self->image_states);
+  if (rg_exec_ref_run (ex, model, &ex->arch->images, &run, error))
+    return TRUE;
+fail:
+  clear_image_caches (self);
+  g_clear_pointer (&self->image_states, g_free);
+  model->n_images = 0;
+  return FALSE;
 }
 
 static gboolean
@@ -213,6 +256,7 @@ ref_free (RgModel *model)
 {
   RgModelRef *self = (RgModelRef *) model;
 
+  clear_image_caches (self);
   g_clear_pointer (&self->ex.owned, g_ptr_array_unref);
   g_free (self->image_states);
   g_free (self);

@@ -20,10 +20,10 @@
 
 #include "regard-tools.h"
 #include "rg-budget.h"
+#include "rg-family.h"
 #include "rg-image.h"
 #include "rg-model-gpu.h"
 #include "rg-ops.h"
-#include "rg-family.h"
 #include "rg-preprocess.h"
 #include "rg-quant.h"
 #include "rg-ref-ops.h"
@@ -404,6 +404,7 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
   g_autoptr(RgSnapshot) snap = rg_snapshot_open (dir, error);
   g_autoptr(RgVkContext) ctx = NULL;
   g_autoptr(RgModel) model = NULL;
+  int32_t cross_image = -1;   /* the image the benchmarked tokens attend (cross-attention) */
   g_autofree float *logits = NULL;
   g_autofree int32_t *ids = NULL;
   g_autofree char *reason = NULL;
@@ -494,11 +495,16 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
       if (batch == NULL)
         return FALSE;
       n_sub = batch->n;
-      features = g_new (float, (size_t) batch->n * cfg->image_seq_len * cfg->text.hidden_size);
+      features = g_new (float, (size_t) batch->n * model->image_seq_len * model->feature_width);
       t0 = g_get_monotonic_time ();
       if (!model->vtable->encode_images (model, batch, features, error))
         return FALSE;
       encode_ms = (g_get_monotonic_time () - t0) / 1e3;
+      /* cross-attention families: every benchmarked token attends the image */
+      if (model->vtable->set_image_states &&
+          !model->vtable->set_image_states (model, features, batch->n, error))
+        return FALSE;
+      cross_image = 0;
     }
 
   /* a prompt of random ordinary tokens after BOS */
@@ -516,7 +522,16 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
     {
       model->vtable->truncate (model, 0);
       t0 = g_get_monotonic_time ();
-      if (!model->vtable->forward (model, ids, MAX (n_prompt, 1), NULL, 0, logits, error))
+      if (model->vtable->forward_cross)
+        {
+          g_autofree int32_t *index = g_new (int32_t, MAX (n_prompt, 1));
+
+          for (guint i = 0; i < MAX (n_prompt, 1); i++)
+            index[i] = cross_image;
+          if (!model->vtable->forward_cross (model, ids, index, MAX (n_prompt, 1), logits, error))
+            return FALSE;
+        }
+      else if (!model->vtable->forward (model, ids, MAX (n_prompt, 1), NULL, 0, logits, error))
         return FALSE;
       prefill_runs[r] = (g_get_monotonic_time () - t0) / 1e6;
 
