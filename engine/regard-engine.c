@@ -660,9 +660,23 @@ gboolean
 regard_model_dir_check (const char *model_dir, GError **error)
 {
   g_autoptr(RgSnapshot) snap = NULL;
+  const RgFamily *family;
+  RgFamilyProcessor fp;
 
   g_return_val_if_fail (model_dir != NULL, FALSE);
 
+  /* the same order as a load: the family's errors name what is missing */
+  if (!g_file_test (model_dir, G_FILE_TEST_IS_DIR))
+    {
+      gboolean exists = g_file_test (model_dir, G_FILE_TEST_EXISTS);
+
+      g_set_error (error, G_IO_ERROR, exists ? G_IO_ERROR_NOT_DIRECTORY : G_IO_ERROR_NOT_FOUND,
+                   exists ? "%s: not a folder" : "%s: no such folder", model_dir);
+      return FALSE;
+    }
+  family = rg_family_for_model_dir (model_dir, error);
+  if (family == NULL || !rg_family_load_processor (family, model_dir, &fp, error))
+    return FALSE;
   snap = rg_snapshot_open (model_dir, error);
   return snap != NULL;
 }

@@ -43,20 +43,26 @@ rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_leng
   guint64 S = vc->image_size, side = S / P, NP = side * side;
   guint64 T = tc->hidden_size, I = tc->intermediate_size, vocab = tc->vocab_size;
   guint64 H = tc->num_attention_heads, Hkv = tc->num_key_value_heads, D = tc->head_dim;
-  guint64 NL = pc->resampler_n_latents, NK = NP + NL;
+  guint64 NL = cfg->image_seq_len, NK = NP + NL;
   guint64 pq = (guint64) pc->resampler_n_heads * pc->resampler_head_dim;
   guint64 pkv = (guint64) pc->num_key_value_heads * pc->resampler_head_dim;
   /* the loader's mixed 4-bit format keeps lm_head, the embedding and k/v at 8 bits */
   RgDType wide = format == RG_DTYPE_Q4_0 ? RG_DTYPE_Q8_0 : format;
-  guint64 n_sub = image_splitting ? 5 : 1;
+  /* sub-images of one image: IDEFICS2's 4 crops + the whole; IDEFICS3's
+   * tiles (SmolVLM: up to 4 x 4 of 512 in 2048) + the global image */
+  guint64 n_sub = !image_splitting ? 1 : cfg->family == RG_MODEL_FAMILY_IDEFICS3 ? 17 : 5;
   guint64 ctx = context_length, L, m = 0, v = 0, vision_act, layer_act, prefill_act;
 
   /* vision tower */
   m += other_matrix (format, V, C * P * P) + other_matrix (format, NP, V);
   m += vc->num_hidden_layers * (4 * other_matrix (format, V, V) + 2 * other_matrix (format, Vi, V));
   v += V + vc->num_hidden_layers * (9 * V + Vi) + 2 * V;
-  /* connector */
-  m += 2 * other_matrix (format, I, V) + other_matrix (format, T, I);
+  /* connector: IDEFICS3's pixel shuffle + one linear, or IDEFICS2's
+   * modality projection + perceiver (zero-sized for IDEFICS3) */
+  if (cfg->family == RG_MODEL_FAMILY_IDEFICS3)
+    m += other_matrix (format, T, V * cfg->connector.scale_factor * cfg->connector.scale_factor);
+  else
+    m += 2 * other_matrix (format, I, V) + other_matrix (format, T, I);
   m += pc->resampler_depth * (2 * other_matrix (format, pq, T) + 2 * other_matrix (format, pkv, T) +
                               3 * other_matrix (format, 4 * T, T));
   v += NL * T + pc->resampler_depth * 3 * T + T;

@@ -263,6 +263,7 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
   pp.raw_prompt = params->raw_prompt;
   pp.add_generation_prompt = TRUE;
   pp.family = m->family;
+  pp.prompt_prefix = m->prompt_prefix;
   if (m->family->expansion == RG_EXPANSION_IDEFICS3)
     {
       g_autoptr(GPtrArray) all = rg_conversation_list_images (conv);

@@ -15,6 +15,7 @@ rg_model_info_free (RegardModelInfo *info)
   g_free ((char *) info->device_uuid);
   g_free ((char *) info->weight_format);
   g_free ((char *) info->format_reason);
+  g_free ((char *) info->family);
   g_free (info);
 }
 
@@ -28,6 +29,7 @@ rg_model_info_copy (const RegardModelInfo *info)
   copy->device_uuid = g_strdup (info->device_uuid);
   copy->weight_format = g_strdup (info->weight_format);
   copy->format_reason = g_strdup (info->format_reason);
+  copy->family = g_strdup (info->family);
   return copy;
 }
 
@@ -166,6 +168,7 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
     return NULL;
   m->pre = fp.pre;
   m->image_seq_len = fp.image_seq_len;
+  g_strlcpy (m->prompt_prefix, fp.prompt_prefix, sizeof m->prompt_prefix);
 
   snap = rg_snapshot_open (model_dir, error);
   if (snap == NULL)
@@ -213,6 +216,7 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
       m->info->backend = "reference";
     }
   m->info->image_splitting = m->pre.do_split;
+  m->info->family = g_strdup (m->family->name);
   m->info->context_length = m->model->context_length;
 
   return g_steal_pointer (&m);

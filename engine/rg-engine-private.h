@@ -25,6 +25,7 @@ typedef struct
   RgProcessorConfig proc; /* generation_config.json: EOS, bad words */
   RgPreprocessOptions pre;
   guint image_seq_len;    /* <image> rows per frame (processor_config.json) */
+  char prompt_prefix[64]; /* the chat template's first text (RgFamilyProcessor) */
   RgKvHistory *history;   /* what the model's KV cache holds */
   RegardModelInfo *info;  /* engine-thread copy; the client gets its own */
   char *format_reason;    /* why the weight format was chosen (GPU backend) */

@@ -3,6 +3,7 @@
 #include "rg-family.h"
 
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #include "regard-error.h"
 #include "rg-file.h"
@@ -30,6 +31,7 @@ static const RgFamily families[] = {
     .processor = RG_PROCESSOR_IDEFICS3,
     .needs_preprocessor_config = TRUE,
     .prompt_prefix = "<|im_start|>",
+    .prefix_from_template = TRUE,
     .end_of_utterance = "<end_of_utterance>",
     .generation_prompt = "Assistant:",
     .expansion = RG_EXPANSION_IDEFICS3,
@@ -199,6 +201,46 @@ check_idefics3_seq_len (const char *model_dir, guint image_seq_len, GError **err
   return TRUE;
 }
 
+/* The chat template's text before its first Jinja tag, from
+ * chat_template.json, else tokenizer_config.json; FALSE with no error when
+ * neither has one. */
+static gboolean
+template_prefix (const char *model_dir, char *out, gsize out_size, gboolean *found, GError **error)
+{
+  static const char *const files[] = { "chat_template.json", "tokenizer_config.json" };
+
+  *found = FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autoptr(JsonParser) parser = NULL;
+      JsonObject *root = NULL;
+      JsonNode *node;
+      const char *tmpl, *brace;
+      gsize len;
+
+      if (!load_object (model_dir, files[i], &parser, &root, error))
+        return FALSE;
+      node = root ? json_object_get_member (root, "chat_template") : NULL;
+      if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+        continue;
+      tmpl = json_node_get_string (node);
+      brace = strchr (tmpl, '{');
+      len = brace ? (gsize) (brace - tmpl) : strlen (tmpl);
+      if (len >= out_size)
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
+                       "%s/%s: the chat template starts with %" G_GSIZE_FORMAT " bytes of text, "
+                       "not a chat template Regard knows", model_dir, files[i], len);
+          return FALSE;
+        }
+      memcpy (out, tmpl, len);
+      out[len] = '\0';
+      *found = TRUE;
+      return TRUE;
+    }
+  return TRUE;
+}
+
 gboolean
 rg_family_load_processor (const RgFamily *family, const char *model_dir,
                           RgFamilyProcessor *out, GError **error)
@@ -213,6 +255,14 @@ rg_family_load_processor (const RgFamily *family, const char *model_dir,
   p.pre = rg_preprocess_options_default_for (family->processor);
   /* Idefics2Processor's and Idefics3Processor's defaults: 64 and 169. */
   p.image_seq_len = family->processor == RG_PROCESSOR_IDEFICS3 ? 169 : 64;
+  g_strlcpy (p.prompt_prefix, family->prompt_prefix, sizeof p.prompt_prefix);
+  if (family->prefix_from_template)
+    {
+      gboolean found;
+
+      if (!template_prefix (model_dir, p.prompt_prefix, sizeof p.prompt_prefix, &found, error))
+        return FALSE;
+    }
 
   if (!g_file_test (pre_path, G_FILE_TEST_EXISTS))
     {

@@ -37,6 +37,11 @@ typedef struct
    * ":" when the turn starts with an image else ": ", the parts without
    * separators, END_OF_UTTERANCE "\n"; then GENERATION_PROMPT. */
   const char *prompt_prefix;
+  /* The checkpoint's chat template (chat_template.json or
+   * tokenizer_config.json) overrides PROMPT_PREFIX with its leading
+   * literal: "<|im_start|>" for SmolVLM, "<|begin_of_text|>" for
+   * Idefics3-8B-Llama3, same family. */
+  gboolean prefix_from_template;
   const char *end_of_utterance;
   const char *generation_prompt;
   RgImageExpansion expansion;
@@ -64,10 +69,11 @@ typedef struct
 {
   RgPreprocessOptions pre;       /* preprocessor_config.json over the family's defaults */
   guint image_seq_len;           /* processor_config.json: <image> rows per (sub-)image */
+  char prompt_prefix[64];        /* the family's, or the chat template's leading literal */
 } RgFamilyProcessor;
 
 /* Reads MODEL_DIR's preprocessor_config.json and processor_config.json for
- * FAMILY. A missing file the family needs is REGARD_ERROR_UNSUPPORTED
+ * FAMILY (and its chat template's prefix, see prefix_from_template). A missing file the family needs is REGARD_ERROR_UNSUPPORTED
  * naming it. */
 gboolean rg_family_load_processor (const RgFamily *family, const char *model_dir,
                                    RgFamilyProcessor *out, GError **error);

@@ -13,14 +13,10 @@ rg_prompt_render (RegardConversation *conv, gboolean add_generation_prompt)
   return rg_prompt_render_for (NULL, conv, add_generation_prompt);
 }
 
-char *
-rg_prompt_render_for (const RgFamily *family, RegardConversation *conv, gboolean add_generation_prompt)
+static char *
+render (const RgFamily *family, const char *prefix, RegardConversation *conv, gboolean add_generation_prompt)
 {
-  GString *s;
-
-  if (family == NULL)
-    family = rg_family_default ();
-  s = g_string_new (family->prompt_prefix);
+  GString *s = g_string_new (prefix);
 
   for (guint t = 0; t < conv->turns->len; t++)
     {
@@ -40,6 +36,14 @@ rg_prompt_render_for (const RgFamily *family, RegardConversation *conv, gboolean
   if (add_generation_prompt)
     g_string_append (s, family->generation_prompt);
   return g_string_free (s, FALSE);
+}
+
+char *
+rg_prompt_render_for (const RgFamily *family, RegardConversation *conv, gboolean add_generation_prompt)
+{
+  if (family == NULL)
+    family = rg_family_default ();
+  return render (family, family->prompt_prefix, conv, add_generation_prompt);
 }
 
 guint
@@ -167,7 +171,8 @@ rg_prompt_build (const RgTokenizer *tok, RegardConversation *conv,
       rendered = g_strdup (text);
     }
   else
-    rendered = rg_prompt_render_for (family, conv, params->add_generation_prompt);
+    rendered = render (family, params->prompt_prefix ? params->prompt_prefix : family->prompt_prefix,
+                       conv, params->add_generation_prompt);
 
   n_placeholders = rg_prompt_count_images (rendered);
   if (n_placeholders != parts->len)

@@ -50,6 +50,7 @@ typedef struct
   gboolean raw_prompt;
   gboolean add_generation_prompt;
   const RgFamily *family;        /* NULL: IDEFICS2 */
+  const char *prompt_prefix;     /* NULL: the family's (RgFamilyProcessor's, from the checkpoint) */
   /* RG_EXPANSION_IDEFICS3: each image's tiles, in prompt order (from
    * rg_preprocess_image_grid ()); NULL: none is split. */
   const RgImageGrid *grids;

@@ -69,6 +69,7 @@ test_fixture_smolvlm (void)
   g_assert_cmpuint (fp.pre.max_image_edge, ==, 128);
   g_assert_cmpint (fp.pre.filter, ==, RG_RESAMPLE_LANCZOS);
   g_assert_cmpuint (fp.image_seq_len, ==, 4);
+  g_assert_cmpstr (fp.prompt_prefix, ==, "<|im_start|>");
 }
 
 static void
@@ -186,6 +187,55 @@ test_engine_load_unsupported (void)
   rg_test_remove_tree (dir);
 }
 
+/* Idefics3-8B-Llama3 is the same family with another template: its
+ * leading text is the prompt's prefix. */
+static void
+test_template_prefix (void)
+{
+  g_autofree char *dir = make_dir ("config.json", SMOL_CONFIG,
+                                   "preprocessor_config.json", "{\"max_image_size\": {\"longest_edge\": 128}}",
+                                   "processor_config.json", "{\"image_seq_len\": 4}",
+                                   "chat_template.json",
+                                   "{\"chat_template\": \"<|begin_of_text|>{% for message in messages %}{% endfor %}\"}",
+                                   NULL);
+  g_autofree char *tc = g_build_filename (dir, "tokenizer_config.json", NULL);
+  g_autofree char *ct = g_build_filename (dir, "chat_template.json", NULL);
+  g_autoptr(GError) error = NULL;
+  RgFamilyProcessor fp;
+
+  g_assert_true (rg_family_load_processor (rg_family_lookup ("idefics3"), dir, &fp, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (fp.prompt_prefix, ==, "<|begin_of_text|>");
+  /* tokenizer_config.json's when there is no chat_template.json */
+  g_assert_cmpint (g_unlink (ct), ==, 0);
+  g_assert_true (g_file_set_contents (tc, "{\"chat_template\": \"{% for m in messages %}{% endfor %}\"}", -1, NULL));
+  g_assert_true (rg_family_load_processor (rg_family_lookup ("idefics3"), dir, &fp, &error));
+  g_assert_cmpstr (fp.prompt_prefix, ==, "");
+  /* neither: the family's */
+  g_assert_cmpint (g_unlink (tc), ==, 0);
+  g_assert_true (rg_family_load_processor (rg_family_lookup ("idefics3"), dir, &fp, &error));
+  g_assert_cmpstr (fp.prompt_prefix, ==, "<|im_start|>");
+  rg_test_remove_tree (dir);
+}
+
+/* The app's check of a chosen folder says the same as a load would. */
+static void
+test_model_dir_check (void)
+{
+  g_autofree char *dir = make_dir ("config.json", SMOL_CONFIG,
+                                   "processor_config.json", "{\"image_seq_len\": 4}", NULL);
+  g_autofree char *other = make_dir ("config.json", "{\"model_type\": \"smolvlm\"}", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) error2 = NULL;
+
+  g_assert_false (regard_model_dir_check (dir, &error));
+  assert_error_mentions (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED, "preprocessor_config.json", NULL);
+  g_assert_false (regard_model_dir_check (other, &error2));
+  assert_error_mentions (error2, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED, "'smolvlm'", NULL);
+  rg_test_remove_tree (dir);
+  rg_test_remove_tree (other);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -201,5 +251,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/family/seq-len-mismatch", test_seq_len_mismatch);
   g_test_add_func ("/engine/family/bad-max-image-size", test_bad_max_image_size);
   g_test_add_func ("/engine/family/engine-load-unsupported", test_engine_load_unsupported);
+  g_test_add_func ("/engine/family/model-dir-check", test_model_dir_check);
+  g_test_add_func ("/engine/family/template-prefix", test_template_prefix);
   return g_test_run ();
 }

@@ -135,6 +135,8 @@ typedef struct
   const char *format_reason; /* why that format (memory budget), or NULL */
   gboolean image_splitting;  /* preprocessor_config.json's default */
   guint context_length;
+  const char *family;        /* the architecture, from config.json's model_type:
+                              * "IDEFICS2", "IDEFICS3 / SmolVLM" */
 } RegardModelInfo;
 
 RegardEngine *regard_engine_new (const RegardEngineParams *params, GError **error);
@@ -231,7 +233,8 @@ const char *regard_ocr_prompt (void);
 
 /* ---- Checks before use (any thread) ------------------------------------ */
 
-/* Whether MODEL_DIR is a snapshot folder load would accept (config.json,
+/* Whether MODEL_DIR is a snapshot folder load would accept (config.json
+ * of a supported model_type, the processor files its family needs,
  * weights, tokenizer), without loading it: REGARD_ERROR_INVALID_MODEL or
  * _UNSUPPORTED (the message names the folder) otherwise. */
 gboolean regard_model_dir_check (const char *model_dir, GError **error);

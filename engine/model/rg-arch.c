@@ -142,6 +142,9 @@ rg_arch_for_config (const RgModelConfig *cfg, RgArchDims *dims, GError **error)
     case RG_MODEL_FAMILY_IDEFICS2:
       arch = &rg_arch_idefics2;
       break;
+    case RG_MODEL_FAMILY_IDEFICS3:
+      arch = &rg_arch_idefics3;
+      break;
     default:
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
                    "config.json: %s models have no model description yet",

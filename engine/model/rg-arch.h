@@ -1,6 +1,6 @@
 /* rg-arch.h: a model family as data, run by every backend.
  *
- * A family (rg-arch-idefics2.c) is described once:
+ * A family (rg-arch-idefics2.c, rg-arch-idefics3.c) is described once:
  *   - named sizes (RgDim) and scalars (RgParam) computed from the config,
  *     64-bit and overflow-checked;
  *   - a weight table: the checkpoint's tensor name (with %u for the layer),
@@ -44,6 +44,7 @@ typedef enum
   /* connector */
   RG_DIM_NL, RG_DIM_P_HEADS, RG_DIM_P_KV_HEADS, RG_DIM_P_HEAD_DIM, RG_DIM_P_Q, RG_DIM_P_KV,
   RG_DIM_P_FF, RG_DIM_P_LAYERS,
+  RG_DIM_SCALE, RG_DIM_V_SHUFFLED,   /* IDEFICS3: pixel shuffle factor s, V * s^2 */
   /* text */
   RG_DIM_T, RG_DIM_TI, RG_DIM_VOCAB, RG_DIM_T_HEADS, RG_DIM_T_KV_HEADS, RG_DIM_T_HEAD_DIM,
   RG_DIM_T_Q, RG_DIM_T_KV, RG_DIM_T_LAYERS, RG_DIM_T_WINDOW,
@@ -156,6 +157,7 @@ typedef enum
   RG_OP_ROPE,         /* rotate_half RoPE in place of out (q, heads) and in (k rows, kv_heads) at positions from PAST */
   RG_OP_ATTENTION,    /* out = softmax(q k^T / sqrt(D) + masks) v; q = in, k = in2, v = in3, key mask = mask */
   RG_OP_TAP,          /* store in (rows x cols) under NAME for --dump and the goldens */
+  RG_OP_PIXEL_SHUFFLE,/* out [grid/s^2, s*s*cols] = s x s blocks of the patch grid in [grid, cols]; s = head_dim */
 } RgOpKind;
 
 enum
@@ -207,6 +209,7 @@ typedef struct
 } RgArch;
 
 extern const RgArch rg_arch_idefics2;
+extern const RgArch rg_arch_idefics3;
 
 /* The description of a config's family (cfg->family) with its dims
  * resolved and the description checked. */

@@ -195,6 +195,9 @@ run_op (Run *r, const RgArchOp *op, GError **error)
     case RG_OP_TAP:
       tap (r, op->name, ptr (r, op->in), rows, cols);
       return TRUE;
+    case RG_OP_PIXEL_SHUFFLE:
+      rg_ref_pixel_shuffle (ptr (r, op->in), r->run->grid_h, r->run->grid_w, cols, d->d[op->head_dim], out);
+      break;
     }
   if (op->name)
     tap (r, op->name, out, rows, cols);

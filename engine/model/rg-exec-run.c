@@ -45,7 +45,23 @@ rg_exec_run_prepare_encode (RgExecRun          *run,
         return NULL;
       }
 
+  /* a pixel shuffle must turn the grid into exactly NL rows */
+  if (dims->d[RG_DIM_SCALE] > 0)
+    {
+      uint64_t s = dims->d[RG_DIM_SCALE];
+
+      if (grid->rows % s != 0 || grid->cols % s != 0 || (grid->rows / s) * (grid->cols / s) != NL)
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                       "A sub-image of %u x %u patches does not make the model's %" G_GUINT64_FORMAT
+                       " image tokens with a pixel shuffle by %" G_GUINT64_FORMAT,
+                       grid->rows, grid->cols, NL, s);
+          return NULL;
+        }
+    }
   run->stacked = TRUE;
+  run->grid_h = grid->rows;
+  run->grid_w = grid->cols;
   run->height = batch->height;
   run->width = batch->width;
   run->rows[RG_ROWS_ONE] = 1;

@@ -299,6 +299,10 @@ record_op (Run *r, const RgArchOp *ops, guint n_ops, guint i)
     case RG_OP_TAP:
       tap (r, op->name, buffer (r, op->in.buf), offset (r, op->in), rows, cols);
       return;
+    case RG_OP_PIXEL_SHUFFLE:
+      rg_op_pixel_shuffle (rec, out, buffer (r, op->in.buf), r->run->grid_h, r->run->grid_w, (uint32_t) cols,
+                           (uint32_t) d->d[op->head_dim]);
+      break;
     }
   if (op->name)
     tap (r, op->name, out, offset (r, op->out), rows, cols);

@@ -17,6 +17,7 @@ typedef struct
   uint64_t rows[RG_ROWS_N];
   gpointer io[RG_ARCH_MAX_BUFFERS];
   uint32_t height, width;   /* PIXELS: the padded sub-image */
+  uint32_t grid_h, grid_w;  /* its patch grid (PIXEL_SHUFFLE) */
   gboolean stacked;         /* taps: one part per sub-image (encode) */
   gboolean split;           /* Vulkan: may be split into several submits (not a decode step) */
   guint part;

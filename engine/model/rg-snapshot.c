@@ -595,6 +595,10 @@ load_generation (RgSnapshot *snap, GError **error)
   pc->bad_words_ids[0] = 32000;
   pc->bad_words_ids[1] = 32001;
   pc->n_bad_words_ids = 2;
+  /* IDEFICS3 (SmolVLM) bans nothing unless its generation config says so
+   * (reference idefics3-smolvlm.md, pitfall 18) */
+  if (snap->config.family != RG_MODEL_FAMILY_IDEFICS2)
+    pc->n_bad_words_ids = 0;
 
   if (!load_json (snap->dir, file, FALSE, &parser, &root, error))
     return FALSE;

@@ -186,6 +186,11 @@ void rg_op_patch_embed (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *pi
                         const RgGpuWeight *weight, const RgVkBuffer *bias,
                         uint32_t C, uint32_t H, uint32_t W, uint32_t P);
 
+/* IDEFICS3's pixel shuffle as rg_ref_pixel_shuffle: in [gh * gw, D] ->
+ * out [(gh/s) * (gw/s), s * s * D]; GH and GW multiples of S. */
+void rg_op_pixel_shuffle (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *in,
+                          uint32_t gh, uint32_t gw, uint32_t D, uint32_t s);
+
 /* ---- For op implementations -------------------------------------------- */
 
 /* Records an error unless BUF holds at least BYTES; returns FALSE then. */

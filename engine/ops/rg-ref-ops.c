@@ -366,6 +366,21 @@ rg_ref_embedding_range (const float *table, size_t n_rows, size_t dim, int32_t i
 }
 
 void
+rg_ref_pixel_shuffle (const float *in, size_t gh, size_t gw, size_t D, size_t s, float *out)
+{
+  size_t ow = gw / s;
+
+  for (size_t y = 0; y < gh; y++)
+    for (size_t x = 0; x < gw; x++)
+      {
+        size_t u = (y / s) * ow + x / s;
+        size_t c = (y % s) * s * D + (x % s) * D;
+
+        memcpy (out + u * s * s * D + c, in + (y * gw + x) * D, D * sizeof (float));
+      }
+}
+
+void
 rg_ref_patch_embed (const float *pixels, size_t C, size_t H, size_t W,
                     const float *weight, const float *bias, size_t V,
                     size_t P, float *out)

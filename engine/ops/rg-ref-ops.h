@@ -137,6 +137,13 @@ void rg_ref_patch_embed (const float *pixels, size_t C, size_t H, size_t W,
                          const float *weight, const float *bias, size_t V,
                          size_t P, float *out);
 
+/* IDEFICS3's pixel shuffle: the patch grid in [gh * gw, D] (row-major
+ * patches) -> out [(gh/s) * (gw/s), s * s * D], each output row the s x s
+ * block of patches read row by row, each patch's D channels contiguous:
+ * out[(y/s) * (gw/s) + x/s][(y%s) * s * D + (x%s) * D + d] = in[y * gw + x][d].
+ * GH and GW must be multiples of S. */
+void rg_ref_pixel_shuffle (const float *in, size_t gh, size_t gw, size_t D, size_t s, float *out);
+
 /* ---- Sampling helpers -------------------------------------------------- */
 
 /* Index of the largest element; ties go to the lowest index; NaN never

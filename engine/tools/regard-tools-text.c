@@ -105,6 +105,7 @@ regard_prompt_ids (const char *model_dir, RegardConversation *conv,
       !(tok = regard_tokenizer_new (model_dir, error)))
     return FALSE;
   pp.image_seq_len = fp.image_seq_len;
+  pp.prompt_prefix = fp.prompt_prefix;
   pp.do_image_splitting = fp.pre.do_split;
   if (params->image_splitting >= 0)
     pp.do_image_splitting = params->image_splitting != 0;
