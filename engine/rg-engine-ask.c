@@ -165,13 +165,87 @@ encode_images (RgLoadedModel *m, PromptImages *pi, guint first, gboolean split,
 }
 
 static gboolean
+same_keys (GPtrArray *a, GPtrArray *b)
+{
+  if (a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (a, i), g_ptr_array_index (b, i)) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* Cross-attention families (IDEFICS1): the image features never enter the
+ * token sequence; the model keeps every image of the prompt, in prompt
+ * order, as its image states, and each token attends one of them by
+ * index. They are encoded again only when they are not the images the
+ * model already holds (FORCE: always, for a dump's taps). N_ENCODED
+ * receives the number encoded. */
+static gboolean
+set_cross_images (RgLoadedModel *m, PromptImages *pi, gboolean force, guint *n_encoded, GError **error)
+{
+  RgModel *model = m->model;
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_image_free);
+  g_autoptr(RgPixelBatch) batch = NULL;
+  g_autofree float *features = NULL;
+  guint n = pi->keys->len;
+  guint64 n_floats;
+
+  *n_encoded = 0;
+  if (model->vtable->set_image_states == NULL || model->vtable->forward_cross == NULL)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
+                   "This model's backend has no gated cross-attention: %s models cannot run on it",
+                   m->family->name);
+      return FALSE;
+    }
+  if (!force && same_keys (m->image_state_keys, pi->keys))
+    return TRUE;
+  /* Forgotten first: after a failure below the next ask encodes again. */
+  g_ptr_array_set_size (m->image_state_keys, 0);
+  if (n > 0)
+    {
+      for (guint i = 0; i < n; i++)
+        {
+          RgImage *img = decode_image (m, g_ptr_array_index (pi->bytes, i), i, error);
+
+          if (img == NULL)
+            return FALSE;
+          g_ptr_array_add (images, img);
+        }
+      batch = rg_preprocess_images ((RgImage * const *) images->pdata, n, &m->pre, error);
+      if (batch == NULL)
+        return FALSE;
+      n_floats = (guint64) n * model->image_seq_len * model->feature_width;
+      if (batch->n != n || n_floats == 0 || n_floats > G_MAXSIZE / sizeof (float) ||
+          (features = g_try_new (float, n_floats)) == NULL)
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY,
+                       "No memory for the features of %u image(s)", n);
+          return FALSE;
+        }
+      if (!model->vtable->encode_images (model, batch, features, error))
+        return FALSE;
+    }
+  /* A text-only prompt has none: every token attends nothing, and the
+   * gated blocks' dense halves still run (HF's all-zero image). */
+  if (!model->vtable->set_image_states (model, features, n, error))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (m->image_state_keys, g_strdup (g_ptr_array_index (pi->keys, i)));
+  *n_encoded = n;
+  return TRUE;
+}
+
+static gboolean
 write_dump (const char *path, RgModel *model, RgTaps *taps, const GArray *ids,
             const float *logits, GError **error)
 {
   g_autoptr(GArray) tensors = g_array_new (FALSE, TRUE, sizeof (RgTensorWrite));
   g_autofree gint64 *ids64 = g_new (gint64, MAX (ids->len, 1));
   static const char *const tap_names[] = {
-    "vision_last_hidden_state", "connector_output", "inputs_embeds", "text_last_hidden_state",
+    "vision_last_hidden_state", "connector_output", "image_hidden_states", "inputs_embeds",
+    "text_last_hidden_state",
   };
   RgTensorWrite t;
 
@@ -242,6 +316,7 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
   g_auto(PromptImages) pi = { NULL };
   g_autofree float *features = NULL;
   g_autofree float *logits = NULL;
+  g_autofree gint32 *image_index = NULL;
   g_autoptr(RgTaps) taps = NULL;
   g_autoptr(RgSampler) sampler = NULL;
   g_autoptr(RgDetokenizer) detok = NULL;
@@ -258,6 +333,9 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
   stats->stop_reason = REGARD_STOP_CANCELLED;
 
   split = params->image_splitting < 0 ? m->pre.do_split : params->image_splitting != 0;
+  /* IdeficsImageProcessor never splits. */
+  if (m->family->expansion == RG_EXPANSION_IDEFICS1)
+    split = FALSE;
   pp.image_seq_len = m->image_seq_len;
   pp.do_image_splitting = split;
   pp.raw_prompt = params->raw_prompt;
@@ -290,6 +368,15 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
     .n_images = pi.keys->len,
     .image_rows = pi.rows ? (const guint *) pi.rows->data : NULL,
   };
+  if (m->family->expansion == RG_EXPANSION_IDEFICS1)
+    {
+      /* One <image> token per image; which image each token attends
+       * follows from the ids (IdeficsProcessor's image_attention_mask). */
+      gp.image_token_id = m->idefics1.image;
+      image_index = g_new (gint32, MAX (ids->len, 1));
+      rg_idefics1_image_index (gp.ids, gp.n_ids, m->idefics1.image, m->idefics1.eos, gp.n_images, image_index);
+      gp.image_index = image_index;
+    }
   if (!rg_prefill_plan (m->history, &gp, model->context_length, &plan, error))
     return FALSE;
   if (params->dump_path)
@@ -315,10 +402,18 @@ rg_engine_ask_run (RgLoadedModel *m, RegardConversation *conv,
     model->on_step_data = hooks ? hooks->data : NULL;
   }
   t0 = g_get_monotonic_time ();
-  if (!encode_images (m, &pi, plan.first_image, split, &features, &local_error))
-    goto fail;
+  if (gp.image_index != NULL)
+    {
+      if (!set_cross_images (m, &pi, params->dump_path != NULL, &stats->encoded_images, &local_error))
+        goto fail;
+    }
+  else
+    {
+      if (!encode_images (m, &pi, plan.first_image, split, &features, &local_error))
+        goto fail;
+      stats->encoded_images = plan.first_image < pi.keys->len ? pi.keys->len - plan.first_image : 0;
+    }
   stats->image_encode_ms = ms_since (t0);
-  stats->encoded_images = plan.first_image < pi.keys->len ? pi.keys->len - plan.first_image : 0;
   if (g_cancellable_is_cancelled (cancellable))
     goto out;
 

@@ -43,6 +43,7 @@ rg_loaded_model_free (RgLoadedModel *m)
   g_clear_pointer (&m->vk, rg_vk_context_free);
   rg_tokenizer_free (m->tokenizer);
   rg_kv_history_free (m->history);
+  g_clear_pointer (&m->image_state_keys, g_ptr_array_unref);
   rg_model_info_free (m->info);
   g_free (m->format_reason);
   g_free (m);
@@ -181,6 +182,34 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
     return NULL;
 
   m->proc = *rg_snapshot_get_processor_config (snap);
+  if (m->family->expansion == RG_EXPANSION_IDEFICS1)
+    {
+      RgProcessorConfig *pc = &m->proc;
+      guint vocab = rg_snapshot_get_config (snap)->text.vocab_size;
+
+      if (!rg_idefics1_tokens_lookup (m->tokenizer, &m->idefics1, error))
+        return NULL;
+      /* Embedded and predicted only through the decoupled rows that the
+       * config declares (additional_vocab_size). */
+      if ((guint) m->idefics1.image >= vocab || (guint) m->idefics1.fake >= vocab)
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL,
+                       "%s: tokenizer.json's <image> (%d) or <fake_token_around_image> (%d) is outside the "
+                       "model's vocabulary of %u tokens", model_dir, m->idefics1.image, m->idefics1.fake, vocab);
+          return NULL;
+        }
+      if (m->idefics1.end_of_utterance >= 0 && (guint) m->idefics1.end_of_utterance >= vocab)
+        m->idefics1.end_of_utterance = -1;
+      if (!rg_idefics1_generation_ids (&m->idefics1, pc->eos_token_ids, &pc->n_eos_token_ids,
+                                       G_N_ELEMENTS (pc->eos_token_ids), pc->bad_words_ids, &pc->n_bad_words_ids,
+                                       G_N_ELEMENTS (pc->bad_words_ids)))
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
+                       "%s: generation_config.json lists too many eos or bad word ids", model_dir);
+          return NULL;
+        }
+      m->image_state_keys = g_ptr_array_new_with_free_func (g_free);
+    }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 

@@ -39,6 +39,22 @@ static const RgFamily families[] = {
     .fake_image_token = "<fake_token_around_image>",
     .global_image_token = "<global-img>",
   },
+  {
+    /* idefics-9b(-instruct), idefics-80b(-instruct): IdeficsForVisionText2Text.
+     * The instruct card's turns are IDEFICS2's template; the processor's
+     * literal "<s>" is the tokenizer's BOS. */
+    .model_type = "idefics",
+    .name = "IDEFICS",
+    .processor = RG_PROCESSOR_IDEFICS1,
+    .needs_preprocessor_config = TRUE,
+    .prompt_prefix = "",
+    .end_of_utterance = "<end_of_utterance>",
+    .generation_prompt = "Assistant:",
+    .expansion = RG_EXPANSION_IDEFICS1,
+    .image_token = "<image>",
+    .fake_image_token = "<fake_token_around_image>",
+    .global_image_token = NULL,
+  },
 };
 
 const RgFamily *
@@ -201,6 +217,35 @@ check_idefics3_seq_len (const char *model_dir, guint image_seq_len, GError **err
   return TRUE;
 }
 
+/* IDEFICS1's vision tower has (image_size / patch_size)^2 + 1 learned
+ * positions and no interpolation: the processor's square must be the
+ * size the tower was built for. */
+static gboolean
+check_idefics1_image_size (const char *model_dir, guint image_size, GError **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *root = NULL, *vision = NULL;
+  JsonNode *node;
+  gint64 want;
+
+  if (!load_object (model_dir, "config.json", &parser, &root, error))
+    return FALSE;
+  node = root ? json_object_get_member (root, "vision_config") : NULL;
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    vision = json_node_get_object (node);
+  /* IdeficsVisionConfig's default */
+  want = int_member (vision, "image_size", 224);
+  if (want != image_size)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
+                   "%s: preprocessor_config.json's image_size %u differs from config.json's vision_config "
+                   "image_size %" G_GINT64_FORMAT " (the vision tower cannot take other sizes)",
+                   model_dir, image_size, want);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The chat template's text before its first Jinja tag, from
  * chat_template.json, else tokenizer_config.json; FALSE with no error when
  * neither has one. */
@@ -255,6 +300,9 @@ rg_family_load_processor (const RgFamily *family, const char *model_dir,
   p.pre = rg_preprocess_options_default_for (family->processor);
   /* Idefics2Processor's and Idefics3Processor's defaults: 64 and 169. */
   p.image_seq_len = family->processor == RG_PROCESSOR_IDEFICS3 ? 169 : 64;
+  /* IdeficsProcessor: one <image> token per image, no processor_config.json. */
+  if (family->processor == RG_PROCESSOR_IDEFICS1)
+    p.image_seq_len = 1;
   g_strlcpy (p.prompt_prefix, family->prompt_prefix, sizeof p.prompt_prefix);
   if (family->prefix_from_template)
     {
@@ -278,14 +326,17 @@ rg_family_load_processor (const RgFamily *family, const char *model_dir,
     return FALSE;
   if (!load_object (model_dir, "processor_config.json", &parser, &root, error))
     return FALSE;
-  if (root == NULL && family->needs_preprocessor_config)
+  if (root == NULL && family->needs_preprocessor_config && family->processor != RG_PROCESSOR_IDEFICS1)
     {
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
                    "%s: no processor_config.json: %s models need its image_seq_len",
                    model_dir, family->name);
       return FALSE;
     }
-  if (root != NULL && !read_image_seq_len (root, proc_path, &p.image_seq_len, error))
+  if (root != NULL && family->processor != RG_PROCESSOR_IDEFICS1 &&
+      !read_image_seq_len (root, proc_path, &p.image_seq_len, error))
+    return FALSE;
+  if (family->processor == RG_PROCESSOR_IDEFICS1 && !check_idefics1_image_size (model_dir, p.pre.image_size, error))
     return FALSE;
   if (family->processor == RG_PROCESSOR_IDEFICS3 && !check_idefics3_seq_len (model_dir, p.image_seq_len, error))
     return FALSE;

@@ -24,6 +24,9 @@ typedef enum
    * F <row_r_col_c> I^S, "\n" after each row, then "\n" F G I^S F; without
    * tiles F G I^S F. Nothing collapsed. */
   RG_EXPANSION_IDEFICS3,
+  /* IdeficsProcessor (IDEFICS1): one <image> per image, a run of k images
+   * F (I F)^k: adjacent images share a fake token. Nothing collapsed. */
+  RG_EXPANSION_IDEFICS1,
 } RgImageExpansion;
 
 typedef struct

@@ -173,8 +173,11 @@ rg_generate_prefill (RgModel *model, RgKvHistory *history,
   for (guint i = plan->n_keep; i < prompt->n_ids; i++)
     n_rows += prompt->ids[i] == prompt->image_token_id;
 
-  if (!model->vtable->forward (model, prompt->ids + plan->n_keep, n_new,
-                               n_rows > 0 ? features : NULL, n_rows, logits, error))
+  if (prompt->image_index != NULL
+      ? !model->vtable->forward_cross (model, prompt->ids + plan->n_keep, prompt->image_index + plan->n_keep,
+                                       n_new, logits, error)
+      : !model->vtable->forward (model, prompt->ids + plan->n_keep, n_new,
+                                 n_rows > 0 ? features : NULL, n_rows, logits, error))
     {
       rg_kv_history_truncate (history, 0);
       model->vtable->truncate (model, 0);

@@ -46,6 +46,11 @@ typedef struct
   const char *const *image_keys;  /* content key per image (bytes + options) */
   guint n_images;
   const guint *image_rows;        /* [n_images], or NULL */
+  /* Cross-attention families (IDEFICS1): the image each token attends
+   * (-1: none), per prompt token; the prefill runs forward_cross with it
+   * (the <image> tokens are ordinary embeddings: FEATURES is not used).
+   * NULL for the others. */
+  const gint32 *image_index;
 } RgGenPrompt;
 
 typedef struct

@@ -4,7 +4,54 @@
 
 #include <string.h>
 
+#include "regard-error.h"
 #include "rg-prompt.h"
+
+gboolean
+rg_idefics1_tokens_lookup (const RgTokenizer *tok, RgIdefics1Tokens *out, GError **error)
+{
+  static const char *const needed[] = { RG_PROMPT_IMAGE, RG_PROMPT_FAKE, "</s>" };
+  RgIdefics1Tokens t = {
+    .image = rg_tokenizer_token_to_id (tok, RG_PROMPT_IMAGE),
+    .fake = rg_tokenizer_token_to_id (tok, RG_PROMPT_FAKE),
+    .eos = rg_tokenizer_token_to_id (tok, "</s>"),
+    .end_of_utterance = rg_tokenizer_token_to_id (tok, RG_PROMPT_END_OF_UTTERANCE),
+  };
+  const gint32 ids[] = { t.image, t.fake, t.eos };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (needed); i++)
+    if (ids[i] < 0)
+      {
+        g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL,
+                     "tokenizer.json has no %s token: not an IDEFICS tokenizer", needed[i]);
+        return FALSE;
+      }
+  *out = t;
+  return TRUE;
+}
+
+static gboolean
+add_id (gint32 id, gint32 *set, guint *n, guint max)
+{
+  if (id < 0)
+    return TRUE;
+  for (guint i = 0; i < *n; i++)
+    if (set[i] == id)
+      return TRUE;
+  if (*n >= max)
+    return FALSE;
+  set[(*n)++] = id;
+  return TRUE;
+}
+
+gboolean
+rg_idefics1_generation_ids (const RgIdefics1Tokens *tokens, gint32 *eos, guint *n_eos, guint max_eos,
+                            gint32 *bad, guint *n_bad, guint max_bad)
+{
+  return add_id (tokens->end_of_utterance, eos, n_eos, max_eos) &&
+         add_id (tokens->image, bad, n_bad, max_bad) &&
+         add_id (tokens->fake, bad, n_bad, max_bad);
+}
 
 char *
 rg_prompt_expand_idefics1 (const char *text)

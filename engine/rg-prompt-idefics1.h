@@ -15,7 +15,30 @@
 
 #include <glib.h>
 
+#include "rg-tokenizer.h"
+
 G_BEGIN_DECLS
+
+/* The special tokens IDEFICS1's prompt and generation use. */
+typedef struct
+{
+  gint32 image;             /* <image> */
+  gint32 fake;              /* <fake_token_around_image> */
+  gint32 eos;               /* </s>: resets the image attention */
+  gint32 end_of_utterance;  /* <end_of_utterance>, -1 without (base idefics-9b) */
+} RgIdefics1Tokens;
+
+/* Looks them up in TOK. A tokenizer without <image>, the fake token or
+ * </s> is not an IDEFICS tokenizer: REGARD_ERROR_INVALID_MODEL. */
+gboolean rg_idefics1_tokens_lookup (const RgTokenizer *tok, RgIdefics1Tokens *out, GError **error);
+
+/* What the instruct model's card asks of generation on top of
+ * generation_config.json (which says eos 2 only): stop on
+ * <end_of_utterance> too, never emit <image> or the fake token. Adds the
+ * ids missing from EOS (*N_EOS of at most MAX_EOS) and BAD (*N_BAD of at
+ * most MAX_BAD); FALSE when one does not fit. */
+gboolean rg_idefics1_generation_ids (const RgIdefics1Tokens *tokens, gint32 *eos, guint *n_eos, guint max_eos,
+                                     gint32 *bad, guint *n_bad, guint max_bad);
 
 /* TEXT with every maximal run of "<image>" placeholders expanded. */
 char *rg_prompt_expand_idefics1 (const char *text);

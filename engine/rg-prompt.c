@@ -1,6 +1,7 @@
 /* rg-prompt.c: the families' chat template, image placeholder expansion
  * and prompt tokenization (see rg-prompt.h). */
 #include "rg-prompt.h"
+#include "rg-prompt-idefics1.h"
 
 #include <string.h>
 
@@ -201,6 +202,9 @@ rg_prompt_build (const RgTokenizer *tok, RegardConversation *conv,
           }
       expanded = rg_prompt_expand_idefics3 (family, rendered, params->image_seq_len,
                                             params->grids, params->n_grids);
+      break;
+    case RG_EXPANSION_IDEFICS1:
+      expanded = rg_prompt_expand_idefics1 (rendered);
       break;
     case RG_EXPANSION_IDEFICS2:
     default:

@@ -9,17 +9,18 @@
 #include <string.h>
 
 #include "regard-error.h"
+#include "rg-family.h"
 #include "rg-preprocess-idefics1.h"
 #include "rg-safetensors.h"
 
 static JsonParser *manifest;
 static JsonArray *cases;
 
-static RgIdefics1PreprocessOptions
+static RgPreprocessOptions
 fixture_options (void)
 {
   g_autofree char *path = rg_test_fixture_path ("idefics1-tiny/preprocessor_config.json");
-  RgIdefics1PreprocessOptions opts = rg_idefics1_preprocess_options_default ();
+  RgPreprocessOptions opts = rg_idefics1_preprocess_options_default ();
   g_autoptr(GError) error = NULL;
 
   g_assert_true (rg_idefics1_preprocess_options_load (&opts, path, &error));
@@ -30,8 +31,8 @@ fixture_options (void)
 static void
 test_options_fixture (void)
 {
-  RgIdefics1PreprocessOptions def = rg_idefics1_preprocess_options_default ();
-  RgIdefics1PreprocessOptions opts = fixture_options ();
+  RgPreprocessOptions def = rg_idefics1_preprocess_options_default ();
+  RgPreprocessOptions opts = fixture_options ();
 
   g_assert_cmpuint (def.image_size, ==, 224);
   g_assert_cmpuint (opts.image_size, ==, 56);
@@ -65,8 +66,8 @@ test_options_reject (void)
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr(GError) error = NULL;
-      RgIdefics1PreprocessOptions opts = rg_idefics1_preprocess_options_default ();
-      RgIdefics1PreprocessOptions before = opts;
+      RgPreprocessOptions opts = rg_idefics1_preprocess_options_default ();
+      RgPreprocessOptions before = opts;
 
       g_assert_true (g_file_set_contents (path, bad[i].json, -1, NULL));
       g_assert_false (rg_idefics1_preprocess_options_load (&opts, path, &error));
@@ -82,7 +83,7 @@ static void
 test_options_missing_file (void)
 {
   g_autoptr(GError) error = NULL;
-  RgIdefics1PreprocessOptions opts = rg_idefics1_preprocess_options_default ();
+  RgPreprocessOptions opts = rg_idefics1_preprocess_options_default ();
 
   g_assert_false (rg_idefics1_preprocess_options_load (&opts, "/nonexistent/preprocessor_config.json", &error));
   g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL);
@@ -94,7 +95,7 @@ test_options_missing_file (void)
 static void
 test_square_squash (void)
 {
-  RgIdefics1PreprocessOptions opts = fixture_options ();
+  RgPreprocessOptions opts = fixture_options ();
   g_autoptr(RgImage) wide = rg_image_new (300, 7, NULL);
   g_autoptr(RgImage) tall = rg_image_new (5, 90, NULL);
   RgImage *images[2] = { wide, tall };
@@ -117,13 +118,101 @@ test_square_squash (void)
 static void
 test_empty_batch (void)
 {
-  RgIdefics1PreprocessOptions opts = fixture_options ();
+  RgPreprocessOptions opts = fixture_options ();
   g_autoptr(RgPixelBatch) batch = NULL;
   g_autoptr(GError) error = NULL;
 
   batch = rg_idefics1_preprocess_images (NULL, 0, &opts, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (batch->n, ==, 0);
+}
+
+/* ---- the family: model_type "idefics" picks this processor ---- */
+
+static void
+test_family_fixture (void)
+{
+  g_autofree char *dir = rg_test_fixture_path ("idefics1-tiny");
+  g_autoptr(GError) error = NULL;
+  const RgFamily *family = rg_family_for_model_dir (dir, &error);
+  RgFamilyProcessor fp;
+
+  g_assert_no_error (error);
+  g_assert_true (family == rg_family_lookup ("idefics"));
+  g_assert_cmpint (family->expansion, ==, RG_EXPANSION_IDEFICS1);
+  g_assert_true (rg_family_load_processor (family, dir, &fp, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (fp.pre.kind, ==, RG_PROCESSOR_IDEFICS1);
+  g_assert_cmpint (fp.pre.filter, ==, RG_RESAMPLE_BICUBIC);
+  g_assert_cmpuint (fp.pre.image_size, ==, 56);
+  g_assert_false (fp.pre.do_split);
+  /* One <image> token per image; no processor_config.json needed. */
+  g_assert_cmpuint (fp.image_seq_len, ==, 1);
+}
+
+static char *
+make_dir (const char *config, const char *preprocessor)
+{
+  char *dir = g_dir_make_tmp ("regard-idefics1-XXXXXX", NULL);
+  g_autofree char *c = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *p = g_build_filename (dir, "preprocessor_config.json", NULL);
+
+  g_assert_true (g_file_set_contents (c, config, -1, NULL));
+  if (preprocessor)
+    g_assert_true (g_file_set_contents (p, preprocessor, -1, NULL));
+  return dir;
+}
+
+#define IDEFICS_CONFIG "{\"model_type\": \"idefics\", \"vision_config\": {\"image_size\": 56}}"
+
+/* The vision tower has positions for its own image_size only. */
+static void
+test_family_image_size_mismatch (void)
+{
+  g_autofree char *dir = make_dir (IDEFICS_CONFIG, "{\"image_size\": 224}");
+  g_autoptr(GError) error = NULL;
+  RgFamilyProcessor fp;
+
+  g_assert_false (rg_family_load_processor (rg_family_lookup ("idefics"), dir, &fp, &error));
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "image_size 224"));
+  g_assert_nonnull (strstr (error->message, "image_size 56"));
+  rg_test_remove_tree (dir);
+}
+
+static void
+test_family_missing_preprocessor (void)
+{
+  g_autofree char *dir = make_dir (IDEFICS_CONFIG, NULL);
+  g_autoptr(GError) error = NULL;
+  RgFamilyProcessor fp;
+
+  g_assert_false (rg_family_load_processor (rg_family_lookup ("idefics"), dir, &fp, &error));
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "preprocessor_config.json"));
+  g_assert_nonnull (strstr (error->message, "IDEFICS"));
+  rg_test_remove_tree (dir);
+}
+
+/* The generic loader and batch entry points hand IDEFICS1 options here. */
+static void
+test_dispatch (void)
+{
+  g_autofree char *path = rg_test_fixture_path ("idefics1-tiny/preprocessor_config.json");
+  RgPreprocessOptions opts = rg_preprocess_options_default_for (RG_PROCESSOR_IDEFICS1);
+  g_autoptr(RgImage) image = rg_image_new (90, 30, NULL);
+  g_autoptr(RgPixelBatch) batch = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (opts.image_size, ==, 224);
+  g_assert_true (rg_preprocess_options_load (&opts, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (opts.image_size, ==, 56);
+  batch = rg_preprocess_images (&image, 1, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (batch->n, ==, 1);
+  g_assert_cmpuint (batch->height, ==, 56);
+  g_assert_cmpuint (batch->width, ==, 56);
 }
 
 static RgImage *
@@ -153,7 +242,7 @@ test_golden_case (gconstpointer data)
 {
   JsonObject *c = json_array_get_object_element (cases, GPOINTER_TO_UINT (data));
   JsonObject *sub = json_array_get_object_element (json_object_get_array_member (c, "sub_images"), 0);
-  RgIdefics1PreprocessOptions opts = fixture_options ();
+  RgPreprocessOptions opts = fixture_options ();
   g_autoptr(RgImage) image = load_case_image (c);
   g_autofree char *rel = g_build_filename ("idefics1-tiny", json_object_get_string_member (c, "file"), NULL);
   g_autofree char *full = rg_test_fixture_path (rel);
@@ -206,6 +295,10 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/image/preprocess/idefics1/options/missing-file", test_options_missing_file);
   g_test_add_func ("/engine/image/preprocess/idefics1/square-squash", test_square_squash);
   g_test_add_func ("/engine/image/preprocess/idefics1/no-images", test_empty_batch);
+  g_test_add_func ("/engine/image/preprocess/idefics1/dispatch", test_dispatch);
+  g_test_add_func ("/engine/family/idefics1/fixture", test_family_fixture);
+  g_test_add_func ("/engine/family/idefics1/image-size-mismatch", test_family_image_size_mismatch);
+  g_test_add_func ("/engine/family/idefics1/missing-preprocessor-config", test_family_missing_preprocessor);
   for (guint i = 0; i < json_array_get_length (cases); i++)
     {
       JsonObject *c = json_array_get_object_element (cases, i);

@@ -4,6 +4,7 @@
  * chat prompt, expanded text, ids (with the BOS rule) and image index. */
 #include "test-text-golden.h"
 
+#include "regard-error.h"
 #include "rg-prompt.h"
 #include "rg-prompt-idefics1.h"
 #include "rg-safetensors.h"
@@ -95,6 +96,53 @@ test_index_out_of_range (void)
 
   assert_index (ids, G_N_ELEMENTS (ids), 1, want1);
   assert_index (ids, G_N_ELEMENTS (ids), 0, want0);
+}
+
+static void
+test_tokens_lookup (void)
+{
+  RgIdefics1Tokens t;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *other = rg_test_fixture_path ("smolvlm-tiny/tokenizer.json");
+  g_autoptr(RgTokenizer) smol = rg_tokenizer_new_from_file (other, &error);
+
+  g_assert_true (rg_idefics1_tokens_lookup (tok, &t, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (t.image, ==, 32001);
+  g_assert_cmpint (t.fake, ==, 32000);
+  g_assert_cmpint (t.eos, ==, 2);
+  g_assert_cmpint (t.end_of_utterance, ==, 32002);
+  /* SmolVLM's tokenizer has <image> but no </s>. */
+  g_assert_no_error (error);
+  g_assert_false (rg_idefics1_tokens_lookup (smol, &t, &error));
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL);
+  g_assert_nonnull (strstr (error->message, "not an IDEFICS tokenizer"));
+}
+
+/* generation_config.json says eos 2: <end_of_utterance> is added (the
+ * instruct turns end with it), and the image tokens are banned, once. */
+static void
+test_generation_ids (void)
+{
+  RgIdefics1Tokens t = { .image = 32001, .fake = 32000, .eos = 2, .end_of_utterance = 32002 };
+  RgIdefics1Tokens base = { .image = 32001, .fake = 32000, .eos = 2, .end_of_utterance = -1 };
+  gint32 eos[3] = { 2 }, bad[3] = { 32001 };
+  guint n_eos = 1, n_bad = 1;
+
+  g_assert_true (rg_idefics1_generation_ids (&t, eos, &n_eos, 3, bad, &n_bad, 3));
+  g_assert_cmpuint (n_eos, ==, 2);
+  g_assert_cmpint (eos[1], ==, 32002);
+  g_assert_cmpuint (n_bad, ==, 2);
+  g_assert_cmpint (bad[1], ==, 32000);
+  /* Idempotent; the base model has no <end_of_utterance>. */
+  g_assert_true (rg_idefics1_generation_ids (&t, eos, &n_eos, 3, bad, &n_bad, 3));
+  g_assert_cmpuint (n_eos, ==, 2);
+  n_eos = 1;
+  g_assert_true (rg_idefics1_generation_ids (&base, eos, &n_eos, 3, bad, &n_bad, 3));
+  g_assert_cmpuint (n_eos, ==, 1);
+  /* No room: refused, not overflowed. */
+  n_eos = 1;
+  g_assert_false (rg_idefics1_generation_ids (&t, eos, &n_eos, 1, bad, &n_bad, 3));
 }
 
 /* The case's chat prompt as a conversation: turns split at
@@ -232,6 +280,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/prompt/idefics1/image-index/latest-image", test_index_latest_image);
   g_test_add_func ("/engine/prompt/idefics1/image-index/eos-resets", test_index_eos_resets);
   g_test_add_func ("/engine/prompt/idefics1/image-index/out-of-range", test_index_out_of_range);
+  g_test_add_func ("/engine/prompt/idefics1/tokens/lookup", test_tokens_lookup);
+  g_test_add_func ("/engine/prompt/idefics1/tokens/generation-ids", test_generation_ids);
   for (guint i = 0; i < json_array_get_length (cases); i++)
     {
       g_autofree char *tpath = g_strdup_printf ("/engine/prompt/idefics1/golden/%s",

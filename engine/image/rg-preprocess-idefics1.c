@@ -3,22 +3,24 @@
 #include "rg-preprocess-idefics1.h"
 
 #include <json-glib/json-glib.h>
-#include <string.h>
 
 #include "regard-error.h"
 #include "rg-file.h"
-#include "rg-preprocess.h"
 #include "rg-resample.h"
 
 /* A hostile config cannot ask for gigantic images. */
 #define MAX_IMAGE_SIZE 4096
 
-RgIdefics1PreprocessOptions
+RgPreprocessOptions
 rg_idefics1_preprocess_options_default (void)
 {
-  /* IDEFICS_STANDARD_MEAN / _STD (OpenAI CLIP's) and image_size 224. */
-  RgIdefics1PreprocessOptions opts = {
+  /* IDEFICS_STANDARD_MEAN / _STD (OpenAI CLIP's) and image_size 224; the
+   * rescale is always 1/255. */
+  RgPreprocessOptions opts = {
+    .kind = RG_PROCESSOR_IDEFICS1,
+    .filter = RG_RESAMPLE_BICUBIC,
     .image_size = 224,
+    .rescale_factor = 1.0 / 255.0,
     .image_mean = { 0.48145466f, 0.4578275f, 0.40821073f },
     .image_std = { 0.26862954f, 0.26130258f, 0.27577711f },
   };
@@ -86,12 +88,12 @@ read_int (JsonObject *root, const char *key, gint64 lo, gint64 hi, gint64 *out, 
 }
 
 gboolean
-rg_idefics1_preprocess_options_load (RgIdefics1PreprocessOptions *opts, const char *path, GError **error)
+rg_idefics1_preprocess_options_load (RgPreprocessOptions *opts, const char *path, GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local = NULL;
   g_autofree char *contents = NULL;
-  RgIdefics1PreprocessOptions o = *opts;
+  RgPreprocessOptions o = *opts;
   gint64 size = o.image_size, channels = 3;
   gsize length = 0;
   JsonObject *root;
@@ -136,7 +138,7 @@ rg_idefics1_preprocess_options_load (RgIdefics1PreprocessOptions *opts, const ch
 }
 
 static gboolean
-check_options (const RgIdefics1PreprocessOptions *opts, GError **error)
+check_options (const RgPreprocessOptions *opts, GError **error)
 {
   if (opts->image_size == 0 || opts->image_size > MAX_IMAGE_SIZE)
     {
@@ -148,7 +150,7 @@ check_options (const RgIdefics1PreprocessOptions *opts, GError **error)
 }
 
 GPtrArray *
-rg_idefics1_resize_images (RgImage * const *images, guint n_images, const RgIdefics1PreprocessOptions *opts,
+rg_idefics1_resize_images (RgImage * const *images, guint n_images, const RgPreprocessOptions *opts,
                            GError **error)
 {
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_image_free);
@@ -178,18 +180,14 @@ rg_idefics1_resize_images (RgImage * const *images, guint n_images, const RgIdef
 
 RgPixelBatch *
 rg_idefics1_preprocess_images (RgImage * const *images, guint n_images,
-                               const RgIdefics1PreprocessOptions *opts, GError **error)
+                               const RgPreprocessOptions *opts, GError **error)
 {
   g_autoptr(GPtrArray) resized = rg_idefics1_resize_images (images, n_images, opts, error);
-  RgPreprocessOptions norm = rg_preprocess_options_default ();
 
   if (resized == NULL)
     return NULL;
   /* The same rescale (float32 (double (u8) / 255)) and float32 normalize
    * as Idefics2's processor; every image has the same size, so nothing is
    * padded and the pixel mask is all ones. */
-  norm.rescale_factor = 1.0 / 255.0;
-  memcpy (norm.image_mean, opts->image_mean, sizeof norm.image_mean);
-  memcpy (norm.image_std, opts->image_std, sizeof norm.image_std);
-  return rg_pixel_batch_from_resized (resized, &norm, error);
+  return rg_pixel_batch_from_resized (resized, opts, error);
 }

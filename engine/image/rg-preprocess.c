@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "regard-error.h"
+#include "rg-preprocess-idefics1.h"
 #include "rg-resample.h"
 
 /* Bounds on configured edges, so that a hostile config cannot ask for
@@ -39,6 +40,8 @@ rg_preprocess_options_default_for (RgProcessorKind kind)
       opts.max_image_edge = 364;
       opts.filter = RG_RESAMPLE_LANCZOS;
     }
+  else if (kind == RG_PROCESSOR_IDEFICS1)
+    opts = rg_idefics1_preprocess_options_default ();
   return opts;
 }
 
@@ -145,6 +148,9 @@ rg_preprocess_options_load (RgPreprocessOptions *opts, const char *path, GError 
   g_autofree char *contents = NULL;
   gsize length = 0;
 
+  /* Another processor, with other keys. */
+  if (opts->kind == RG_PROCESSOR_IDEFICS1)
+    return rg_idefics1_preprocess_options_load (opts, path, error);
   if (!rg_file_get_contents_max (path, RG_FILE_MAX_JSON, &contents, &length, &local) ||
       !json_parser_load_from_data (parser, contents, (gssize) length, &local))
     {
@@ -433,6 +439,8 @@ rg_preprocess_images (RgImage * const *images, guint n_images,
 
   if (opts->kind == RG_PROCESSOR_IDEFICS3)
     resized = rg_preprocess_idefics3_frames (images, n_images, opts, error);
+  else if (opts->kind == RG_PROCESSOR_IDEFICS1)
+    resized = rg_idefics1_resize_images (images, n_images, opts, error);
   else
     resized = rg_preprocess_resize_images (images, n_images, opts, error);
   if (resized == NULL)

@@ -8,7 +8,10 @@
  * prompt.
  *
  * IDEFICS3 (Idefics3ImageProcessor, SmolVLM): see rg-preprocess-idefics3.c;
- * every frame is max_image_edge square, tiles then the global image. */
+ * every frame is max_image_edge square, tiles then the global image.
+ *
+ * IDEFICS1 (IdeficsImageProcessor): see rg-preprocess-idefics1.h; one
+ * image_size square BICUBIC squash per image. */
 #pragma once
 
 #include "rg-image.h"
@@ -22,6 +25,7 @@ typedef enum
 {
   RG_PROCESSOR_IDEFICS2,
   RG_PROCESSOR_IDEFICS3,
+  RG_PROCESSOR_IDEFICS1,
 } RgProcessorKind;
 
 typedef struct
@@ -36,6 +40,7 @@ typedef struct
   RgProcessorKind kind;
   RgResampleFilter filter; /* resample: 2 BILINEAR, 1 LANCZOS */
   guint max_image_edge;    /* IDEFICS3: max_image_size.longest_edge, the tile side */
+  guint image_size;        /* IDEFICS1: image_size, the square side (224) */
 } RgPreprocessOptions;
 
 /* How an image was split: ROWS x COLS tiles plus the global image, or

@@ -69,9 +69,11 @@ void regard_preprocess_info_free (RegardPreprocessInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RegardPreprocessInfo, regard_preprocess_info_free)
 
 /* Decodes and preprocesses N_PATHS images as the model family's image
- * processor (Idefics2ImageProcessor, Idefics3ImageProcessor... by
- * MODEL_DIR's config.json model_type, with its preprocessor_config.json) and writes OUT_PATH, a safetensors
- * file: pixel_values F32 [N, 3, H, W], pixel_attention_mask U8 [N, H, W].
+ * processor (Idefics2ImageProcessor, Idefics3ImageProcessor,
+ * IdeficsImageProcessor by MODEL_DIR's config.json model_type, with its
+ * preprocessor_config.json) and writes OUT_PATH, a safetensors file:
+ * pixel_values F32 [N, 3, H, W], pixel_attention_mask U8 [N, H, W] (none
+ * for IDEFICS1, whose images are all image_size square).
  * Returns the layout, or NULL with ERROR set. */
 RegardPreprocessInfo *regard_preprocess_to_safetensors (const char *model_dir,
                                                         const char * const *image_paths, guint n_paths,

@@ -93,5 +93,6 @@ gboolean rg_config_check_sizes (const RgConfigSection *top, const RgConfigSize *
 /* The families' top levels (TOP: the whole config.json). */
 gboolean rg_config_parse_idefics2 (const RgConfigSection *top, RgModelConfig *cfg, GError **error);
 gboolean rg_config_parse_idefics3 (const RgConfigSection *top, RgModelConfig *cfg, GError **error);
+gboolean rg_config_parse_idefics1 (const RgConfigSection *top, RgModelConfig *cfg, GError **error);
 
 G_END_DECLS

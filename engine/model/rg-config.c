@@ -421,6 +421,7 @@ rg_model_family_name (RgModelFamily family)
     {
     case RG_MODEL_FAMILY_IDEFICS2: return "IDEFICS2";
     case RG_MODEL_FAMILY_IDEFICS3: return "IDEFICS3";
+    case RG_MODEL_FAMILY_IDEFICS1: return "IDEFICS1";
     default: return "unknown";
     }
 }
@@ -434,6 +435,7 @@ static const struct
 } families[] = {
   { "idefics2", RG_MODEL_FAMILY_IDEFICS2, rg_config_parse_idefics2 },
   { "idefics3", RG_MODEL_FAMILY_IDEFICS3, rg_config_parse_idefics3 },
+  { "idefics", RG_MODEL_FAMILY_IDEFICS1, rg_config_parse_idefics1 },
 };
 
 gboolean

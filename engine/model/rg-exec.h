@@ -23,6 +23,12 @@ typedef struct
   guint part;
 } RgExecRun;
 
+/* A loaded model's shape fields from its description (image_seq_len,
+ * feature_width), and CROSS_VTABLE where the description reads image
+ * states through cross-attention (an IMAGE_INDEX input). */
+void rg_model_set_shape (RgModel *model, const RgArch *arch, const RgArchDims *dims,
+                         const RgModelVTable *cross_vtable);
+
 /* Binds DATA to every buffer of ROLE in RUN. */
 void rg_exec_run_bind (RgExecRun *run, const RgArch *arch, RgRole role, gpointer data);
 
@@ -38,6 +44,9 @@ GArray *rg_exec_run_prepare_forward (RgExecRun *run, const RgModel *model,
                                      const int32_t *ids, guint n,
                                      const float *image_features, guint n_image_rows,
                                      GError **error);
+
+/* A run of the images program: the rows of MODEL's image states. */
+void rg_exec_run_prepare_images (RgExecRun *run, const RgModel *model);
 
 /* The weights of a family on the reference backend: f32 copies. */
 typedef struct

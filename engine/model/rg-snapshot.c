@@ -667,6 +667,17 @@ rg_snapshot_open (const char *dir, GError **error)
       return NULL;
     }
 
+  /* IDEFICS1: no processor_config.json (one <image> token per image); its
+   * tensors are checked by the backends' loaders against the model
+   * description (rg-arch-idefics1.c), name and shape */
+  if (snap->config.family == RG_MODEL_FAMILY_IDEFICS1)
+    {
+      if (!load_preprocessor (snap, error) ||
+          !load_generation (snap, error) ||
+          !load_weights (snap, error))
+        return NULL;
+      return g_steal_pointer (&snap);
+    }
   if (!load_preprocessor (snap, error) ||
       !load_processor (snap, error) ||
       !load_generation (snap, error) ||

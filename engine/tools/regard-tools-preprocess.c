@@ -45,7 +45,8 @@ regard_preprocess_to_safetensors (const char *model_dir, const char * const *ima
   if (family == NULL || !rg_family_load_processor (family, model_dir, &fp, error))
     return NULL;
   opts = fp.pre;
-  if (params->image_splitting >= 0)
+  /* IDEFICS1's processor never splits: the option does not apply. */
+  if (params->image_splitting >= 0 && opts.kind != RG_PROCESSOR_IDEFICS1)
     opts.do_split = params->image_splitting != 0;
   for (guint i = 0; i < n_paths; i++)
     {
@@ -75,7 +76,9 @@ regard_preprocess_to_safetensors (const char *model_dir, const char * const *ima
   tensors[1].shape[1] = batch->height;
   tensors[1].shape[2] = batch->width;
   tensors[1].data = batch->pixel_mask;
-  if (!rg_safetensors_write (out_path, tensors, G_N_ELEMENTS (tensors), error))
+  /* IdeficsImageProcessor has no pixel mask (every image is S x S). */
+  if (!rg_safetensors_write (out_path, tensors, opts.kind == RG_PROCESSOR_IDEFICS1 ? 1 : G_N_ELEMENTS (tensors),
+                             error))
     return NULL;
 
   info = g_new0 (RegardPreprocessInfo, 1);
