@@ -478,14 +478,18 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
 
   if (image)
     {
-      g_autoptr(RgImage) img = rg_image_decode_file (image, error);
+      g_autoptr(RgImage) img = NULL;
       g_autoptr(RgPixelBatch) batch = NULL;
       g_autofree float *features = NULL;
+      /* the family's image processor, as an ask would run it */
       const RgFamily *family = rg_family_for_model_dir (dir, error);
       RgFamilyProcessor proc;
 
-      /* the family's own image processor (IDEFICS1: a square squash) */
-      if (img == NULL || family == NULL || !rg_family_load_processor (family, dir, &proc, error))
+      if (family == NULL || !rg_family_load_processor (family, dir, &proc, error))
+        return FALSE;
+      img = proc.pre.kind == RG_PROCESSOR_IDEFICS3 ? rg_image_decode_file_keep_alpha (image, error)
+                                                   : rg_image_decode_file (image, error);
+      if (img == NULL)
         return FALSE;
       batch = rg_preprocess_images (&img, 1, &proc.pre, error);
       if (batch == NULL)
