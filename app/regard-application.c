@@ -108,18 +108,18 @@ quit_action (GSimpleAction *action,
              GVariant      *param,
              gpointer       user_data)
 {
-  GApplication *app = user_data;
-  GList *windows = gtk_application_get_windows (GTK_APPLICATION (app));
+  GtkApplication *gtk_app = GTK_APPLICATION (user_data);
+  g_autolist(GtkWindow) windows = g_list_copy_deep (gtk_application_get_windows (gtk_app),
+                                                    (GCopyFunc) g_object_ref, NULL);
 
-  /* Close windows so they save their size; then quit. */
+  /* Closing each window saves its size and frees its engine without
+   * waiting; the application then ends by itself once the last window is
+   * gone and every engine thread has released the device (each session
+   * holds the application until then). g_application_quit () would end the
+   * main loop at once, with an engine thread perhaps still on the device. */
   for (GList *l = windows; l != NULL; l = l->next)
-    if (REGARD_IS_WINDOW (l->data))
-      {
-        gtk_window_close (l->data);
-        break;
-      }
-
-  g_application_quit (app);
+    if (g_list_find (gtk_application_get_windows (gtk_app), l->data))  /* not gone with another */
+      gtk_window_close (l->data);
 }
 
 static void

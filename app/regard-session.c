@@ -15,6 +15,7 @@ struct _RegardSession
   GObject parent_instance;
 
   RegardEngine *engine;       /* owned, NULL until the first load */
+  GApplication *held_app;     /* owned: held while ENGINE exists (see free_engine) */
   char *engine_device;        /* owned: the device ENGINE was made for */
   char *model_dir;            /* owned */
   char *model_name;           /* owned */
@@ -89,11 +90,61 @@ regard_session_set_busy (RegardSession *self,
 }
 
 static void
+release_application (gpointer data)
+{
+  g_autoptr(GApplication) app = data;
+
+  g_application_release (app);
+}
+
+/* The engine thread may still be finishing a command buffer: freeing
+ * never waits for it, and the application stays held until the thread has
+ * released the device, so the process does not exit under it. */
+static void
+regard_session_free_engine (RegardSession *self)
+{
+  GApplication *app = g_steal_pointer (&self->held_app);
+
+  if (self->engine == NULL)
+    return;
+  regard_engine_free_full (g_steal_pointer (&self->engine),
+                           app != NULL ? release_application : NULL, app);
+}
+
+static gboolean
+regard_session_new_engine (RegardSession      *self,
+                           const RegardEngineParams *params,
+                           GError            **error)
+{
+  self->engine = regard_engine_new (params, error);
+  if (self->engine == NULL)
+    return FALSE;
+
+  self->held_app = g_application_get_default ();
+  if (self->held_app != NULL)
+    {
+      g_object_ref (self->held_app);
+      g_application_hold (self->held_app);
+    }
+  return TRUE;
+}
+
+void
+regard_session_close (RegardSession *self)
+{
+  g_return_if_fail (REGARD_IS_SESSION (self));
+
+  /* Loads in flight are stale now; asks in flight end cancelled. */
+  self->load_serial++;
+  regard_session_free_engine (self);
+}
+
+static void
 regard_session_finalize (GObject *object)
 {
   RegardSession *self = (RegardSession *)object;
 
-  g_clear_pointer (&self->engine, regard_engine_free);
+  regard_session_free_engine (self);
   g_clear_pointer (&self->engine_device, g_free);
   g_clear_pointer (&self->model_dir, g_free);
   g_clear_pointer (&self->model_name, g_free);
@@ -385,18 +436,17 @@ regard_session_load_async (RegardSession       *self,
    * engine queues its requests in order. */
   if (self->engine != NULL && g_strcmp0 (self->engine_device, device) != 0 &&
       self->n_asks == 0 && self->state != REGARD_SESSION_LOADING)
-    g_clear_pointer (&self->engine, regard_engine_free);
+    regard_session_free_engine (self);
 
   if (self->engine == NULL)
     {
       RegardEngineParams params = regard_engine_params_default ();
 
       params.device = device;
-      self->engine = regard_engine_new (&params, &error);
       g_free (self->engine_device);
       self->engine_device = g_strdup (device);
 
-      if (self->engine == NULL)
+      if (!regard_session_new_engine (self, &params, &error))
         {
           regard_session_fail (self, error);
           g_task_return_error (task, g_steal_pointer (&error));

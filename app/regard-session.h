@@ -36,6 +36,10 @@ gboolean            regard_session_get_reference_backend (RegardSession *self);
 const GError       *regard_session_get_error          (RegardSession *self);
 gboolean            regard_session_get_busy           (RegardSession *self);
 
+/* Frees the engine without waiting for it (asks in flight end cancelled);
+ * the default GApplication stays held until the engine thread is done. */
+void                regard_session_close              (RegardSession *self);
+
 /* DEVICE: a UUID, index or name substring; NULL or "" for the best one. */
 void                regard_session_load_async         (RegardSession        *self,
                                                        const char           *model_dir,

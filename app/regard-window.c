@@ -180,7 +180,12 @@ _regard_window_update_state (RegardWindow *self)
     {
       g_autofree char *uuid = g_settings_get_string (self->settings, "device-uuid");
 
-      const char *why = regard_session_get_reference_backend (self->session)
+      const char *forced = g_getenv ("REGARD_BACKEND");
+      gboolean reference = regard_session_get_reference_backend (self->session);
+      const char *why = reference && forced != NULL && forced[0] != '\0'
+                        /* Translators: REGARD_BACKEND is an environment variable, keep it as is */
+                        ? _("REGARD_BACKEND asks for the reference backend: the model runs on the processor without Vulkan. Answers will be very slow.")
+                        : reference
                         ? _("No Vulkan device was found: the model runs on the processor with the reference backend. Answers will be very slow.")
                         : uuid[0] != '\0'
                         ? _("The model runs on the processor, as chosen in Preferences. Answers will be slow.")
@@ -418,6 +423,9 @@ regard_window_close_request (GtkWindow *window)
   _regard_window_stop (self);
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
+  /* The engine goes with the window, now: an answer in flight would
+   * otherwise keep the session (and the engine) alive until it ended. */
+  regard_session_close (self->session);
 
   return GTK_WINDOW_CLASS (regard_window_parent_class)->close_request (window);
 }

@@ -7,6 +7,7 @@
  * context through g_main_context_invoke_full at the same priority, so they
  * arrive in order and before the completion. */
 #include "rg-engine-private.h"
+#include "rg-engine-test.h"
 #include "rg-conversation-private.h"
 #include "rg-image.h"
 #include "rg-snapshot.h"
@@ -61,20 +62,54 @@ typedef struct
   GDestroyNotify token_destroy;
 } Request;
 
+/* After regard_engine_free () the client forgets the engine and the engine
+ * thread owns what is left of it: it finishes the request in flight
+ * (cancelled, so within one command buffer), frees the model, the Vulkan
+ * context and the struct itself, and then tells FINISHED. The client never
+ * waits for it. */
 struct _RegardEngine
 {
   RegardEngineParams params;   /* device owned */
   EngineHandle *handle;        /* g_rc_box, shared with load completions */
-  GThread *thread;
   GAsyncQueue *queue;          /* Request * */
 
-  GMutex lock;                 /* guards the two fields below */
+  GMutex lock;                 /* guards the fields below */
   Request *current;            /* running on the engine thread */
   gboolean shutting_down;
+  GDestroyNotify finished;     /* set by the free, called once the thread is done */
+  gpointer finished_data;
+  GMainContext *finished_context;
 
   RgLoadedModel *loaded;       /* engine thread only */
   RegardModelInfo *info;       /* client thread only */
 };
+
+/* Engine threads not yet returned, for rg_engine_test_wait_threads (). */
+static GMutex threads_lock;
+static GCond threads_cond;
+static guint n_threads;
+static const RgEngineTestHooks *test_hooks;
+
+void
+rg_engine_set_test_hooks (const RgEngineTestHooks *hooks)
+{
+  g_atomic_pointer_set (&test_hooks, hooks);
+}
+
+const RgEngineTestHooks *
+rg_engine_get_test_hooks (void)
+{
+  return g_atomic_pointer_get (&test_hooks);
+}
+
+void
+rg_engine_test_wait_threads (void)
+{
+  g_mutex_lock (&threads_lock);
+  while (n_threads > 0)
+    g_cond_wait (&threads_cond, &threads_lock);
+  g_mutex_unlock (&threads_lock);
+}
 
 static void
 forward_cancel (GCancellable *user, gpointer data)
@@ -284,6 +319,7 @@ engine_thread (gpointer data)
    * using the global default context are never run on this thread by
    * g_main_context_invoke_full (). */
   GMainContext *own = g_main_context_new ();
+  const RgEngineTestHooks *hooks;
 
   g_main_context_push_thread_default (own);
   for (;;)
@@ -315,9 +351,30 @@ engine_thread (gpointer data)
       if (quit)
         break;
     }
+  /* The client freed the engine (only a free queues REQ_QUIT): what is
+   * left is this thread's to free, the model and the device first. */
   g_clear_pointer (&engine->loaded, rg_loaded_model_free);
   g_main_context_pop_thread_default (own);
   g_main_context_unref (own);
+
+  hooks = rg_engine_get_test_hooks ();
+  if (hooks && hooks->on_thread_exit)
+    hooks->on_thread_exit (hooks->data);
+
+  g_async_queue_unref (engine->queue);
+  g_mutex_clear (&engine->lock);
+  g_free ((char *) engine->params.device);
+  if (engine->finished)
+    {
+      send_destroy (engine->finished_context, engine->finished, engine->finished_data);
+      g_main_context_unref (engine->finished_context);
+    }
+  g_free (engine);
+
+  g_mutex_lock (&threads_lock);
+  n_threads--;
+  g_cond_broadcast (&threads_cond);
+  g_mutex_unlock (&threads_lock);
   return NULL;
 }
 
@@ -372,6 +429,7 @@ regard_engine_new (const RegardEngineParams *params, GError **error)
 {
   RegardEngineParams defaults = regard_engine_params_default ();
   RegardEngine *engine = g_new0 (RegardEngine, 1);
+  GThread *thread;
 
   engine->params = params ? *params : defaults;
   if (engine->params.context_length == 0)
@@ -381,9 +439,16 @@ regard_engine_new (const RegardEngineParams *params, GError **error)
   engine->handle->engine = engine;
   engine->queue = g_async_queue_new ();
   g_mutex_init (&engine->lock);
-  engine->thread = g_thread_try_new ("regard-engine", engine_thread, engine, error);
-  if (engine->thread == NULL)
+  g_mutex_lock (&threads_lock);
+  n_threads++;
+  g_mutex_unlock (&threads_lock);
+  thread = g_thread_try_new ("regard-engine", engine_thread, engine, error);
+  if (thread == NULL)
     {
+      g_mutex_lock (&threads_lock);
+      n_threads--;
+      g_cond_broadcast (&threads_cond);
+      g_mutex_unlock (&threads_lock);
       g_async_queue_unref (engine->queue);
       g_mutex_clear (&engine->lock);
       g_free ((char *) engine->params.device);
@@ -391,33 +456,50 @@ regard_engine_new (const RegardEngineParams *params, GError **error)
       g_free (engine);
       return NULL;
     }
+  /* Never joined: the thread frees itself (see the struct). */
+  g_thread_unref (thread);
   return engine;
+}
+
+void
+regard_engine_free_full (RegardEngine *engine, GDestroyNotify finished, gpointer finished_data)
+{
+  GAsyncQueue *queue;
+
+  if (engine == NULL)
+    {
+      if (finished)
+        finished (finished_data);
+      return;
+    }
+
+  /* Completions still queued on the client's context run later: they see
+   * no engine. */
+  engine->handle->engine = NULL;
+  g_rc_box_release (engine->handle);
+  engine->handle = NULL;
+  g_clear_pointer (&engine->info, rg_model_info_free);
+
+  g_mutex_lock (&engine->lock);
+  engine->shutting_down = TRUE;
+  engine->finished = finished;
+  engine->finished_data = finished_data;
+  engine->finished_context = finished ? g_main_context_ref_thread_default () : NULL;
+  if (engine->current)
+    g_cancellable_cancel (engine->current->cancellable);
+  g_mutex_unlock (&engine->lock);
+
+  /* Once REQ_QUIT is in, ENGINE belongs to its thread, which may free it
+   * (and drop its queue reference) at any moment. */
+  queue = g_async_queue_ref (engine->queue);
+  g_async_queue_push (queue, request_new (REQ_QUIT, NULL));
+  g_async_queue_unref (queue);
 }
 
 void
 regard_engine_free (RegardEngine *engine)
 {
-  if (engine == NULL)
-    return;
-
-  g_mutex_lock (&engine->lock);
-  engine->shutting_down = TRUE;
-  if (engine->current)
-    g_cancellable_cancel (engine->current->cancellable);
-  g_mutex_unlock (&engine->lock);
-
-  g_async_queue_push (engine->queue, request_new (REQ_QUIT, NULL));
-  g_thread_join (engine->thread);
-
-  g_async_queue_unref (engine->queue);
-  g_mutex_clear (&engine->lock);
-  /* Completions still queued on the client's context run later: they see
-   * no engine. */
-  engine->handle->engine = NULL;
-  g_rc_box_release (engine->handle);
-  rg_model_info_free (engine->info);
-  g_free ((char *) engine->params.device);
-  g_free (engine);
+  regard_engine_free_full (engine, NULL, NULL);
 }
 
 static void
@@ -578,9 +660,23 @@ gboolean
 regard_model_dir_check (const char *model_dir, GError **error)
 {
   g_autoptr(RgSnapshot) snap = NULL;
+  const RgFamily *family;
+  RgFamilyProcessor fp;
 
   g_return_val_if_fail (model_dir != NULL, FALSE);
 
+  /* the same order as a load: the family's errors name what is missing */
+  if (!g_file_test (model_dir, G_FILE_TEST_IS_DIR))
+    {
+      gboolean exists = g_file_test (model_dir, G_FILE_TEST_EXISTS);
+
+      g_set_error (error, G_IO_ERROR, exists ? G_IO_ERROR_NOT_DIRECTORY : G_IO_ERROR_NOT_FOUND,
+                   exists ? "%s: not a folder" : "%s: no such folder", model_dir);
+      return FALSE;
+    }
+  family = rg_family_for_model_dir (model_dir, error);
+  if (family == NULL || !rg_family_load_processor (family, model_dir, &fp, error))
+    return FALSE;
   snap = rg_snapshot_open (model_dir, error);
   return snap != NULL;
 }

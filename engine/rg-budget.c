@@ -2,6 +2,7 @@
 #include "rg-budget.h"
 
 #include "regard-engine.h"
+#include "rg-arch.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +33,81 @@ other_matrix (RgDType format, guint64 rows, guint64 cols)
   return rows * cols * (format == RG_DTYPE_F32 ? 4 : 2);
 }
 
+/* The type the Vulkan loader stores a matrix of RULE with COLS in
+ * (rg-model-gpu.c's target_dtype). */
+static RgDType
+stored_dtype (RgDType format, RgQuantRule rule, guint64 cols)
+{
+  if (format != RG_DTYPE_Q8_0 && format != RG_DTYPE_Q4_0)
+    return format;
+  if (rule == RG_QUANT_NEVER || cols % QK != 0)
+    return RG_DTYPE_F16;
+  return rule == RG_QUANT_8BIT ? RG_DTYPE_Q8_0 : format;
+}
+
+/* Matrices and vector elements of a family straight from its weight
+ * table, as the loader stores them; TEXT_ONLY: only what a decode step
+ * reads (no vision tower, perceiver or embedding). */
+static void
+arch_weights (const RgModelConfig *cfg, RgDType format, gboolean text_only, guint64 *m, guint64 *v)
+{
+  RgArchDims dims;
+  const RgArch *arch = rg_arch_for_config (cfg, &dims, NULL);
+
+  *m = *v = 0;
+  for (guint s = 1; arch && s < arch->n_weights; s++)
+    {
+      const RgArchWeight *w = &arch->weights[s];
+      guint64 n = rg_arch_weight_layers (arch, &dims, s);
+      uint32_t rows, cols;
+
+      /* a decode step reads neither the vision side, the embedding table
+       * nor the gated blocks' k/v projections (applied once per image states) */
+      if (text_only && (g_str_has_prefix (w->name, "model.vision_model.") ||
+                        g_str_has_prefix (w->name, "model.perceiver_resampler.") ||
+                        g_str_has_prefix (w->name, "model.embed_tokens.") ||
+                        strstr (w->name, "cross_attn.k_proj") || strstr (w->name, "cross_attn.v_proj")))
+        continue;
+      rg_arch_weight_matrix (arch, &dims, s, &rows, &cols);
+      if (w->kind == RG_WEIGHT_VECTOR)
+        *v += n * rows * cols;
+      else
+        *m += n * text_matrix (stored_dtype (format, w->quant, cols), rows, cols);
+    }
+}
+
+/* IDEFICS1 (one <image> token per image, cross-attention to the image
+ * states): weights from its description, one image's vision + perceiver
+ * activations, or a prompt's with the gated blocks' k/v of its images. */
+static void
+estimate_idefics1 (const RgModelConfig *cfg, RgDType format, guint context_length, RgBudgetEstimate *out)
+{
+  const RgVisionConfig *vc = &cfg->vision;
+  const RgPerceiverConfig *pc = &cfg->perceiver;
+  const RgTextConfig *tc = &cfg->text;
+  guint64 V = vc->hidden_size, Vi = vc->intermediate_size, P = vc->patch_size, C = vc->num_channels;
+  guint64 S = vc->image_size, NP = (S / P) * (S / P), NP1 = NP + 1;
+  guint64 T = tc->hidden_size, I = tc->intermediate_size, vocab = tc->vocab_size;
+  guint64 HD = (guint64) tc->num_attention_heads * tc->head_dim, KV = (guint64) tc->num_key_value_heads * tc->head_dim;
+  guint64 NL = pc->resampler_n_latents, pq = (guint64) pc->resampler_n_heads * pc->resampler_head_dim;
+  /* images attended by one prompt, for the states and the gated blocks' k/v */
+  guint64 n_img = 4, seq = cfg->image_seq_len, ctx = context_length, L, vision_act, prefill_act, m, v;
+
+  arch_weights (cfg, format, FALSE, &m, &v);
+  out->matrices = m;
+  out->vectors = (v + ctx * tc->head_dim) * 4;
+  out->kv_cache = (guint64) tc->num_hidden_layers * ctx * KV * 4 * 2;
+
+  vision_act = C * S * S + NP * C * P * P + NP * V + 6 * NP1 * V + NP1 * Vi;
+  vision_act += (NP1 + NL) * (V + 2 * pq) + 3 * NL * V + 2 * NL * pq + 4 * NL * V + n_img * seq * V;
+  L = MIN (n_img * 3 + PROMPT_TEXT_TOKENS, MAX (ctx, 1));
+  prefill_act = L * (2 * T + 2 * HD + 2 * I) + vocab + n_img * seq * V;
+  /* plus, kept while the images stay, every gated block's keys and values */
+  out->activations = (MAX (vision_act, prefill_act) +
+                      (guint64) (tc->num_hidden_layers / cfg->idefics1.cross_layer_interval) * 2 * n_img * seq * HD) * 4;
+  out->total = out->matrices + out->vectors + out->kv_cache + out->activations;
+}
+
 void
 rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_length,
                     gboolean image_splitting, RgBudgetEstimate *out)
@@ -43,20 +119,32 @@ rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_leng
   guint64 S = vc->image_size, side = S / P, NP = side * side;
   guint64 T = tc->hidden_size, I = tc->intermediate_size, vocab = tc->vocab_size;
   guint64 H = tc->num_attention_heads, Hkv = tc->num_key_value_heads, D = tc->head_dim;
-  guint64 NL = pc->resampler_n_latents, NK = NP + NL;
+  guint64 NL = cfg->image_seq_len, NK = NP + NL;
   guint64 pq = (guint64) pc->resampler_n_heads * pc->resampler_head_dim;
   guint64 pkv = (guint64) pc->num_key_value_heads * pc->resampler_head_dim;
   /* the loader's mixed 4-bit format keeps lm_head, the embedding and k/v at 8 bits */
   RgDType wide = format == RG_DTYPE_Q4_0 ? RG_DTYPE_Q8_0 : format;
-  guint64 n_sub = image_splitting ? 5 : 1;
+  /* sub-images of one image: IDEFICS2's 4 crops + the whole; IDEFICS3's
+   * tiles (SmolVLM: up to 4 x 4 of 512 in 2048) + the global image */
+  guint64 n_sub = !image_splitting ? 1 : cfg->family == RG_MODEL_FAMILY_IDEFICS3 ? 17 : 5;
   guint64 ctx = context_length, L, m = 0, v = 0, vision_act, layer_act, prefill_act;
+
+  if (cfg->family == RG_MODEL_FAMILY_IDEFICS1)
+    {
+      estimate_idefics1 (cfg, format, context_length, out);
+      return;
+    }
 
   /* vision tower */
   m += other_matrix (format, V, C * P * P) + other_matrix (format, NP, V);
   m += vc->num_hidden_layers * (4 * other_matrix (format, V, V) + 2 * other_matrix (format, Vi, V));
   v += V + vc->num_hidden_layers * (9 * V + Vi) + 2 * V;
-  /* connector */
-  m += 2 * other_matrix (format, I, V) + other_matrix (format, T, I);
+  /* connector: IDEFICS3's pixel shuffle + one linear, or IDEFICS2's
+   * modality projection + perceiver (zero-sized for IDEFICS3) */
+  if (cfg->family == RG_MODEL_FAMILY_IDEFICS3)
+    m += other_matrix (format, T, V * cfg->connector.scale_factor * cfg->connector.scale_factor);
+  else
+    m += 2 * other_matrix (format, I, V) + other_matrix (format, T, I);
   m += pc->resampler_depth * (2 * other_matrix (format, pq, T) + 2 * other_matrix (format, pkv, T) +
                               3 * other_matrix (format, 4 * T, T));
   v += NL * T + pc->resampler_depth * 3 * T + T;
@@ -97,7 +185,18 @@ rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, guint n_past)
   guint64 T = tc->hidden_size, I = tc->intermediate_size, vocab = tc->vocab_size;
   guint64 H = tc->num_attention_heads, Hkv = tc->num_key_value_heads, D = tc->head_dim;
   RgDType wide = format == RG_DTYPE_Q4_0 ? RG_DTYPE_Q8_0 : format;
-  guint64 layer = 2 * text_matrix (format, H * D, T) + 2 * text_matrix (wide, Hkv * D, T) +
+  guint64 layer;
+
+  if (cfg->family == RG_MODEL_FAMILY_IDEFICS1)
+    {
+      guint64 m, v;
+
+      /* every decoder and gated-block matrix (but the cross k/v, applied
+       * once per image states) and lm_head */
+      arch_weights (cfg, format, TRUE, &m, &v);
+      return m + (guint64) tc->num_hidden_layers * n_past * Hkv * D * 4 * 2;
+    }
+  layer = 2 * text_matrix (format, H * D, T) + 2 * text_matrix (wide, Hkv * D, T) +
                   2 * text_matrix (format, I, T) + text_matrix (format, T, I);
 
   return tc->num_hidden_layers * (layer + (guint64) n_past * Hkv * D * 4 * 2) + text_matrix (wide, vocab, T);

@@ -15,6 +15,7 @@ rg_model_info_free (RegardModelInfo *info)
   g_free ((char *) info->device_uuid);
   g_free ((char *) info->weight_format);
   g_free ((char *) info->format_reason);
+  g_free ((char *) info->family);
   g_free (info);
 }
 
@@ -28,6 +29,7 @@ rg_model_info_copy (const RegardModelInfo *info)
   copy->device_uuid = g_strdup (info->device_uuid);
   copy->weight_format = g_strdup (info->weight_format);
   copy->format_reason = g_strdup (info->format_reason);
+  copy->family = g_strdup (info->family);
   return copy;
 }
 
@@ -41,6 +43,7 @@ rg_loaded_model_free (RgLoadedModel *m)
   g_clear_pointer (&m->vk, rg_vk_context_free);
   rg_tokenizer_free (m->tokenizer);
   rg_kv_history_free (m->history);
+  g_clear_pointer (&m->image_state_keys, g_ptr_array_unref);
   rg_model_info_free (m->info);
   g_free (m->format_reason);
   g_free (m);
@@ -147,9 +150,26 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
 {
   g_autoptr(RgSnapshot) snap = NULL;
   g_autoptr(RgLoadedModel) m = g_new0 (RgLoadedModel, 1);
-  g_autofree char *pre_path = NULL;
   g_autofree char *name = NULL;
+  RgFamilyProcessor fp;
   guint64 total;
+
+  /* The family first: an unsupported model_type or missing processor
+   * file is named before any weight is opened. */
+  if (!g_file_test (model_dir, G_FILE_TEST_IS_DIR))
+    {
+      gboolean exists = g_file_test (model_dir, G_FILE_TEST_EXISTS);
+
+      g_set_error (error, G_IO_ERROR, exists ? G_IO_ERROR_NOT_DIRECTORY : G_IO_ERROR_NOT_FOUND,
+                   exists ? "%s: not a folder" : "%s: no such folder", model_dir);
+      return NULL;
+    }
+  m->family = rg_family_for_model_dir (model_dir, error);
+  if (m->family == NULL || !rg_family_load_processor (m->family, model_dir, &fp, error))
+    return NULL;
+  m->pre = fp.pre;
+  m->image_seq_len = fp.image_seq_len;
+  g_strlcpy (m->prompt_prefix, fp.prompt_prefix, sizeof m->prompt_prefix);
 
   snap = rg_snapshot_open (model_dir, error);
   if (snap == NULL)
@@ -162,15 +182,34 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
     return NULL;
 
   m->proc = *rg_snapshot_get_processor_config (snap);
-  m->pre = rg_preprocess_options_default ();
-  m->pre.do_split = m->proc.do_image_splitting;
-  m->pre.longest_edge = m->proc.longest_edge;
-  m->pre.shortest_edge = m->proc.shortest_edge;
-  /* The processor file also carries mean/std/rescale; read it whole. */
-  pre_path = g_build_filename (model_dir, "preprocessor_config.json", NULL);
-  if (g_file_test (pre_path, G_FILE_TEST_IS_REGULAR)
-      && !rg_preprocess_options_load (&m->pre, pre_path, error))
-    return NULL;
+  if (m->family->expansion == RG_EXPANSION_IDEFICS1)
+    {
+      RgProcessorConfig *pc = &m->proc;
+      guint vocab = rg_snapshot_get_config (snap)->text.vocab_size;
+
+      if (!rg_idefics1_tokens_lookup (m->tokenizer, &m->idefics1, error))
+        return NULL;
+      /* Embedded and predicted only through the decoupled rows that the
+       * config declares (additional_vocab_size). */
+      if ((guint) m->idefics1.image >= vocab || (guint) m->idefics1.fake >= vocab)
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL,
+                       "%s: tokenizer.json's <image> (%d) or <fake_token_around_image> (%d) is outside the "
+                       "model's vocabulary of %u tokens", model_dir, m->idefics1.image, m->idefics1.fake, vocab);
+          return NULL;
+        }
+      if (m->idefics1.end_of_utterance >= 0 && (guint) m->idefics1.end_of_utterance >= vocab)
+        m->idefics1.end_of_utterance = -1;
+      if (!rg_idefics1_generation_ids (&m->idefics1, pc->eos_token_ids, &pc->n_eos_token_ids,
+                                       G_N_ELEMENTS (pc->eos_token_ids), pc->bad_words_ids, &pc->n_bad_words_ids,
+                                       G_N_ELEMENTS (pc->bad_words_ids)))
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
+                       "%s: generation_config.json lists too many eos or bad word ids", model_dir);
+          return NULL;
+        }
+      m->image_state_keys = g_ptr_array_new_with_free_func (g_free);
+    }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
@@ -206,6 +245,7 @@ rg_engine_load_model (const char *model_dir, const RegardEngineParams *params,
       m->info->backend = "reference";
     }
   m->info->image_splitting = m->pre.do_split;
+  m->info->family = g_strdup (m->family->name);
   m->info->context_length = m->model->context_length;
 
   return g_steal_pointer (&m);

@@ -6,6 +6,8 @@
 #pragma once
 
 #include "regard-engine.h"
+#include "rg-family.h"
+#include "rg-prompt-idefics1.h"
 #include "rg-generate.h"
 #include "rg-model.h"
 #include "rg-preprocess.h"
@@ -20,9 +22,16 @@ typedef struct
   RgVkContext *vk;        /* NULL on the reference backend (plain C) */
   RgModel *model;
   RgTokenizer *tokenizer;
-  RgProcessorConfig proc;
+  const RgFamily *family; /* by config.json's model_type */
+  RgProcessorConfig proc; /* generation_config.json: EOS, bad words */
   RgPreprocessOptions pre;
+  guint image_seq_len;    /* <image> rows per frame (processor_config.json) */
+  char prompt_prefix[64]; /* the chat template's first text (RgFamilyProcessor) */
   RgKvHistory *history;   /* what the model's KV cache holds */
+  /* Cross-attention families (IDEFICS1): its special tokens, and the
+   * content keys of the images in the model's image states (char *). */
+  RgIdefics1Tokens idefics1;
+  GPtrArray *image_state_keys;
   RegardModelInfo *info;  /* engine-thread copy; the client gets its own */
   char *format_reason;    /* why the weight format was chosen (GPU backend) */
 } RgLoadedModel;

@@ -42,39 +42,52 @@ rg_kv_history_truncate (RgKvHistory *history, guint n_keep)
   g_ptr_array_set_size (history->keys, max_key + 1);
 }
 
+static guint
+rows_of (const RgGenPrompt *prompt, guint k)
+{
+  return prompt->image_rows ? prompt->image_rows[k] : prompt->rows_per_image;
+}
+
 /* Image index of every position of PROMPT (-1 for text), plus the first and
  * last position of each image's block (fake tokens between sub-images
  * included). */
 static gboolean
 map_images (const RgGenPrompt *prompt, gint *image_of, guint *start, guint *end, GError **error)
 {
-  guint n_rows = 0;
+  guint64 expected = 0;
+  guint n_rows = 0, k = 0, used = 0;
+  gboolean empty = FALSE;
 
   for (guint i = 0; i < prompt->n_ids; i++)
     n_rows += prompt->ids[i] == prompt->image_token_id;
-  if ((prompt->n_images > 0 && prompt->rows_per_image == 0)
-      || n_rows != prompt->n_images * prompt->rows_per_image)
+  for (guint j = 0; j < prompt->n_images; j++)
+    {
+      expected += rows_of (prompt, j);
+      empty |= rows_of (prompt, j) == 0;
+    }
+  if (empty || n_rows != expected)
     {
       g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
-                   "The prompt has %u image tokens for %u image(s) of %u tokens each",
-                   n_rows, prompt->n_images, prompt->rows_per_image);
+                   "The prompt has %u image tokens for %u image(s) of %" G_GUINT64_FORMAT " tokens in all",
+                   n_rows, prompt->n_images, expected);
       return FALSE;
     }
 
-  n_rows = 0;
   for (guint i = 0; i < prompt->n_ids; i++)
     {
-      guint k;
-
       image_of[i] = -1;
       if (prompt->ids[i] != prompt->image_token_id)
         continue;
-      k = n_rows / prompt->rows_per_image;
-      if (n_rows % prompt->rows_per_image == 0)
+      if (used == rows_of (prompt, k))
+        {
+          k++;
+          used = 0;
+        }
+      if (used == 0)
         start[k] = i;
       end[k] = i;
       image_of[i] = (gint) k;
-      n_rows++;
+      used++;
     }
   return TRUE;
 }
@@ -160,8 +173,11 @@ rg_generate_prefill (RgModel *model, RgKvHistory *history,
   for (guint i = plan->n_keep; i < prompt->n_ids; i++)
     n_rows += prompt->ids[i] == prompt->image_token_id;
 
-  if (!model->vtable->forward (model, prompt->ids + plan->n_keep, n_new,
-                               n_rows > 0 ? features : NULL, n_rows, logits, error))
+  if (prompt->image_index != NULL
+      ? !model->vtable->forward_cross (model, prompt->ids + plan->n_keep, prompt->image_index + plan->n_keep,
+                                       n_new, logits, error)
+      : !model->vtable->forward (model, prompt->ids + plan->n_keep, n_new,
+                                 n_rows > 0 ? features : NULL, n_rows, logits, error))
     {
       rg_kv_history_truncate (history, 0);
       model->vtable->truncate (model, 0);
@@ -173,11 +189,19 @@ rg_generate_prefill (RgModel *model, RgKvHistory *history,
   for (guint k = plan->first_image; k < prompt->n_images; k++)
     g_ptr_array_add (history->keys, g_strdup (prompt->image_keys[k]));
   n_rows = 0;
-  for (guint i = plan->n_keep; i < prompt->n_ids; i++)
+  for (guint i = plan->n_keep, k = plan->first_image; i < prompt->n_ids; i++)
     {
       gint img = -1;
       if (prompt->ids[i] == prompt->image_token_id)
-        img = base + (gint) (n_rows++ / prompt->rows_per_image);
+        {
+          if (n_rows == rows_of (prompt, k))
+            {
+              k++;
+              n_rows = 0;
+            }
+          img = base + (gint) (k - plan->first_image);
+          n_rows++;
+        }
       g_array_append_val (history->ids, prompt->ids[i]);
       g_array_append_val (history->image, img);
     }

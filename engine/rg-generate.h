@@ -35,7 +35,8 @@ void rg_kv_history_truncate (RgKvHistory *history, guint n_keep);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RgKvHistory, rg_kv_history_free)
 
 /* One expanded, tokenized prompt. Every image contributes ROWS_PER_IMAGE
- * <image> tokens (64, or 5 x 64 with splitting), in order. */
+ * <image> tokens (64, or 5 x 64 with splitting), in order, or IMAGE_ROWS[k]
+ * for image k when IMAGE_ROWS is set (IDEFICS3: by its tiles). */
 typedef struct
 {
   const gint32 *ids;
@@ -44,6 +45,12 @@ typedef struct
   guint rows_per_image;
   const char *const *image_keys;  /* content key per image (bytes + options) */
   guint n_images;
+  const guint *image_rows;        /* [n_images], or NULL */
+  /* Cross-attention families (IDEFICS1): the image each token attends
+   * (-1: none), per prompt token; the prefill runs forward_cross with it
+   * (the <image> tokens are ordinary embeddings: FEATURES is not used).
+   * NULL for the others. */
+  const gint32 *image_index;
 } RgGenPrompt;
 
 typedef struct

@@ -1,6 +1,7 @@
-/* rg-prompt.c: the idefics2 chat template, image placeholder expansion and
- * prompt tokenization (see rg-prompt.h). */
+/* rg-prompt.c: the families' chat template, image placeholder expansion
+ * and prompt tokenization (see rg-prompt.h). */
 #include "rg-prompt.h"
+#include "rg-prompt-idefics1.h"
 
 #include <string.h>
 
@@ -10,7 +11,13 @@
 char *
 rg_prompt_render (RegardConversation *conv, gboolean add_generation_prompt)
 {
-  GString *s = g_string_new (NULL);
+  return rg_prompt_render_for (NULL, conv, add_generation_prompt);
+}
+
+static char *
+render (const RgFamily *family, const char *prefix, RegardConversation *conv, gboolean add_generation_prompt)
+{
+  GString *s = g_string_new (prefix);
 
   for (guint t = 0; t < conv->turns->len; t++)
     {
@@ -22,13 +29,22 @@ rg_prompt_render (RegardConversation *conv, gboolean add_generation_prompt)
       for (guint p = 0; p < turn->parts->len; p++)
         {
           const RgConvPart *part = g_ptr_array_index (turn->parts, p);
-          g_string_append (s, rg_conv_part_is_image (part) ? RG_PROMPT_IMAGE : part->text);
+          g_string_append (s, rg_conv_part_is_image (part) ? family->image_token : part->text);
         }
-      g_string_append (s, RG_PROMPT_END_OF_UTTERANCE "\n");
+      g_string_append (s, family->end_of_utterance);
+      g_string_append_c (s, '\n');
     }
   if (add_generation_prompt)
-    g_string_append (s, "Assistant:");
+    g_string_append (s, family->generation_prompt);
   return g_string_free (s, FALSE);
+}
+
+char *
+rg_prompt_render_for (const RgFamily *family, RegardConversation *conv, gboolean add_generation_prompt)
+{
+  if (family == NULL)
+    family = rg_family_default ();
+  return render (family, family->prompt_prefix, conv, add_generation_prompt);
 }
 
 guint
@@ -58,6 +74,41 @@ rg_prompt_expand (const char *text, guint image_seq_len, gboolean do_image_split
    * like Python's str.replace. */
   g_string_replace (s, RG_PROMPT_IMAGE, image_str->str, 0);
   g_string_replace (s, RG_PROMPT_FAKE RG_PROMPT_FAKE, RG_PROMPT_FAKE, 0);
+  return g_string_free (s, FALSE);
+}
+
+char *
+rg_prompt_expand_idefics3 (const RgFamily *family, const char *text, guint image_seq_len,
+                           const RgImageGrid *grids, guint n_grids)
+{
+  const char *image = family->image_token, *fake = family->fake_image_token;
+  gsize image_len = strlen (image);
+  g_autoptr(GString) seq = g_string_new (NULL);
+  GString *s = g_string_new (NULL);
+  const char *p = text, *next;
+  guint k = 0;
+
+  for (guint i = 0; i < image_seq_len; i++)
+    g_string_append (seq, image);
+  /* Python's str.split on the placeholder: text, image 0, text, ... */
+  while ((next = strstr (p, image)) != NULL)
+    {
+      const RgImageGrid grid = k < n_grids ? grids[k] : (RgImageGrid) { 0, 0 };
+
+      g_string_append_len (s, p, next - p);
+      for (guint r = 1; r <= grid.rows; r++)
+        {
+          for (guint c = 1; c <= grid.cols; c++)
+            g_string_append_printf (s, "%s<row_%u_col_%u>%s", fake, r, c, seq->str);
+          g_string_append_c (s, '\n');
+        }
+      if (grid.rows > 0)
+        g_string_append_c (s, '\n');
+      g_string_append_printf (s, "%s%s%s%s", fake, family->global_image_token, seq->str, fake);
+      p = next + image_len;
+      k++;
+    }
+  g_string_append (s, p);
   return g_string_free (s, FALSE);
 }
 
@@ -104,6 +155,7 @@ rg_prompt_build (const RgTokenizer *tok, RegardConversation *conv,
   g_autofree char *rendered = NULL;
   g_autofree char *expanded = NULL;
   g_autoptr(GPtrArray) parts = rg_conversation_list_images (conv);
+  const RgFamily *family = params->family ? params->family : rg_family_default ();
   guint n_placeholders;
 
   if (params->image_seq_len == 0 || params->image_seq_len > MAX_IMAGE_SEQ_LEN)
@@ -120,7 +172,8 @@ rg_prompt_build (const RgTokenizer *tok, RegardConversation *conv,
       rendered = g_strdup (text);
     }
   else
-    rendered = rg_prompt_render (conv, params->add_generation_prompt);
+    rendered = render (family, params->prompt_prefix ? params->prompt_prefix : family->prompt_prefix,
+                       conv, params->add_generation_prompt);
 
   n_placeholders = rg_prompt_count_images (rendered);
   if (n_placeholders != parts->len)
@@ -131,7 +184,33 @@ rg_prompt_build (const RgTokenizer *tok, RegardConversation *conv,
       return FALSE;
     }
 
-  expanded = rg_prompt_expand (rendered, params->image_seq_len, params->do_image_splitting);
+  switch (family->expansion)
+    {
+    case RG_EXPANSION_IDEFICS3:
+      if (params->n_grids != 0 && params->n_grids != parts->len)
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                       "%u tile grids for %u images", params->n_grids, parts->len);
+          return FALSE;
+        }
+      for (guint i = 0; i < params->n_grids; i++)
+        if ((params->grids[i].rows == 0) != (params->grids[i].cols == 0))
+          {
+            g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                         "Image %u: a tile grid of %u x %u", i + 1, params->grids[i].rows, params->grids[i].cols);
+            return FALSE;
+          }
+      expanded = rg_prompt_expand_idefics3 (family, rendered, params->image_seq_len,
+                                            params->grids, params->n_grids);
+      break;
+    case RG_EXPANSION_IDEFICS1:
+      expanded = rg_prompt_expand_idefics1 (rendered);
+      break;
+    case RG_EXPANSION_IDEFICS2:
+    default:
+      expanded = rg_prompt_expand (rendered, params->image_seq_len, params->do_image_splitting);
+      break;
+    }
   if (!rg_prompt_tokenize (tok, expanded, ids, error))
     return FALSE;
   if (images)

@@ -298,7 +298,9 @@ static void
 test_reject_model_type (void)
 {
   assert_rejected ("{\"model_type\": \"llava\"}", REGARD_ERROR_UNSUPPORTED, "llava");
-  assert_rejected ("{\"model_type\": \"idefics3\"}", REGARD_ERROR_UNSUPPORTED, "idefics3");
+  /* SmolVLM2 (a different prompt format): named, with what is supported */
+  assert_rejected ("{\"model_type\": \"smolvlm\"}", REGARD_ERROR_UNSUPPORTED, "'smolvlm' is not supported");
+  assert_rejected ("{\"model_type\": \"smolvlm\"}", REGARD_ERROR_UNSUPPORTED, "'idefics3'");
   assert_rejected ("{\"architectures\": [\"X\"]}", REGARD_ERROR_INVALID_MODEL, "model_type");
   assert_rejected ("{\"model_type\": \"idefics2\", \"text_config\": {\"model_type\": \"llama\"}}",
                    REGARD_ERROR_UNSUPPORTED, "llama");
@@ -346,6 +348,111 @@ test_reject_deep (void)
   assert_rejected (deep, REGARD_ERROR_INVALID_MODEL, "nested");
 }
 
+/* ---- IDEFICS3 (SmolVLM) ------------------------------------------------- */
+
+static void
+test_idefics3_fixture (void)
+{
+  g_autofree char *path = rg_test_fixture_path ("smolvlm-tiny/config.json");
+  g_autoptr(GBytes) bytes = rg_test_read_file (path);
+  g_autoptr(GError) error = NULL;
+  RgModelConfig cfg;
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+
+  g_assert_true (rg_model_config_parse (data, len, "config.json", &cfg, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (cfg.family, ==, RG_MODEL_FAMILY_IDEFICS3);
+  g_assert_cmpuint (cfg.vision.hidden_size, ==, 32);
+  g_assert_cmpuint (cfg.vision.intermediate_size, ==, 48);
+  g_assert_cmpuint (cfg.vision.num_attention_heads, ==, 4);
+  g_assert_cmpuint (cfg.vision.image_size, ==, 128);
+  g_assert_cmpuint (cfg.vision.patch_size, ==, 16);
+  g_assert_cmpuint (cfg.connector.scale_factor, ==, 4);
+  /* (128 / 16 / 4)^2 */
+  g_assert_cmpuint (cfg.image_seq_len, ==, 4);
+  g_assert_cmpuint (cfg.text.vocab_size, ==, 49280);
+  g_assert_cmpuint (cfg.text.hidden_size, ==, 64);
+  g_assert_cmpuint (cfg.text.num_key_value_heads, ==, 2);
+  g_assert_cmpuint (cfg.text.head_dim, ==, 16);
+  g_assert_cmpuint (cfg.text.sliding_window, ==, 0);
+  g_assert_cmpuint (cfg.text.max_position_embeddings, ==, 8192);
+  g_assert_cmpfloat (cfg.text.rope_theta, ==, 100000.0f);
+  g_assert_cmpfloat (cfg.text.rms_norm_eps, ==, 1e-5f);
+  g_assert_false (cfg.tie_word_embeddings);
+  g_assert_cmpint (cfg.image_token_id, ==, 49190);
+}
+
+static void
+test_idefics3_defaults (void)
+{
+  g_autoptr(GError) error = NULL;
+  RgModelConfig cfg;
+
+  /* Idefics3Config(), Idefics3VisionConfig(), LlamaConfig(rms_norm_eps=1e-5);
+   * the default 224 / 32 = 7 patches per side do not divide by scale 2
+   * (reject below), so only image_size is given */
+  g_assert_true (parse ("{\"model_type\": \"idefics3\", \"vision_config\": {\"image_size\": 256}}", &cfg, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (cfg.family, ==, RG_MODEL_FAMILY_IDEFICS3);
+  g_assert_cmpuint (cfg.vision.hidden_size, ==, 1152);
+  g_assert_cmpuint (cfg.vision.num_attention_heads, ==, 16);
+  g_assert_cmpuint (cfg.vision.intermediate_size, ==, 3072);
+  g_assert_cmpuint (cfg.vision.patch_size, ==, 32);
+  g_assert_cmpuint (cfg.connector.scale_factor, ==, 2);
+  g_assert_cmpuint (cfg.image_seq_len, ==, 16);   /* (256 / 32 / 2)^2 */
+  g_assert_cmpuint (cfg.text.intermediate_size, ==, 11008);
+  g_assert_cmpuint (cfg.text.num_key_value_heads, ==, 32);   /* absent: as many as the heads */
+  g_assert_cmpuint (cfg.text.max_position_embeddings, ==, 2048);
+  g_assert_cmpfloat (cfg.text.rms_norm_eps, ==, 1e-5f);
+  g_assert_cmpint (cfg.image_token_id, ==, 128257);
+  /* a present text_config takes LlamaConfig's own eps */
+  g_assert_true (parse ("{\"model_type\": \"idefics3\", \"scale_factor\": 1, \"text_config\": {}}", &cfg, &error));
+  g_assert_cmpfloat (cfg.text.rms_norm_eps, ==, 1e-6f);
+}
+
+static void
+test_idefics3_tie_top_level (void)
+{
+  g_autoptr(GError) error = NULL;
+  RgModelConfig cfg;
+
+  /* Idefics3ForConditionalGeneration reads the top-level flag only */
+  g_assert_true (parse ("{\"model_type\": \"idefics3\", \"scale_factor\": 1, \"tie_word_embeddings\": true,"
+                        " \"text_config\": {\"tie_word_embeddings\": false}}", &cfg, &error));
+  g_assert_no_error (error);
+  g_assert_true (cfg.tie_word_embeddings);
+  g_assert_true (cfg.text.tie_word_embeddings);
+  g_assert_true (parse ("{\"model_type\": \"idefics3\", \"scale_factor\": 1, \"tie_word_embeddings\": false,"
+                        " \"text_config\": {\"tie_word_embeddings\": true}}", &cfg, &error));
+  g_assert_false (cfg.tie_word_embeddings);
+  g_assert_false (cfg.text.tie_word_embeddings);
+}
+
+static void
+test_idefics3_reject (void)
+{
+  /* 224 / 32 = 7 patches per side: scale 2 cannot group them */
+  assert_rejected ("{\"model_type\": \"idefics3\"}", REGARD_ERROR_INVALID_MODEL, "scale_factor 2");
+  assert_rejected ("{\"model_type\": \"idefics3\", \"scale_factor\": 0}", REGARD_ERROR_INVALID_MODEL, "scale_factor");
+  assert_rejected ("{\"model_type\": \"idefics3\", \"scale_factor\": 1, \"text_config\": {\"model_type\": \"mistral\"}}",
+                   REGARD_ERROR_UNSUPPORTED, "mistral");
+  assert_rejected ("{\"model_type\": \"idefics3\", \"scale_factor\": 1, \"text_config\": {\"sliding_window\": 4096}}",
+                   REGARD_ERROR_UNSUPPORTED, "sliding_window");
+  assert_rejected ("{\"model_type\": \"idefics3\", \"scale_factor\": 1, \"text_config\": {\"attention_bias\": true}}",
+                   REGARD_ERROR_UNSUPPORTED, "attention_bias");
+  assert_rejected ("{\"model_type\": \"idefics3\", \"scale_factor\": 1, \"text_config\": {\"mlp_bias\": true}}",
+                   REGARD_ERROR_UNSUPPORTED, "mlp_bias");
+  assert_rejected ("{\"model_type\": \"idefics3\", \"scale_factor\": 1, \"perceiver_config\": {}}",
+                   REGARD_ERROR_INVALID_MODEL, "perceiver_config");
+  assert_rejected ("{\"model_type\": \"idefics3\", \"scale_factor\": 1, \"vision_config\": {\"model_type\": \"idefics2_vision\"}}",
+                   REGARD_ERROR_UNSUPPORTED, "idefics2_vision");
+  /* the connector's T x V s^2 past 2^31 */
+  assert_rejected ("{\"model_type\": \"idefics3\", \"scale_factor\": 64, \"vision_config\": {\"image_size\": 4096,"
+                   " \"patch_size\": 1, \"hidden_size\": 65536, \"num_attention_heads\": 1}}",
+                   REGARD_ERROR_INVALID_MODEL, "elements");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -371,6 +478,10 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/config/reject-image-token", test_reject_image_token);
   g_test_add_func ("/engine/config/reject-not-object", test_reject_not_object);
   g_test_add_func ("/engine/config/reject-deep", test_reject_deep);
+  g_test_add_func ("/engine/config/idefics3/fixture", test_idefics3_fixture);
+  g_test_add_func ("/engine/config/idefics3/defaults", test_idefics3_defaults);
+  g_test_add_func ("/engine/config/idefics3/tie-top-level", test_idefics3_tie_top_level);
+  g_test_add_func ("/engine/config/idefics3/reject", test_idefics3_reject);
 
   return g_test_run ();
 }

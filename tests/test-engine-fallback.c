@@ -5,6 +5,7 @@
 #include "test-common.h"
 
 #include "regard-engine.h"
+#include "rg-engine-test.h"
 
 #include <string.h>
 
@@ -106,6 +107,8 @@ test_no_device_cancel (void)
 int
 main (int argc, char **argv)
 {
+  int rc;
+
   g_test_init (&argc, &argv, NULL);
   /* No Vulkan driver at all, whatever this machine has. */
   g_setenv ("VK_ICD_FILENAMES", "/nonexistent/regard-no-icd.json", TRUE);
@@ -115,5 +118,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/fallback/no-device-fits", test_no_device_fits);
   g_test_add_func ("/engine/fallback/no-device-too-little-ram", test_no_device_too_little_ram);
   g_test_add_func ("/engine/fallback/no-device-cancel", test_no_device_cancel);
-  return g_test_run ();
+  rc = g_test_run ();
+  /* freed engines finish on their own threads: not during exit */
+  rg_engine_test_wait_threads ();
+  return rc;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "regard-engine.h"
+#include "rg-engine-test.h"
 #include "rg-safetensors.h"
 #include "test-common.h"
 
@@ -251,9 +252,8 @@ store_done (GObject *source, GAsyncResult *result, gpointer data)
   *(gboolean *) data = TRUE;
 }
 
-/* Freeing the engine cancels the running ask and joins the thread without
- * waiting for the answer to end; the ask still completes on the caller's
- * context. */
+/* Freeing the engine cancels the running ask and returns without waiting
+ * for the answer to end; the ask still completes on the caller's context. */
 static void
 test_free_in_flight (void)
 {
@@ -648,5 +648,7 @@ main (int argc, char **argv)
 
   rc = g_test_run ();
   regard_engine_free (shared_engine);
+  /* freed engines finish on their own threads: not during exit */
+  rg_engine_test_wait_threads ();
   return rc;
 }

@@ -535,6 +535,49 @@ test_context_full (void)
   g_assert_cmpuint (fm->parent.n_past, ==, ids->len + 3);
 }
 
+/* IDEFICS3: images with different row counts (by their tiles). A second
+ * prompt with the same first image and another second one keeps the cache
+ * up to the second image's first row and re-encodes only that image. */
+static void
+test_plan_image_rows (void)
+{
+  static const gint32 ids[] = { 1, 2, IMG, IMG, 3, IMG, IMG, IMG, IMG, IMG, 4, 5 };
+  const guint rows[] = { 2, 5 };
+  const char *keys_ab[] = { "A", "B" };
+  const char *keys_ac[] = { "A", "C" };
+  RgGenPrompt p = { ids, G_N_ELEMENTS (ids), IMG, 0, keys_ab, 2, rows };
+  g_autoptr(RgKvHistory) h = rg_kv_history_new ();
+  g_autoptr(FakeModel) fm = fake_model_new (100);
+  RgPrefillPlan plan;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (rg_prefill_plan (h, &p, 100, &plan, &error));
+  g_assert_no_error (error);
+  g_assert_true (rg_generate_prefill (&fm->parent, h, &p, &plan, (float[7 * HIDDEN]) { 0 },
+                                      (float[VOCAB]) { 0 }, &error));
+  g_assert_no_error (error);
+  /* the history's image of each position: 0 for the first two rows, 1 for the next five */
+  g_assert_cmpint (g_array_index (h->image, gint, 3), ==, 0);
+  g_assert_cmpint (g_array_index (h->image, gint, 5), ==, 1);
+  g_assert_cmpint (g_array_index (h->image, gint, 9), ==, 1);
+  g_assert_cmpint (g_array_index (h->image, gint, 10), ==, -1);
+
+  p.image_keys = keys_ac;
+  g_assert_true (rg_prefill_plan (h, &p, 100, &plan, &error));
+  g_assert_cmpuint (plan.n_keep, ==, 5);
+  g_assert_cmpuint (plan.first_image, ==, 1);
+
+  /* 7 rows for images of 2 and 4 rows: refused */
+  {
+    const guint wrong[] = { 2, 4 };
+    g_autoptr(GError) e2 = NULL;
+
+    p.image_rows = wrong;
+    g_assert_false (rg_prefill_plan (h, &p, 100, &plan, &e2));
+    g_assert_error (e2, REGARD_ERROR, REGARD_ERROR_FAILED);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -544,6 +587,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/generate/plan-other-image", test_plan_other_image);
   g_test_add_func ("/engine/generate/plan-inside-image", test_plan_inside_image);
   g_test_add_func ("/engine/generate/plan-bad-image-count", test_plan_bad_image_count);
+  g_test_add_func ("/engine/generate/plan-image-rows", test_plan_image_rows);
   g_test_add_func ("/engine/generate/plan-context-full", test_plan_context_full);
   g_test_add_func ("/engine/generate/reuse-equals-scratch", test_reuse_equals_scratch);
   g_test_add_func ("/engine/generate/changed-image", test_changed_image_reencoded);

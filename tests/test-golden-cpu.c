@@ -233,7 +233,7 @@ case_encode (Case *c)
   g_autoptr(GError) error = NULL;
   g_autoptr(RgPixelBatch) batch = NULL;
   RgModel *m = get_model ();
-  size_t NL = m->config.perceiver.resampler_n_latents, T = m->config.text.hidden_size;
+  size_t NL = m->config.image_seq_len, T = m->config.text.hidden_size;
   gint64 t0;
 
   if (c->features || c->images[0] == NULL)

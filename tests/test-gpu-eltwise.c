@@ -37,6 +37,74 @@ test_gelu_tanh (void)
 }
 
 static void
+test_gelu (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    check_unary (rg_op_gelu, rg_ref_gelu, sizes[i], -10, 10);
+}
+
+static void
+test_quick_gelu (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    check_unary (rg_op_quick_gelu, rg_ref_quick_gelu, sizes[i], -10, 10);
+}
+
+static void
+test_relu (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    check_unary (rg_op_relu, rg_ref_relu, sizes[i], -3, 3);
+}
+
+/* out += tanh(alpha) * x on the rows with an index >= 0; ALPHA one gate or
+ * one per column; the left-out rows keep their value even where x is NaN. */
+static void
+check_gate (uint32_t rows, uint32_t cols, uint32_t n_alpha, gboolean with_index)
+{
+  size_t n = (size_t) rows * cols;
+  g_autofree float *x = rg_test_random_f32 (rows + 3 * cols, n, -4, 4);
+  g_autofree float *base = rg_test_random_f32 (rows + 5 * cols, n, -4, 4);
+  g_autofree float *alpha = rg_test_random_f32 (n_alpha, n_alpha, -2, 2);
+  g_autofree int32_t *index = g_new (int32_t, rows);
+  g_autofree float *want = g_memdup2 (base, n * 4);
+  g_autofree float *got = NULL;
+  g_autoptr(RgVkBuffer) bx = NULL, ba = NULL, bi = NULL;
+  g_autoptr(RgVkBuffer) bo = rg_test_upload_f32 ("out", base, n);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+
+  for (uint32_t r = 0; r < rows; r++)
+    {
+      index[r] = r % 3 == 1 ? -1 : (int32_t) (r % 2);
+      if (with_index && index[r] < 0)
+        x[(size_t) r * cols] = NAN;
+    }
+  bx = rg_test_upload_f32 ("x", x, n);
+  ba = rg_test_upload_f32 ("alpha", alpha, n_alpha);
+  bi = rg_test_upload_bytes ("index", index, rows * 4);
+  rg_ref_tanh_gate_add (x, alpha, n_alpha, with_index ? index : NULL, want, rows, cols);
+  rg_op_tanh_gate_add (rec, bo, bx, ba, n_alpha, with_index ? bi : NULL, rows, cols);
+  rg_test_submit (rec);
+  got = rg_test_download_f32 (bo, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_false (isnan (got[i]));
+  rg_assert_nmse (got, want, n, 1e-10);
+  if (with_index)
+    for (uint32_t r = 0; r < rows; r++)
+      if (index[r] < 0)
+        g_assert_cmpmem (got + (size_t) r * cols, cols * 4, base + (size_t) r * cols, cols * 4);
+}
+
+static void
+test_tanh_gate_add (void)
+{
+  check_gate (1, 1, 1, FALSE);
+  check_gate (17, 64, 1, TRUE);
+  check_gate (33, 257, 257, TRUE);
+  check_gate (7, 100003, 1, FALSE);
+}
+
+static void
 check_binary (gboolean swiglu, size_t n)
 {
   g_autofree float *a = rg_test_random_f32 (1 + (guint32) n, n, -8, 8);
@@ -126,6 +194,10 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/eltwise/add", test_add);
   g_test_add_func ("/gpu/eltwise/add-beyond-one-dispatch", test_add_beyond_one_dispatch);
   g_test_add_func ("/gpu/eltwise/gelu-tanh", test_gelu_tanh);
+  g_test_add_func ("/gpu/eltwise/gelu", test_gelu);
+  g_test_add_func ("/gpu/eltwise/quick-gelu", test_quick_gelu);
+  g_test_add_func ("/gpu/eltwise/relu", test_relu);
+  g_test_add_func ("/gpu/eltwise/tanh-gate-add", test_tanh_gate_add);
   g_test_add_func ("/gpu/eltwise/swiglu", test_swiglu);
   g_test_add_func ("/gpu/eltwise/copy-offsets", test_copy_offsets);
   g_test_add_func ("/gpu/eltwise/undersized-buffer-is-an-error", test_undersized_buffer_is_an_error);

@@ -47,6 +47,50 @@ test_embedding (void)
   check_embedding (RG_DTYPE_BF16, 32003, 64, 79, 0);
 }
 
+/* A decoupled vocabulary: the base table, then the added rows for ids
+ * from BASE on, in chunks too; the added table leaves base rows alone. */
+static void
+check_embedding_range (uint32_t base, uint32_t extra, uint32_t dim, uint32_t n, uint64_t chunk_bytes)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree float *t0 = rg_test_random_f32 (base, (size_t) base * dim, -2, 2);
+  g_autofree float *t1 = rg_test_random_f32 (extra + 1, (size_t) extra * dim, -2, 2);
+  g_autofree int32_t *ids = g_new (int32_t, n);
+  g_autofree float *want = g_new0 (float, (size_t) n * dim);
+  g_autofree float *got = NULL;
+  g_autoptr(RgGpuWeight) g0 = rg_gpu_weight_new (rg_test_gpu (), "base", RG_DTYPE_F32, base, dim, 0, &error);
+  g_autoptr(RgGpuWeight) g1 = rg_gpu_weight_new (rg_test_gpu (), "extra", RG_DTYPE_F32, extra, dim, chunk_bytes, &error);
+  g_autoptr(RgVkBuffer) bids = NULL;
+  g_autoptr(RgVkBuffer) bo = rg_test_new_buffer ("out", (size_t) n * dim * 4);
+  g_autoptr(RgVkRecorder) rec = rg_test_recorder ();
+
+  g_assert_no_error (error);
+  g_assert_true (rg_gpu_weight_upload_rows (g0, 0, base, t0, &error));
+  g_assert_true (rg_gpu_weight_upload_rows (g1, 0, extra, t1, &error));
+  for (uint32_t i = 0; i < n; i++)
+    ids[i] = (int32_t) ((i * 7919u + 13u) % (base + extra));
+  ids[0] = (int32_t) (base + extra - 1);
+  ids[n - 1] = (int32_t) base;
+  rg_ref_embedding_range (t0, base, dim, 0, ids, n, want);
+  rg_ref_embedding_range (t1, extra, dim, (int32_t) base, ids, n, want);
+  bids = rg_test_upload_bytes ("ids", ids, n * 4);
+
+  rg_op_embedding (rec, bo, g0, bids, n);
+  rg_op_embedding_range (rec, bo, g1, bids, n, (int32_t) base);
+  rg_test_submit (rec);
+  got = rg_test_download_f32 (bo, (size_t) n * dim);
+  g_assert_cmpmem (got, (size_t) n * dim * 4, want, (size_t) n * dim * 4);
+  /* the added rows really came from the second table */
+  g_assert_cmpmem (got, dim * 4, t1 + (size_t) (extra - 1) * dim, dim * 4);
+}
+
+static void
+test_embedding_range (void)
+{
+  check_embedding_range (1000, 3, 33, 17, 0);
+  check_embedding_range (101, 37, 64, 257, 33 * 4 * 8);
+}
+
 static void
 test_embedding_chunked (void)
 {
@@ -152,6 +196,7 @@ main (int argc, char **argv)
   rg_test_gpu_init ();
   g_test_add_func ("/gpu/gather/embedding", test_embedding);
   g_test_add_func ("/gpu/gather/embedding-chunked", test_embedding_chunked);
+  g_test_add_func ("/gpu/gather/embedding-range", test_embedding_range);
   g_test_add_func ("/gpu/gather/embedding-invalid-id-writes-zeros", test_embedding_invalid_id_writes_zeros);
   g_test_add_func ("/gpu/gather/scatter-rows", test_scatter_rows);
   g_test_add_func ("/gpu/gather/patch-embed", test_patch_embed);

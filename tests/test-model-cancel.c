@@ -131,6 +131,30 @@ test_arch_valid (void)
 
   g_assert_true (rg_arch_validate (&rg_arch_idefics2, &error));
   g_assert_no_error (error);
+  g_assert_true (rg_arch_validate (&rg_arch_idefics3, &error));
+  g_assert_no_error (error);
+}
+
+/* The family of the config picks the description; a pixel shuffle that
+ * does not fit the patch grid is refused. */
+static void
+test_arch_idefics3 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = rg_test_fixture_path ("smolvlm-tiny");
+  g_autoptr(RgSnapshot) snap = rg_snapshot_open (dir, &error);
+  RgModelConfig cfg;
+  RgArchDims dims;
+
+  g_assert_no_error (error);
+  cfg = *rg_snapshot_get_config (snap);
+  g_assert_true (rg_arch_for_config (&cfg, &dims, &error) == &rg_arch_idefics3);
+  g_assert_cmpuint (dims.d[RG_DIM_NL], ==, 4);
+  g_assert_cmpuint (dims.d[RG_DIM_SCALE], ==, 4);
+  g_assert_cmpuint (dims.d[RG_DIM_V_SHUFFLED], ==, 512);
+  cfg.connector.scale_factor = 3;
+  g_assert_null (rg_arch_for_config (&cfg, &dims, &error));
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL);
 }
 
 /* A config whose dims multiply past 32 bits is refused, not wrapped. */
@@ -164,6 +188,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/model/arch/description-valid", test_arch_valid);
   g_test_add_func ("/model/arch/overflow-refused", test_arch_overflow);
+  g_test_add_func ("/model/idefics3/arch/description", test_arch_idefics3);
   g_test_add_func ("/model/vulkan/cancel-mid-prefill", test_vulkan_cancel);
   g_test_add_func ("/model/reference/cancel-mid-prefill", test_reference_cancel);
   return g_test_run ();

@@ -86,6 +86,62 @@ test_rmsnorm_basic (void)
 }
 
 static void
+test_gelu_values (void)
+{
+  const float x[] = { 0, 1, -1, 2, -3 };
+  float y[5], q[5], r[5];
+
+  rg_ref_gelu (x, y, 5);
+  /* x Phi(x): Phi(1) = 0.8413447, Phi(2) = 0.9772499, Phi(-3) = 0.0013499 */
+  g_assert_cmpfloat (y[0], ==, 0);
+  g_assert_cmpfloat_with_epsilon (y[1], 0.8413447, 1e-6);
+  g_assert_cmpfloat_with_epsilon (y[2], -0.1586553, 1e-6);
+  g_assert_cmpfloat_with_epsilon (y[3], 1.9544997, 1e-6);
+  g_assert_cmpfloat_with_epsilon (y[4], -0.0040497, 1e-6);
+  rg_ref_quick_gelu (x, q, 5);
+  /* 1 / (1 + e^-1.702) = 0.8457957 */
+  g_assert_cmpfloat_with_epsilon (q[1], 0.8457957, 1e-6);
+  g_assert_cmpfloat_with_epsilon (q[2], -0.1542043, 1e-6);
+  rg_ref_relu (x, r, 5);
+  g_assert_cmpfloat (r[1], ==, 1);
+  g_assert_cmpfloat (r[2], ==, 0);
+}
+
+static void
+test_tanh_gate_add (void)
+{
+  const float x[] = { 1, 2, 3, 4, NAN, NAN };
+  const float alpha1[] = { 0.5f }, alpha2[] = { 1, -1 };
+  const int32_t index[] = { 0, 1, -1 };
+  float out[6] = { 10, 10, 10, 10, 7, 7 };
+
+  /* rows 0, 1 gated by tanh(0.5) = 0.4621172; row 2 (index -1) untouched */
+  rg_ref_tanh_gate_add (x, alpha1, 1, index, out, 3, 2);
+  g_assert_cmpfloat_with_epsilon (out[0], 10.4621172, 1e-5);
+  g_assert_cmpfloat_with_epsilon (out[3], 11.8484688, 1e-5);
+  g_assert_cmpfloat (out[4], ==, 7);
+  g_assert_cmpfloat (out[5], ==, 7);
+  /* one gate per column: tanh(1) = 0.7615942, tanh(-1) */
+  rg_ref_tanh_gate_add (x, alpha2, 2, NULL, out, 2, 2);
+  g_assert_cmpfloat_with_epsilon (out[0], 10.4621172 + 0.7615942, 1e-5);
+  g_assert_cmpfloat_with_epsilon (out[1], 10.9242344 - 2 * 0.7615942, 1e-5);
+}
+
+static void
+test_image_attention (void)
+{
+  /* two images of 2 keys, D = 1: query 0 sees image 1 only, query 1 none */
+  const float q[] = { 1, 5 }, k[] = { 0, 0, 0, 1 }, v[] = { 100, 100, 1, 3 };
+  const int32_t index[] = { 1, -1 };
+  float out[2] = { -1, -1 };
+  double e = exp (1.0);
+
+  rg_ref_image_attention (q, k, v, index, out, 2, 1, 1, 2, 1.0f);
+  g_assert_cmpfloat_with_epsilon (out[0], (1 + 3 * e) / (1 + e), 1e-6);
+  g_assert_cmpfloat (out[1], ==, 0);
+}
+
+static void
 test_gelu_tanh_values (void)
 {
   const float x[] = { 0, 1, -1, 2, 10, -10 };
@@ -427,6 +483,9 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/ref/layernorm/basic", test_layernorm_basic);
   g_test_add_func ("/engine/ref/rmsnorm/basic", test_rmsnorm_basic);
   g_test_add_func ("/engine/ref/gelu-tanh/values", test_gelu_tanh_values);
+  g_test_add_func ("/engine/ref/gelu/values", test_gelu_values);
+  g_test_add_func ("/engine/ref/tanh-gate-add", test_tanh_gate_add);
+  g_test_add_func ("/engine/ref/image-attention", test_image_attention);
   g_test_add_func ("/engine/ref/swiglu", test_swiglu);
   g_test_add_func ("/engine/ref/elementwise/add", test_add);
   g_test_add_func ("/engine/ref/rope/inv-freq", test_rope_inv_freq);

@@ -154,6 +154,24 @@ manifest_total_bytes (void)
   return (uint64_t) json_object_get_int_member (weights, "total_size_bytes");
 }
 
+/* SmolVLM: the family's connector tensor is checked, not the perceiver's */
+static void
+test_idefics3_opens (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = rg_test_fixture_path ("smolvlm-tiny");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RgSnapshot) snap = rg_snapshot_open (dir, &error);
+  const RgModelConfig *cfg;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (snap);
+  cfg = rg_snapshot_get_config (snap);
+  g_assert_cmpint (cfg->family, ==, RG_MODEL_FAMILY_IDEFICS3);
+  g_assert_cmpuint (cfg->image_seq_len, ==, 4);
+  g_assert_cmpuint (rg_snapshot_get_processor_config (snap)->image_seq_len, ==, 4);
+  g_assert_nonnull (rg_snapshot_get_tensor (snap, "model.connector.modality_projection.proj.weight"));
+}
+
 static void
 test_fixture_opens (Fixture *f, gconstpointer data)
 {
@@ -605,6 +623,7 @@ main (int argc, char **argv)
 
 #define ADD(path, fn) g_test_add ("/engine/snapshot/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("fixture-opens", test_fixture_opens);
+  ADD ("idefics3/fixture-opens", test_idefics3_opens);
   ADD ("total-bytes", test_total_bytes);
   ADD ("tensor-lookup", test_tensor_lookup);
   ADD ("processor-config", test_processor_config);

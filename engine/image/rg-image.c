@@ -49,6 +49,7 @@ rg_image_free (RgImage *image)
   if (image == NULL)
     return;
   g_free (image->rgb);
+  g_free (image->alpha);
   g_free (image);
 }
 
@@ -70,10 +71,23 @@ rg_image_crop (const RgImage *image, guint x0, guint y0, guint x1, guint y1)
   out = rg_image_new (x1 - x0, y1 - y0, NULL);
   if (out == NULL)
     return NULL;
+  out->mode = image->mode;
   for (guint y = y0; y < y1; y++)
     memcpy (out->rgb + (gsize) (y - y0) * out->width * 3,
             image->rgb + ((gsize) y * image->width + x0) * 3,
             (gsize) out->width * 3);
+  if (image->alpha != NULL)
+    {
+      out->alpha = g_try_malloc ((gsize) out->width * out->height);
+      if (out->alpha == NULL)
+        {
+          rg_image_free (out);
+          return NULL;
+        }
+      for (guint y = y0; y < y1; y++)
+        memcpy (out->alpha + (gsize) (y - y0) * out->width,
+                image->alpha + (gsize) y * image->width + x0, out->width);
+    }
   return out;
 }
 
@@ -156,9 +170,13 @@ set_refused_error (const SizeCheck *check, const char *what, GError **error)
                  RG_IMAGE_MAX_PIXELS / 1000000);
 }
 
-/* Packs a decoded pixbuf into RGB, compositing alpha over white. */
+/* Packs a decoded pixbuf into RGB, compositing alpha over white, or with
+ * KEEP_ALPHA (an RGBA file) keeping it beside the straight colour. Files
+ * PIL opens without alpha (RGB, L, P with a transparent colour) drop
+ * gdk-pixbuf's alpha in that case: the processor's array has none. */
 static RgImage *
-image_from_pixbuf (GdkPixbuf *pixbuf, const char *what, GError **error)
+image_from_pixbuf (GdkPixbuf *pixbuf, RgImageMode mode, gboolean keep_alpha, const char *what,
+                   GError **error)
 {
   int w = gdk_pixbuf_get_width (pixbuf);
   int h = gdk_pixbuf_get_height (pixbuf);
@@ -184,6 +202,17 @@ image_from_pixbuf (GdkPixbuf *pixbuf, const char *what, GError **error)
       g_set_error (error, local->domain, local->code, "%s: %s", what, local->message);
       return NULL;
     }
+  image->mode = mode;
+  if (keep_alpha && alpha && mode == RG_IMAGE_MODE_RGBA)
+    {
+      image->alpha = g_try_malloc ((gsize) w * h);
+      if (image->alpha == NULL)
+        {
+          rg_image_free (image);
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY, "%s: out of memory", what);
+          return NULL;
+        }
+    }
   for (int y = 0; y < h; y++)
     {
       const guint8 *row = src + (gsize) y * stride;
@@ -195,7 +224,19 @@ image_from_pixbuf (GdkPixbuf *pixbuf, const char *what, GError **error)
           continue;
         }
       for (int x = 0; x < w; x++)
-        rg_image_composite_over_white (row + (gsize) x * 4, out + (gsize) x * 3);
+        {
+          const guint8 *px = row + (gsize) x * 4;
+
+          if (image->alpha != NULL)
+            {
+              memcpy (out + (gsize) x * 3, px, 3);
+              image->alpha[(gsize) y * w + x] = px[3];
+            }
+          else if (keep_alpha)
+            memcpy (out + (gsize) x * 3, px, 3);
+          else
+            rg_image_composite_over_white (px, out + (gsize) x * 3);
+        }
     }
   return image;
 }
@@ -269,10 +310,57 @@ is_complete (GdkPixbufLoader *loader, const guint8 *data, gsize len)
   return TRUE;
 }
 
+/* The mode PIL would open DATA in, from its header: PNG's IHDR colour
+ * type, a JPEG's component count, GIF (always palette), a BMP's bit depth;
+ * other formats (WebP, TIFF...) RGB or RGBA by the decoder's alpha. */
+static RgImageMode
+sniff_mode (const guint8 *p, gsize len, gboolean has_alpha)
+{
+  RgImageMode fallback = has_alpha ? RG_IMAGE_MODE_RGBA : RG_IMAGE_MODE_RGB;
+
+  if (len >= 26 && memcmp (p, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp (p + 12, "IHDR", 4) == 0)
+    switch (p[25])
+      {
+      case 0: case 4: return RG_IMAGE_MODE_L;   /* gray, gray + alpha */
+      case 2: return RG_IMAGE_MODE_RGB;
+      case 3: return RG_IMAGE_MODE_P;
+      case 6: return RG_IMAGE_MODE_RGBA;
+      default: return fallback;
+      }
+  if (len >= 6 && (memcmp (p, "GIF87a", 6) == 0 || memcmp (p, "GIF89a", 6) == 0))
+    return RG_IMAGE_MODE_P;
+  if (len >= 30 && p[0] == 'B' && p[1] == 'M')
+    return (p[28] | (p[29] << 8)) <= 8 ? RG_IMAGE_MODE_P : fallback;
+  if (len >= 4 && p[0] == 0xff && p[1] == 0xd8)
+    {
+      gsize pos = 2;
+
+      /* Walk the segments to the first SOFn: its component count. */
+      while (pos + 10 <= len && p[pos] == 0xff)
+        {
+          guint8 m = p[pos + 1];
+          gsize seg = ((gsize) p[pos + 2] << 8) | p[pos + 3];
+
+          if (m == 0xff)
+            {
+              pos++;   /* fill byte */
+              continue;
+            }
+          if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc)
+            return p[pos + 9] == 1 ? RG_IMAGE_MODE_L : RG_IMAGE_MODE_RGB;
+          if (m == 0xd8 || m == 0x01 || (m >= 0xd0 && m <= 0xd7))
+            seg = 0;
+          pos += 2 + seg;
+        }
+      return RG_IMAGE_MODE_RGB;
+    }
+  return fallback;
+}
+
 /* Feeds the loader in chunks until the end, a decoder error or a refused
  * size; always closes it. */
 static RgImage *
-decode_data (const guint8 *data, gsize len, const char *what, GError **error)
+decode_data (const guint8 *data, gsize len, gboolean keep_alpha, const char *what, GError **error)
 {
   g_autoptr(GdkPixbufLoader) loader = NULL;
   g_autoptr(GError) local = NULL;
@@ -326,11 +414,12 @@ decode_data (const guint8 *data, gsize len, const char *what, GError **error)
                    "%s: out of memory while rotating the image", what);
       return NULL;
     }
-  return image_from_pixbuf (oriented, what, error);
+  return image_from_pixbuf (oriented, sniff_mode (data, len, gdk_pixbuf_get_has_alpha (oriented)),
+                            keep_alpha, what, error);
 }
 
-RgImage *
-rg_image_decode_bytes (GBytes *bytes, GError **error)
+static RgImage *
+decode_bytes (GBytes *bytes, gboolean keep_alpha, GError **error)
 {
   gsize len = 0;
   const guint8 *data;
@@ -343,11 +432,11 @@ rg_image_decode_bytes (GBytes *bytes, GError **error)
                    "image data is too large (%" G_GSIZE_FORMAT " bytes; at most %u)", len, REGARD_MAX_IMAGE_BYTES);
       return NULL;
     }
-  return decode_data (data, len, "image data", error);
+  return decode_data (data, len, keep_alpha, "image data", error);
 }
 
-RgImage *
-rg_image_decode_file (const char *path, GError **error)
+static RgImage *
+decode_file (const char *path, gboolean keep_alpha, GError **error)
 {
   g_autoptr(GMappedFile) mapped = NULL;
   g_autofree char *name = NULL;
@@ -366,5 +455,29 @@ rg_image_decode_file (const char *path, GError **error)
       return NULL;
     }
   return decode_data ((const guint8 *) g_mapped_file_get_contents (mapped),
-                      g_mapped_file_get_length (mapped), name, error);
+                      g_mapped_file_get_length (mapped), keep_alpha, name, error);
+}
+
+RgImage *
+rg_image_decode_bytes (GBytes *bytes, GError **error)
+{
+  return decode_bytes (bytes, FALSE, error);
+}
+
+RgImage *
+rg_image_decode_file (const char *path, GError **error)
+{
+  return decode_file (path, FALSE, error);
+}
+
+RgImage *
+rg_image_decode_bytes_keep_alpha (GBytes *bytes, GError **error)
+{
+  return decode_bytes (bytes, TRUE, error);
+}
+
+RgImage *
+rg_image_decode_file_keep_alpha (const char *path, GError **error)
+{
+  return decode_file (path, TRUE, error);
 }

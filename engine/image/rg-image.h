@@ -19,10 +19,25 @@ G_BEGIN_DECLS
  * reads, Regard reads (a 12000 x 12000 scan is 144 million pixels). */
 #define RG_IMAGE_MAX_PIXELS ((guint64) 2 * 89478485)
 
+/* The mode PIL opens a file in, as far as a processor that resizes before
+ * converting to RGB cares (Idefics3ImageProcessor): P and L resize with
+ * NEAREST, RGBA premultiplied. Read from the file's header. */
+typedef enum
+{
+  RG_IMAGE_MODE_RGB,
+  RG_IMAGE_MODE_RGBA,
+  RG_IMAGE_MODE_L,    /* grayscale (also 1-bit and 16-bit gray) */
+  RG_IMAGE_MODE_P,    /* palette */
+} RgImageMode;
+
 typedef struct
 {
   guint width, height;
   uint8_t *rgb;   /* [height, width, 3], row-major, no row padding */
+  RgImageMode mode;
+  /* [height, width], only from the *_keep_alpha decoders for RGBA files:
+   * then RGB holds the straight (not composited) colour. */
+  uint8_t *alpha;
 } RgImage;
 
 /* A WIDTHxHEIGHT image; the pixels are zero. NULL on an empty or oversized
@@ -42,6 +57,10 @@ RgImage *rg_image_crop (const RgImage *image, guint x0, guint y0, guint x1, guin
  * when the file cannot be opened. */
 RgImage *rg_image_decode_bytes (GBytes *bytes, GError **error);
 RgImage *rg_image_decode_file (const char *path, GError **error);
+/* The same, but an RGBA file keeps its alpha (RgImage.alpha) instead of
+ * being composited over white; MODE is set from the file's header. */
+RgImage *rg_image_decode_bytes_keep_alpha (GBytes *bytes, GError **error);
+RgImage *rg_image_decode_file_keep_alpha (const char *path, GError **error);
 
 /* PIL's Image.alpha_composite of one RGBA pixel over opaque white, to RGB. */
 void rg_image_composite_over_white (const uint8_t rgba[4], uint8_t rgb[3]);

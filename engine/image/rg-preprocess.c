@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "regard-error.h"
+#include "rg-preprocess-idefics1.h"
 #include "rg-resample.h"
 
 /* Bounds on configured edges, so that a hostile config cannot ask for
@@ -26,8 +27,27 @@ rg_preprocess_options_default (void)
   return opts;
 }
 
+RgPreprocessOptions
+rg_preprocess_options_default_for (RgProcessorKind kind)
+{
+  RgPreprocessOptions opts = rg_preprocess_options_default ();
+
+  if (kind == RG_PROCESSOR_IDEFICS3)
+    {
+      opts.kind = RG_PROCESSOR_IDEFICS3;
+      opts.do_split = TRUE;
+      opts.longest_edge = 4 * 364;
+      opts.max_image_edge = 364;
+      opts.filter = RG_RESAMPLE_LANCZOS;
+    }
+  else if (kind == RG_PROCESSOR_IDEFICS1)
+    opts = rg_idefics1_preprocess_options_default ();
+  return opts;
+}
+
 static gboolean
-read_edge (JsonObject *size, const char *key, guint *out, const char *path, GError **error)
+read_edge (JsonObject *size, const char *label, const char *key, guint *out, const char *path,
+           GError **error)
 {
   JsonNode *node = json_object_get_member (size, key);
   gint64 v;
@@ -43,7 +63,7 @@ read_edge (JsonObject *size, const char *key, guint *out, const char *path, GErr
   return TRUE;
 bad:
   g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL,
-               "%s: size.%s must be an integer in 1..%d", path, key, MAX_EDGE);
+               "%s: %s.%s must be an integer in 1..%d", path, label, key, MAX_EDGE);
   return FALSE;
 }
 
@@ -128,6 +148,9 @@ rg_preprocess_options_load (RgPreprocessOptions *opts, const char *path, GError 
   g_autofree char *contents = NULL;
   gsize length = 0;
 
+  /* Another processor, with other keys. */
+  if (opts->kind == RG_PROCESSOR_IDEFICS1)
+    return rg_idefics1_preprocess_options_load (opts, path, error);
   if (!rg_file_get_contents_max (path, RG_FILE_MAX_JSON, &contents, &length, &local) ||
       !json_parser_load_from_data (parser, contents, (gssize) length, &local))
     {
@@ -167,12 +190,31 @@ rg_preprocess_options_load (RgPreprocessOptions *opts, const char *path, GError 
                        "%s: resample must be an integer", path);
           return FALSE;
         }
-      if (json_node_get_int (node) != 2)
+      /* PIL's filter numbers */
+      if (json_node_get_int (node) == 2)
+        o.filter = RG_RESAMPLE_BILINEAR;
+      else if (json_node_get_int (node) == 1)
+        o.filter = RG_RESAMPLE_LANCZOS;
+      else
         {
           g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
-                       "%s: only resample = 2 (bilinear) is supported", path);
+                       "%s: resample = %" G_GINT64_FORMAT " is not supported (only 1, LANCZOS, and 2, bilinear)",
+                       path, json_node_get_int (node));
           return FALSE;
         }
+    }
+
+  node = json_object_get_member (root, "max_image_size");
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
+    {
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL,
+                       "%s: max_image_size must be an object", path);
+          return FALSE;
+        }
+      if (!read_edge (json_node_get_object (node), "max_image_size", "longest_edge", &o.max_image_edge, path, error))
+        return FALSE;
     }
 
   node = json_object_get_member (root, "size");
@@ -187,8 +229,8 @@ rg_preprocess_options_load (RgPreprocessOptions *opts, const char *path, GError 
           return FALSE;
         }
       size = json_node_get_object (node);
-      if (!read_edge (size, "longest_edge", &o.longest_edge, path, error) ||
-          !read_edge (size, "shortest_edge", &o.shortest_edge, path, error))
+      if (!read_edge (size, "size", "longest_edge", &o.longest_edge, path, error) ||
+          !read_edge (size, "size", "shortest_edge", &o.shortest_edge, path, error))
         return FALSE;
     }
 
@@ -238,7 +280,7 @@ push_resized (GPtrArray *out, const RgImage *image, const RgPreprocessOptions *o
 
   rg_preprocess_resize_size (image->width, image->height, opts->longest_edge,
                              opts->shortest_edge, &w, &h);
-  resized = rg_resample_bilinear (image, w, h, error);
+  resized = rg_resample (image, w, h, opts->filter, error);
   if (resized == NULL)
     return FALSE;
   g_ptr_array_add (out, resized);
@@ -393,8 +435,14 @@ RgPixelBatch *
 rg_preprocess_images (RgImage * const *images, guint n_images,
                       const RgPreprocessOptions *opts, GError **error)
 {
-  g_autoptr(GPtrArray) resized = rg_preprocess_resize_images (images, n_images, opts, error);
+  g_autoptr(GPtrArray) resized = NULL;
 
+  if (opts->kind == RG_PROCESSOR_IDEFICS3)
+    resized = rg_preprocess_idefics3_frames (images, n_images, opts, error);
+  else if (opts->kind == RG_PROCESSOR_IDEFICS1)
+    resized = rg_idefics1_resize_images (images, n_images, opts, error);
+  else
+    resized = rg_preprocess_resize_images (images, n_images, opts, error);
   if (resized == NULL)
     return NULL;
   return rg_pixel_batch_from_resized (resized, opts, error);

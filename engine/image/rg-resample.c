@@ -1,7 +1,8 @@
-/* rg-resample.c: Pillow's BILINEAR and LANCZOS resizes (Resample.c),
- * ported for bit exactness. Every double expression keeps Pillow's order of operations;
- * none has an a*b+c shape whose contraction to FMA could change a result
- * (center's in0 is 0, and the fixed-point scale is a power of two). */
+/* rg-resample.c: Pillow's BILINEAR, BICUBIC and LANCZOS resizes
+ * (Resample.c), ported for bit exactness. Every double expression keeps
+ * Pillow's order of operations. The bicubic kernel has a*b+c shapes whose
+ * contraction to FMA would change results (Pillow's x86-64 builds do not
+ * contract), so this file is built with -ffp-contract=off. */
 #include "rg-resample.h"
 
 #include <math.h>
@@ -16,6 +17,22 @@ triangle_filter (double x)
     x = -x;
   if (x < 1.0)
     return 1.0 - x;
+  return 0.0;
+}
+
+/* Keys' cubic convolution with a = -0.5, support 2 (Pillow's
+ * bicubic_filter, same expression order). */
+static double
+bicubic_filter (double x)
+{
+  const double a = -0.5;
+
+  if (x < 0.0)
+    x = -x;
+  if (x < 1.0)
+    return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0)
+    return (((x - 5) * x + 8) * x - 4) * a;
   return 0.0;
 }
 
@@ -46,6 +63,7 @@ typedef struct
 static const Filter filters[] = {
   [RG_RESAMPLE_BILINEAR] = { triangle_filter, 1.0 },
   [RG_RESAMPLE_LANCZOS] = { lanczos_filter, 3.0 },
+  [RG_RESAMPLE_BICUBIC] = { bicubic_filter, 2.0 },
 };
 
 void

@@ -1,8 +1,9 @@
 /* rg-resample.h: Pillow's antialiased resizes of 8-bit images.
  *
- * A bit-exact port of Pillow 9.4's Image.resize(size, BILINEAR or LANCZOS)
- * on an RGB image (libImaging/Resample.c): a triangle (BILINEAR) or
- * 3-lobe Lanczos filter whose support grows with the downscale factor, coefficients in 22-bit fixed point, a horizontal
+ * A bit-exact port of Pillow 9.4's Image.resize(size, BILINEAR, BICUBIC or
+ * LANCZOS) on an RGB image (libImaging/Resample.c): a triangle (BILINEAR),
+ * Keys cubic (BICUBIC, a = -0.5) or 3-lobe Lanczos filter whose support
+ * grows with the downscale factor, coefficients in 22-bit fixed point, a horizontal
  * pass into an 8-bit temporary, then a vertical pass. A pass whose size is
  * unchanged is skipped, and a same-size resize is a copy, as in Pillow. */
 #pragma once
@@ -29,6 +30,7 @@ typedef enum
 {
   RG_RESAMPLE_BILINEAR,   /* PIL.Image.BILINEAR (2) */
   RG_RESAMPLE_LANCZOS,    /* PIL.Image.LANCZOS (1) */
+  RG_RESAMPLE_BICUBIC,    /* PIL.Image.BICUBIC (3) */
 } RgResampleFilter;
 
 /* BILINEAR taps. */

@@ -42,8 +42,9 @@
  * GDestroyNotify (may be NULL), called on the same context once the last
  * call is done; a completion (GAsyncReadyCallback) runs exactly once, as
  * in GIO. regard_engine_free () may be called with requests in flight: it
- * cancels them and joins the engine thread; their completions still arrive
- * (cancelled) afterwards, and *_finish () never touches the freed engine.
+ * cancels them and returns without waiting (the engine thread finishes on
+ * its own); their completions still arrive (cancelled) afterwards, and
+ * *_finish () never touches the freed engine.
  * Errors never abort the process: they come back as GError in the REGARD_ERROR
  * domain, G_IO_ERROR (files, cancellation) or a Vulkan-derived code.
  */
@@ -134,10 +135,20 @@ typedef struct
   const char *format_reason; /* why that format (memory budget), or NULL */
   gboolean image_splitting;  /* preprocessor_config.json's default */
   guint context_length;
+  const char *family;        /* the architecture, from config.json's model_type:
+                              * "IDEFICS2", "IDEFICS3 / SmolVLM" */
 } RegardModelInfo;
 
 RegardEngine *regard_engine_new (const RegardEngineParams *params, GError **error);
+/* Never waits for the engine thread: it cancels what is in flight and
+ * returns; the engine thread finishes the command buffer it is running
+ * (one, at most), then frees the model, the Vulkan device and itself. */
 void regard_engine_free (RegardEngine *engine);
+/* regard_engine_free (), then FINISHED (FINISHED_DATA) on the caller's
+ * thread-default GMainContext once the engine thread has released the model
+ * and the device. The process should not exit before: an application holds
+ * itself (g_application_hold) and releases in FINISHED. */
+void regard_engine_free_full (RegardEngine *engine, GDestroyNotify finished, gpointer finished_data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RegardEngine, regard_engine_free)
 
 /* Progress of a load: bytes of weights uploaded so far, of TOTAL. */
@@ -222,7 +233,8 @@ const char *regard_ocr_prompt (void);
 
 /* ---- Checks before use (any thread) ------------------------------------ */
 
-/* Whether MODEL_DIR is a snapshot folder load would accept (config.json,
+/* Whether MODEL_DIR is a snapshot folder load would accept (config.json
+ * of a supported model_type, the processor files its family needs,
  * weights, tokenizer), without loading it: REGARD_ERROR_INVALID_MODEL or
  * _UNSUPPORTED (the message names the folder) otherwise. */
 gboolean regard_model_dir_check (const char *model_dir, GError **error);

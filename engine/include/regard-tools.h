@@ -40,9 +40,11 @@ typedef struct
 RegardPromptParams regard_prompt_params_default (void);
 
 /* Appends to IDS (gint32) the input ids an ask of CONV would give the
- * model (chat template, <image> expansion, BOS), from MODEL_DIR's
+ * model (the family's chat template, <image> expansion, BOS if its
+ * tokenizer adds one), from MODEL_DIR's config.json (model_type),
  * tokenizer.json, processor_config.json and preprocessor_config.json;
- * the weights are not read, nor the images' pixels. */
+ * the weights are not read. IDEFICS3 (SmolVLM) decodes the images, whose
+ * sizes decide their tiles; IDEFICS2 reads no pixels. */
 gboolean regard_prompt_ids (const char *model_dir, RegardConversation *conv,
                             const RegardPromptParams *params, GArray *ids, GError **error);
 
@@ -57,7 +59,7 @@ RegardPreprocessParams regard_preprocess_params_default (void);
 
 typedef struct
 {
-  guint n_images;       /* sub-images: images x 5 with splitting */
+  guint n_images;       /* sub-images (frames): IDEFICS2 images x 5 with splitting; IDEFICS3 tiles + 1 per image */
   guint height, width;  /* padded size */
   gboolean split;
   guint *valid_hw;      /* [n_images][2]: each sub-image's unpadded height, width */
@@ -66,9 +68,12 @@ typedef struct
 void regard_preprocess_info_free (RegardPreprocessInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RegardPreprocessInfo, regard_preprocess_info_free)
 
-/* Decodes and preprocesses N_PATHS images as Idefics2ImageProcessor (with
- * MODEL_DIR's preprocessor_config.json) and writes OUT_PATH, a safetensors
- * file: pixel_values F32 [N, 3, H, W], pixel_attention_mask U8 [N, H, W].
+/* Decodes and preprocesses N_PATHS images as the model family's image
+ * processor (Idefics2ImageProcessor, Idefics3ImageProcessor,
+ * IdeficsImageProcessor by MODEL_DIR's config.json model_type, with its
+ * preprocessor_config.json) and writes OUT_PATH, a safetensors file:
+ * pixel_values F32 [N, 3, H, W], pixel_attention_mask U8 [N, H, W] (none
+ * for IDEFICS1, whose images are all image_size square).
  * Returns the layout, or NULL with ERROR set. */
 RegardPreprocessInfo *regard_preprocess_to_safetensors (const char *model_dir,
                                                         const char * const *image_paths, guint n_paths,

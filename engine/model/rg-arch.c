@@ -41,7 +41,30 @@ rg_arch_weight_layers (const RgArch *arch, const RgArchDims *dims, guint slot)
 {
   const RgArchWeight *w = &arch->weights[slot];
 
+  if (w->when != RG_DIM_NONE && dims->d[w->when] == 0)
+    return 0;
   return w->layers == RG_DIM_NONE ? 1 : (guint) dims->d[w->layers];
+}
+
+void
+rg_arch_feature_shape (const RgArch *arch, const RgArchDims *dims, uint64_t *rows, uint64_t *cols)
+{
+  *rows = dims->d[arch->feature_rows ? arch->feature_rows : RG_DIM_NL];
+  *cols = dims->d[arch->feature_cols ? arch->feature_cols : RG_DIM_T];
+}
+
+gboolean
+rg_arch_op_runs (const RgArchOp *op, const RgArchDims *dims, guint layer, guint *weight_layer)
+{
+  uint64_t every = op->every ? dims->d[op->every] : 1;
+
+  *weight_layer = layer;
+  if (op->when != RG_DIM_NONE && dims->d[op->when] == 0)
+    return FALSE;
+  if (every == 0 || layer % every != 0)
+    return FALSE;
+  *weight_layer = (guint) (layer / every);
+  return TRUE;
 }
 
 guint
@@ -71,7 +94,8 @@ rg_arch_weight_matrix (const RgArch *arch, const RgArchDims *dims, guint slot,
 static gboolean
 ref_ok (const RgArch *arch, RgArchRef r, gboolean offset_ok)
 {
-  return r.buf < arch->n_buffers && r.row0 < RG_ROWS_N && (offset_ok || r.row0 == RG_ROWS_ZERO);
+  return r.buf < arch->n_buffers && r.row0 < RG_ROWS_N && r.col0 < RG_DIM_N &&
+         (offset_ok || (r.row0 == RG_ROWS_ZERO && r.col0 == RG_DIM_NONE));
 }
 
 static gboolean
@@ -86,15 +110,20 @@ op_ok (const RgArch *arch, const RgArchOp *op, guint layered)
   if (!ref_ok (arch, op->out, out_off) || !ref_ok (arch, op->in, in_off) ||
       !ref_ok (arch, op->in2, in23_off) || !ref_ok (arch, op->in3, in23_off) ||
       op->mask >= arch->n_buffers || op->rows >= RG_ROWS_N || op->kv_rows >= RG_ROWS_N ||
-      op->cols >= RG_DIM_N || op->eps >= RG_PARAM_N)
+      op->cols >= RG_DIM_N || op->eps >= RG_PARAM_N || op->when >= RG_DIM_N || op->every >= RG_DIM_N)
+    return FALSE;
+  /* column offsets: a LINEAR's output, COPY */
+  if ((op->in.col0 && op->kind != RG_OP_COPY) ||
+      (op->out.col0 && op->kind != RG_OP_COPY && op->kind != RG_OP_LINEAR))
     return FALSE;
   for (guint i = 0; i < 3; i++)
     {
       if (slots[i] >= arch->n_weights)
         return FALSE;
-      /* a layer's weight only inside a block of that many layers */
+      /* a layer's weight only inside a block of that many layers, or
+       * indexed layer / every by an op that runs every so many layers */
       if (slots[i] && arch->weights[slots[i]].layers != RG_DIM_NONE &&
-          arch->weights[slots[i]].layers != layered)
+          arch->weights[slots[i]].layers != layered && op->every == RG_DIM_NONE)
         return FALSE;
     }
   if (op->kind == RG_OP_LINEAR &&
@@ -106,7 +135,7 @@ op_ok (const RgArch *arch, const RgArchOp *op, guint layered)
 gboolean
 rg_arch_validate (const RgArch *arch, GError **error)
 {
-  const RgArchProgram *programs[2] = { &arch->encode, &arch->forward };
+  const RgArchProgram *programs[3] = { &arch->encode, &arch->forward, &arch->images };
 
   /* RgExecRun binds buffers by slot in a fixed array */
   if (arch->n_buffers > RG_ARCH_MAX_BUFFERS)
@@ -116,7 +145,7 @@ rg_arch_validate (const RgArch *arch, GError **error)
       return FALSE;
     }
 
-  for (guint p = 0; p < 2; p++)
+  for (guint p = 0; p < 3; p++)
     for (guint b = 0; b < programs[p]->n_blocks; b++)
       {
         const RgArchBlock *block = &programs[p]->blocks[b];
@@ -135,8 +164,25 @@ rg_arch_validate (const RgArch *arch, GError **error)
 const RgArch *
 rg_arch_for_config (const RgModelConfig *cfg, RgArchDims *dims, GError **error)
 {
-  const RgArch *arch = &rg_arch_idefics2;
+  const RgArch *arch;
 
+  switch (cfg->family)
+    {
+    case RG_MODEL_FAMILY_IDEFICS2:
+      arch = &rg_arch_idefics2;
+      break;
+    case RG_MODEL_FAMILY_IDEFICS1:
+      arch = &rg_arch_idefics1;
+      break;
+    case RG_MODEL_FAMILY_IDEFICS3:
+      arch = &rg_arch_idefics3;
+      break;
+    default:
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_UNSUPPORTED,
+                   "config.json: %s models have no model description yet",
+                   rg_model_family_name (cfg->family));
+      return NULL;
+    }
   *dims = (RgArchDims) { 0 };
   dims->d[RG_DIM_ONE] = 1;
   if (!arch->resolve (cfg, dims, error))

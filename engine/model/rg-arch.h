@@ -1,6 +1,6 @@
 /* rg-arch.h: a model family as data, run by every backend.
  *
- * A family (rg-arch-idefics2.c) is described once:
+ * A family (rg-arch-idefics2.c, rg-arch-idefics3.c) is described once:
  *   - named sizes (RgDim) and scalars (RgParam) computed from the config,
  *     64-bit and overflow-checked;
  *   - a weight table: the checkpoint's tensor name (with %u for the layer),
@@ -21,7 +21,15 @@
  *
  * Row offsets: only COPY (both sides), LINEAR (in and out), ROPE (k) and
  * ATTENTION's k/v read a ref's row0; every other op works on whole
- * buffers from row 0 (rg_arch_validate checks this). */
+ * buffers from row 0 (rg_arch_validate checks this). A column offset
+ * (col0) is for LINEAR's output of one row (a decoupled lm_head's second
+ * part) and COPY.
+ *
+ * Switches: an op or a weight with `when` exists only where that dim is
+ * non-zero (IDEFICS1's optional q/k norms, resampler, activation); a
+ * layered op with `every` runs on the layers l with l % every == 0, its
+ * weights of another layer count indexed l / every (IDEFICS1's gated
+ * cross-attention blocks before every N-th decoder layer). */
 #pragma once
 
 #include <glib.h>
@@ -44,9 +52,14 @@ typedef enum
   /* connector */
   RG_DIM_NL, RG_DIM_P_HEADS, RG_DIM_P_KV_HEADS, RG_DIM_P_HEAD_DIM, RG_DIM_P_Q, RG_DIM_P_KV,
   RG_DIM_P_FF, RG_DIM_P_LAYERS,
+  RG_DIM_SCALE, RG_DIM_V_SHUFFLED,   /* IDEFICS3: pixel shuffle factor s, V * s^2 */
   /* text */
   RG_DIM_T, RG_DIM_TI, RG_DIM_VOCAB, RG_DIM_T_HEADS, RG_DIM_T_KV_HEADS, RG_DIM_T_HEAD_DIM,
   RG_DIM_T_Q, RG_DIM_T_KV, RG_DIM_T_LAYERS, RG_DIM_T_WINDOW,
+  /* IDEFICS1: decoupled vocabulary, gated cross-attention, switches (0/1) */
+  RG_DIM_VOCAB_BASE, RG_DIM_VOCAB_EXTRA, RG_DIM_X_LAYERS, RG_DIM_X_INTERVAL, RG_DIM_ALPHA_SCALAR, RG_DIM_ALPHA_VECTOR,
+  RG_DIM_IMAGE_SEQ, RG_DIM_RESAMPLER, RG_DIM_NO_RESAMPLER, RG_DIM_QK_NORM, RG_DIM_P_QK_NORM,
+  RG_DIM_ACT_GELU, RG_DIM_ACT_QUICK_GELU,
   RG_DIM_N
 } RgDim;
 
@@ -79,6 +92,11 @@ typedef enum
   RG_ROWS_IMAGE_TOKENS,  /* image-token rows among the new tokens */
   RG_ROWS_CACHE,         /* the KV cache's capacity (context length) */
   RG_ROWS_SUB_IMAGES_LATENTS, /* n * NL: every sub-image's features */
+  RG_ROWS_CLS_PATCHES,   /* 1 + NP: a class token and the patches (CLIP) */
+  RG_ROWS_CLS_CONTEXT,   /* 1 + NP + NL: the IDEFICS1 perceiver's keys */
+  RG_ROWS_IMAGES,        /* forward: images whose states the cross-attention reads */
+  RG_ROWS_IMAGE_SEQ,     /* forward: state rows per image */
+  RG_ROWS_IMAGE_STATES,  /* forward: images x state rows */
   RG_ROWS_N
 } RgRows;
 
@@ -95,6 +113,10 @@ typedef enum
   RG_ROLE_IMAGE_ROWS,    /* input int32 [image tokens]: their rows among the L */
   RG_ROLE_LOGITS,        /* output f32 [1, vocab] */
   RG_ROLE_KV_CACHE,      /* persistent, one per layer: [context, cols] */
+  RG_ROLE_IMAGE_STATES,  /* input f32 [images x seq, cols]: what cross-attention reads (IDEFICS1) */
+  RG_ROLE_IMAGE_INDEX,   /* input int32 [L]: the image each token attends, -1: none */
+  RG_ROLE_IMAGE_CACHE,   /* persistent, one per layer: [images x seq, cols], written by the
+                          * images program when the image states change (cross-attention k/v) */
 } RgRole;
 
 typedef struct
@@ -113,6 +135,7 @@ typedef struct
 {
   guint8 buf;     /* 0: none */
   guint8 row0;    /* RgRows */
+  guint8 col0;    /* RgDim: columns before the first element (LINEAR out of one row, COPY) */
 } RgArchRef;
 
 /* Weight slot 0 is "none". */
@@ -138,12 +161,13 @@ typedef struct
   RgWeightKind kind;
   RgQuantRule quant;
   guint16 tied_to;        /* a slot it may be missing for (lm_head: the embedding), when tied */
+  RgDim when;             /* RG_DIM_NONE, or exists only where this dim is non-zero */
 } RgArchWeight;
 
 typedef enum
 {
   RG_OP_NOP = 0,
-  RG_OP_EMBED,        /* out[rows] = w[ids] (in: int32 ids) */
+  RG_OP_EMBED,        /* out[rows] = w[ids] (in: int32 ids); b: a second table, for the ids after w's rows */
   RG_OP_PATCH_EMBED,  /* out[NP, V] = conv_PxP(in pixels) . w + b; P = dim */
   RG_OP_SCATTER_ROWS, /* out[in2[i]] = in[i], i < rows (skipped without images) */
   RG_OP_COPY,         /* out = in (or the vector weight w), rows x cols */
@@ -155,7 +179,13 @@ typedef enum
   RG_OP_SWIGLU,       /* out = silu(in) * in2 */
   RG_OP_ROPE,         /* rotate_half RoPE in place of out (q, heads) and in (k rows, kv_heads) at positions from PAST */
   RG_OP_ATTENTION,    /* out = softmax(q k^T / sqrt(D) + masks) v; q = in, k = in2, v = in3, key mask = mask */
-  RG_OP_TAP,          /* store in (rows x cols) under NAME for --dump and the goldens */
+  RG_OP_TAP,          /* store in (rows x cols) under NAME for --dump and the goldens ("%u": the layer, or layer / every) */
+  RG_OP_GELU,         /* out = gelu(in), exact (erf) */
+  RG_OP_QUICK_GELU,   /* out = in * sigmoid(1.702 in) */
+  RG_OP_RELU,         /* out = max(in, 0) */
+  RG_OP_TANH_GATE_ADD,/* out += tanh(w) * in (w: 1 or cols gates) on the rows whose index in2 is >= 0 (no in2: all) */
+  RG_OP_IMAGE_ATTENTION, /* out = per query, attention to the IMAGE_SEQ rows of image mask[i] of k = in2, v = in3 */
+  RG_OP_PIXEL_SHUFFLE,/* out [grid/s^2, s*s*cols] = s x s blocks of the patch grid in [grid, cols]; s = head_dim */
 } RgOpKind;
 
 enum
@@ -173,9 +203,12 @@ typedef struct
   guint8 rows;        /* RgRows: M */
   guint8 kv_rows;     /* RgRows: ATTENTION's keys */
   RgDim cols;         /* element-wise, norms, copy: row length */
-  RgDim heads, kv_heads, head_dim, window;  /* ATTENTION, ROPE; PATCH_EMBED: head_dim = patch side */
+  RgDim heads, kv_heads, head_dim, window;  /* ATTENTION, ROPE; PATCH_EMBED: head_dim = patch side;
+                                             * norms with heads: rows x heads rows of cols (per head) */
   guint16 w, b, norm; /* weight slots */
   RgParam eps;        /* norms; ROPE: theta */
+  RgDim when;         /* RG_DIM_NONE, or runs only where this dim is non-zero */
+  RgDim every;        /* layered ops: runs on layers l % every == 0 */
   guint flags;
   const char *name;   /* TAP: the tap's name; other ops: a tap of the output (rows x cols) */
 } RgArchOp;
@@ -202,14 +235,24 @@ typedef struct
   guint n_weights;
   const RgArchBuffer *buffers;   /* [n_buffers], slot 0 unused */
   guint n_buffers;
-  RgArchProgram encode;          /* one sub-image -> NL rows of FEATURES */
+  RgArchProgram encode;          /* one sub-image -> feature_rows rows of FEATURES */
   RgArchProgram forward;         /* L tokens -> KV cache, LOGITS */
+  RgArchProgram images;          /* image states -> IMAGE_CACHE (cross-attention families) */
+  RgDim feature_rows, feature_cols; /* FEATURES per sub-image (0: NL, T) */
 } RgArch;
 
 extern const RgArch rg_arch_idefics2;
+extern const RgArch rg_arch_idefics3;
+extern const RgArch rg_arch_idefics1;
 
-/* The family of a config (IDEFICS2 for now) with its dims resolved and
- * the description checked. */
+/* Rows per sub-image and columns of what encode writes. */
+void rg_arch_feature_shape (const RgArch *arch, const RgArchDims *dims, uint64_t *rows, uint64_t *cols);
+/* Whether OP runs at LAYER (its `when` and `every`), and the layer index
+ * its per-layer weights and "%u" tap names take there. */
+gboolean rg_arch_op_runs (const RgArchOp *op, const RgArchDims *dims, guint layer, guint *weight_layer);
+
+/* The description of a config's family (cfg->family) with its dims
+ * resolved and the description checked. */
 const RgArch *rg_arch_for_config (const RgModelConfig *cfg, RgArchDims *dims, GError **error);
 
 /* Product of A and B into *OUT, FALSE (and an INVALID_MODEL error) when it

@@ -16,6 +16,7 @@ typedef struct
   RgExecRun *run;
   float **scratch;     /* [buffer slot] */
   guint layer;
+  guint wlayer;        /* the current op's weight layer (layer / every) */
 } Run;
 
 static uint64_t
@@ -41,7 +42,10 @@ ptr (Run *r, RgArchRef ref)
       base = (char *) r->scratch[ref.buf];
       break;
     case RG_ROLE_KV_CACHE:
-      base = (char *) r->ex->cache[ref.buf][r->layer];
+    case RG_ROLE_IMAGE_CACHE:
+      /* a gated block's caches are its own (layer / every); none before
+       * the first image states */
+      base = r->ex->cache[ref.buf] ? (char *) r->ex->cache[ref.buf][r->wlayer] : NULL;
       break;
     default:
       base = r->run->io[ref.buf];
@@ -50,20 +54,44 @@ ptr (Run *r, RgArchRef ref)
   if (base == NULL)
     return NULL;
   /* every element is 4 bytes (f32, int32 ids) */
-  return base + r->run->rows[ref.row0] * buf_cols (r, ref.buf) * 4;
+  return base + (r->run->rows[ref.row0] * buf_cols (r, ref.buf) + rg_arch_dim (&r->ex->dims, ref.col0)) * 4;
 }
 
 static const float *
 weight (Run *r, guint16 slot)
 {
-  return slot ? r->ex->w[slot][r->ex->arch->weights[slot].layers == RG_DIM_NONE ? 0 : r->layer] : NULL;
+  return slot ? r->ex->w[slot][r->ex->arch->weights[slot].layers == RG_DIM_NONE ? 0 : r->wlayer] : NULL;
 }
 
 static void
 tap (Run *r, const char *name, const float *data, uint64_t rows, uint64_t cols)
 {
-  if (r->model->taps && data)
-    rg_taps_store_part (r->model->taps, name, r->run->stacked, r->run->part, rows, cols, data);
+  g_autofree char *numbered = NULL;
+
+  if (r->model->taps == NULL || data == NULL)
+    return;
+  if (strstr (name, "%u"))
+    {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+      numbered = g_strdup_printf (name, r->wlayer);
+#pragma GCC diagnostic pop
+      name = numbered;
+    }
+  rg_taps_store_part (r->model->taps, name, r->run->stacked, r->run->part, rows, cols, data);
+}
+
+/* The number of gates of a TANH_GATE_ADD weight (1 or the row length). */
+static size_t
+weight_elements (Run *r, guint16 slot)
+{
+  int64_t shape[4];
+  guint n = rg_arch_weight_shape (r->ex->arch, &r->ex->dims, slot, shape);
+  size_t e = 1;
+
+  for (guint i = 0; i < n; i++)
+    e *= (size_t) shape[i];
+  return e;
 }
 
 static void
@@ -127,10 +155,16 @@ run_op (Run *r, const RgArchOp *op, GError **error)
 {
   const RgArchDims *d = &r->ex->dims;
   size_t rows = r->run->rows[op->rows], cols = rg_arch_dim (d, op->cols);
-  float *out = ptr (r, op->out);
+  float *out;
 
+  if (!rg_arch_op_runs (op, d, r->layer, &r->wlayer))
+    return TRUE;
+  out = ptr (r, op->out);
   if (op->kind != RG_OP_TAP && op->kind != RG_OP_ROPE && out == NULL)
     return TRUE;   /* an output nobody wants */
+  /* a norm per head: rows x heads rows of cols */
+  if ((op->kind == RG_OP_LAYERNORM || op->kind == RG_OP_RMSNORM) && op->heads)
+    rows *= d->d[op->heads];
   switch (op->kind)
     {
     case RG_OP_NOP:
@@ -140,7 +174,25 @@ run_op (Run *r, const RgArchOp *op, GError **error)
         uint32_t n_rows, dim;
 
         rg_arch_weight_matrix (r->ex->arch, d, op->w, &n_rows, &dim);
-        if (!rg_ref_embedding (weight (r, op->w), n_rows, dim, ptr (r, op->in), rows, out))
+        if (op->b)
+          {
+            /* a decoupled vocabulary: the second table's ids follow the first's */
+            const int32_t *ids = ptr (r, op->in);
+            uint32_t n_extra, dim2;
+
+            rg_arch_weight_matrix (r->ex->arch, d, op->b, &n_extra, &dim2);
+            for (size_t i = 0; i < rows; i++)
+              if (ids[i] < 0 || (uint64_t) ids[i] >= (uint64_t) n_rows + n_extra)
+                {
+                  g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                               "An id outside the %u + %u rows of %s", n_rows, n_extra,
+                               r->ex->arch->weights[op->w].name);
+                  return FALSE;
+                }
+            rg_ref_embedding_range (weight (r, op->w), n_rows, dim, 0, ids, rows, out);
+            rg_ref_embedding_range (weight (r, op->b), n_extra, dim, (int32_t) n_rows, ids, rows, out);
+          }
+        else if (!rg_ref_embedding (weight (r, op->w), n_rows, dim, ptr (r, op->in), rows, out))
           {
             g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
                          "An id outside the %u rows of %s", n_rows, r->ex->arch->weights[op->w].name);
@@ -180,6 +232,33 @@ run_op (Run *r, const RgArchOp *op, GError **error)
     case RG_OP_GELU_TANH:
       rg_ref_gelu_tanh (ptr (r, op->in), out, rows * cols);
       break;
+    case RG_OP_GELU:
+      rg_ref_gelu (ptr (r, op->in), out, rows * cols);
+      break;
+    case RG_OP_QUICK_GELU:
+      rg_ref_quick_gelu (ptr (r, op->in), out, rows * cols);
+      break;
+    case RG_OP_RELU:
+      rg_ref_relu (ptr (r, op->in), out, rows * cols);
+      break;
+    case RG_OP_TANH_GATE_ADD:
+      rg_ref_tanh_gate_add (ptr (r, op->in), weight (r, op->w), weight_elements (r, op->w),
+                            op->in2.buf ? ptr (r, op->in2) : NULL, out, rows, cols);
+      break;
+    case RG_OP_IMAGE_ATTENTION:
+      {
+        const int32_t *index = r->run->io[op->mask];
+        size_t D = d->d[op->head_dim];
+
+        if (index == NULL)
+          {
+            memset (out, 0, rows * d->d[op->heads] * D * sizeof (float));
+            break;
+          }
+        rg_ref_image_attention (ptr (r, op->in), ptr (r, op->in2), ptr (r, op->in3), index, out, rows,
+                                d->d[op->heads], D, r->run->rows[op->kv_rows], 1.0f / sqrtf ((float) D));
+      }
+      break;
     case RG_OP_SWIGLU:
       rg_ref_swiglu (ptr (r, op->in), ptr (r, op->in2), out, rows * cols);
       break;
@@ -195,6 +274,9 @@ run_op (Run *r, const RgArchOp *op, GError **error)
     case RG_OP_TAP:
       tap (r, op->name, ptr (r, op->in), rows, cols);
       return TRUE;
+    case RG_OP_PIXEL_SHUFFLE:
+      rg_ref_pixel_shuffle (ptr (r, op->in), r->run->grid_h, r->run->grid_w, cols, d->d[op->head_dim], out);
+      break;
     }
   if (op->name)
     tap (r, op->name, out, rows, cols);

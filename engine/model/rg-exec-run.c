@@ -6,6 +6,30 @@
 #include "regard-error.h"
 
 void
+rg_model_set_shape (RgModel *model, const RgArch *arch, const RgArchDims *dims,
+                    const RgModelVTable *cross_vtable)
+{
+  uint64_t rows, cols;
+
+  rg_arch_feature_shape (arch, dims, &rows, &cols);
+  model->image_seq_len = (guint) rows;
+  model->feature_width = (guint) cols;
+  model->last_image_index = -1;
+  for (guint b = 1; b < arch->n_buffers; b++)
+    if (arch->buffers[b].role == RG_ROLE_IMAGE_INDEX)
+      model->vtable = cross_vtable;
+}
+
+void
+rg_exec_run_prepare_images (RgExecRun *run, const RgModel *model)
+{
+  run->rows[RG_ROWS_ONE] = 1;
+  run->rows[RG_ROWS_IMAGES] = model->n_images;
+  run->rows[RG_ROWS_IMAGE_SEQ] = model->image_seq_len;
+  run->rows[RG_ROWS_IMAGE_STATES] = (uint64_t) model->n_images * model->image_seq_len;
+}
+
+void
 rg_exec_run_bind (RgExecRun *run, const RgArch *arch, RgRole role, gpointer data)
 {
   for (guint b = 1; b < arch->n_buffers && b < RG_ARCH_MAX_BUFFERS; b++)
@@ -45,13 +69,41 @@ rg_exec_run_prepare_encode (RgExecRun          *run,
         return NULL;
       }
 
+  /* CLIP (IDEFICS1) adds every learned position whole: one grid only */
+  if (model->config.family == RG_MODEL_FAMILY_IDEFICS1 &&
+      (batch->height != model->config.vision.image_size || batch->width != model->config.vision.image_size))
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                   "Images of %u x %u pixels, the model takes %u x %u", batch->width, batch->height,
+                   model->config.vision.image_size, model->config.vision.image_size);
+      return NULL;
+    }
+
+  /* a pixel shuffle must turn the grid into exactly NL rows */
+  if (dims->d[RG_DIM_SCALE] > 0)
+    {
+      uint64_t s = dims->d[RG_DIM_SCALE];
+
+      if (grid->rows % s != 0 || grid->cols % s != 0 || (grid->rows / s) * (grid->cols / s) != NL)
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE,
+                       "A sub-image of %u x %u patches does not make the model's %" G_GUINT64_FORMAT
+                       " image tokens with a pixel shuffle by %" G_GUINT64_FORMAT,
+                       grid->rows, grid->cols, NL, s);
+          return NULL;
+        }
+    }
   run->stacked = TRUE;
+  run->grid_h = grid->rows;
+  run->grid_w = grid->cols;
   run->height = batch->height;
   run->width = batch->width;
   run->rows[RG_ROWS_ONE] = 1;
   run->rows[RG_ROWS_PATCHES] = NP;
   run->rows[RG_ROWS_LATENTS] = NL;
   run->rows[RG_ROWS_CONTEXT] = NP + NL;
+  run->rows[RG_ROWS_CLS_PATCHES] = NP + 1;
+  run->rows[RG_ROWS_CLS_CONTEXT] = NP + 1 + NL;
   run->rows[RG_ROWS_SUB_IMAGES_LATENTS] = n * NL;
   return g_steal_pointer (&grid);
 }
@@ -85,5 +137,8 @@ rg_exec_run_prepare_forward (RgExecRun     *run,
   run->rows[RG_ROWS_PAST_TOKENS] = (uint64_t) model->n_past + n;
   run->rows[RG_ROWS_IMAGE_TOKENS] = image_features ? n_image_rows : 0;
   run->rows[RG_ROWS_CACHE] = model->context_length;
+  run->rows[RG_ROWS_IMAGES] = model->n_images;
+  run->rows[RG_ROWS_IMAGE_SEQ] = model->image_seq_len;
+  run->rows[RG_ROWS_IMAGE_STATES] = (uint64_t) model->n_images * model->image_seq_len;
   return image_rows;
 }

@@ -15,6 +15,7 @@
 #include "rg-exec-vulkan.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "regard-error.h"
 
@@ -30,6 +31,7 @@ typedef struct
   RgVkRecorder *rec;
   RgVkBuffer **scratch;     /* [buffer slot] */
   guint layer;
+  guint wlayer;             /* the current op's weight layer (layer / every) */
   double flops;             /* recorded since the last submit */
   /* a FOLDABLE RMSNORM not run: LINEARs reading DST read SRC normed */
   guint8 fold_dst;
@@ -38,7 +40,7 @@ typedef struct
   float fold_eps;
   /* taps recorded, downloaded after the next submit */
   GPtrArray *tap_bufs;      /* RgVkBuffer* */
-  GPtrArray *tap_names;     /* const char* */
+  GPtrArray *tap_names;     /* char* (owned) */
   GArray *tap_rows;         /* uint64_t rows, cols pairs */
 } Run;
 
@@ -69,7 +71,10 @@ buffer (Run *r, guint8 b)
         }
       return r->scratch[b];
     case RG_ROLE_KV_CACHE:
-      return r->ex->cache[b][r->layer];
+    case RG_ROLE_IMAGE_CACHE:
+      /* a gated block's caches are its own (layer / every); none before
+       * the first image states */
+      return r->ex->cache[b] ? r->ex->cache[b][r->wlayer] : NULL;
     default:
       return r->run->io[b];
     }
@@ -79,19 +84,19 @@ buffer (Run *r, guint8 b)
 static uint64_t
 offset (Run *r, RgArchRef ref)
 {
-  return r->run->rows[ref.row0] * buf_cols (r, ref.buf);
+  return r->run->rows[ref.row0] * buf_cols (r, ref.buf) + rg_arch_dim (&r->ex->dims, ref.col0);
 }
 
 static const RgGpuWeight *
 mat (Run *r, guint16 slot)
 {
-  return slot ? r->ex->mat[slot][r->ex->arch->weights[slot].layers == RG_DIM_NONE ? 0 : r->layer] : NULL;
+  return slot ? r->ex->mat[slot][r->ex->arch->weights[slot].layers == RG_DIM_NONE ? 0 : r->wlayer] : NULL;
 }
 
 static const RgVkBuffer *
 vec (Run *r, guint16 slot)
 {
-  return slot ? r->ex->vec[slot][r->ex->arch->weights[slot].layers == RG_DIM_NONE ? 0 : r->layer] : NULL;
+  return slot ? r->ex->vec[slot][r->ex->arch->weights[slot].layers == RG_DIM_NONE ? 0 : r->wlayer] : NULL;
 }
 
 static void
@@ -112,7 +117,10 @@ tap (Run *r, const char *name, RgVkBuffer *src, uint64_t src_offset, uint64_t ro
     }
   rg_op_copy (r->rec, keep, 0, src, src_offset, rows * cols);
   g_ptr_array_add (r->tap_bufs, keep);
-  g_ptr_array_add (r->tap_names, (gpointer) name);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  g_ptr_array_add (r->tap_names, strstr (name, "%u") ? g_strdup_printf (name, r->wlayer) : g_strdup (name));
+#pragma GCC diagnostic pop
   g_array_append_vals (r->tap_rows, rc, 2);
 }
 
@@ -231,10 +239,16 @@ record_op (Run *r, const RgArchOp *ops, guint n_ops, guint i)
   const RgArchDims *d = &r->ex->dims;
   RgVkRecorder *rec = r->rec;
   uint64_t rows = r->run->rows[op->rows], cols = rg_arch_dim (d, op->cols);
-  RgVkBuffer *out = op->kind == RG_OP_TAP ? NULL : buffer (r, op->out.buf);
+  RgVkBuffer *out;
 
+  if (!rg_arch_op_runs (op, d, r->layer, &r->wlayer))
+    return;
+  out = op->kind == RG_OP_TAP ? NULL : buffer (r, op->out.buf);
   if (op->kind != RG_OP_LINEAR)
     r->fold_dst = 0;
+  /* a norm per head: rows x heads rows of cols */
+  if ((op->kind == RG_OP_LAYERNORM || op->kind == RG_OP_RMSNORM) && op->heads)
+    rows *= d->d[op->heads];
   if (op->kind != RG_OP_TAP && out == NULL)
     return;   /* an output nobody wants */
   switch (op->kind)
@@ -243,6 +257,10 @@ record_op (Run *r, const RgArchOp *ops, guint n_ops, guint i)
       break;
     case RG_OP_EMBED:
       rg_op_embedding (rec, out, mat (r, op->w), buffer (r, op->in.buf), (uint32_t) rows);
+      /* a decoupled vocabulary: the second table's ids follow the first's */
+      if (op->b)
+        rg_op_embedding_range (rec, out, mat (r, op->b), buffer (r, op->in.buf), (uint32_t) rows,
+                               (int32_t) mat (r, op->w)->rows);
       break;
     case RG_OP_PATCH_EMBED:
       {
@@ -285,6 +303,35 @@ record_op (Run *r, const RgArchOp *ops, guint n_ops, guint i)
     case RG_OP_GELU_TANH:
       rg_op_gelu_tanh (rec, out, buffer (r, op->in.buf), rows * cols);
       break;
+    case RG_OP_GELU:
+      rg_op_gelu (rec, out, buffer (r, op->in.buf), rows * cols);
+      break;
+    case RG_OP_QUICK_GELU:
+      rg_op_quick_gelu (rec, out, buffer (r, op->in.buf), rows * cols);
+      break;
+    case RG_OP_RELU:
+      rg_op_relu (rec, out, buffer (r, op->in.buf), rows * cols);
+      break;
+    case RG_OP_TANH_GATE_ADD:
+      {
+        uint32_t n_alpha, alpha_cols;
+
+        rg_arch_weight_matrix (r->ex->arch, d, op->w, &n_alpha, &alpha_cols);
+        rg_op_tanh_gate_add (rec, out, buffer (r, op->in.buf), vec (r, op->w), n_alpha * alpha_cols,
+                             op->in2.buf ? buffer (r, op->in2.buf) : NULL, (uint32_t) rows, (uint32_t) cols);
+      }
+      break;
+    case RG_OP_IMAGE_ATTENTION:
+      {
+        uint32_t D = (uint32_t) d->d[op->head_dim], H = (uint32_t) d->d[op->heads];
+        uint64_t seq = r->run->rows[op->kv_rows];
+
+        rg_op_image_attention (rec, out, buffer (r, op->in.buf), buffer (r, op->in2.buf),
+                               buffer (r, op->in3.buf), r->run->io[op->mask], (uint32_t) rows, H, D,
+                               (uint32_t) seq, (uint32_t) r->run->rows[RG_ROWS_IMAGES], 1.0f / sqrtf ((float) D));
+        r->flops += 4.0 * rows * seq * H * D;
+      }
+      break;
     case RG_OP_SWIGLU:
       rg_op_swiglu (rec, out, buffer (r, op->in.buf), buffer (r, op->in2.buf), rows * cols);
       break;
@@ -299,6 +346,10 @@ record_op (Run *r, const RgArchOp *ops, guint n_ops, guint i)
     case RG_OP_TAP:
       tap (r, op->name, buffer (r, op->in.buf), offset (r, op->in), rows, cols);
       return;
+    case RG_OP_PIXEL_SHUFFLE:
+      rg_op_pixel_shuffle (rec, out, buffer (r, op->in.buf), r->run->grid_h, r->run->grid_w, (uint32_t) cols,
+                           (uint32_t) d->d[op->head_dim]);
+      break;
     }
   if (op->name)
     tap (r, op->name, out, offset (r, op->out), rows, cols);
@@ -311,7 +362,7 @@ rg_exec_vk_run (RgExecVk *ex, RgModel *model, const RgArchProgram *prog,
   g_autofree RgVkBuffer **scratch = g_new0 (RgVkBuffer *, ex->arch->n_buffers);
   g_autoptr(RgVkRecorder) rec = rg_vk_recorder_new (ex->ctx);
   g_autoptr(GPtrArray) tap_bufs = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_vk_buffer_free);
-  g_autoptr(GPtrArray) tap_names = g_ptr_array_new ();
+  g_autoptr(GPtrArray) tap_names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) tap_rows = g_array_new (FALSE, FALSE, sizeof (uint64_t));
   Run r = {
     .ex = ex, .model = model, .run = run, .rec = rec, .scratch = scratch,

@@ -17,10 +17,17 @@ typedef struct
   uint64_t rows[RG_ROWS_N];
   gpointer io[RG_ARCH_MAX_BUFFERS];
   uint32_t height, width;   /* PIXELS: the padded sub-image */
+  uint32_t grid_h, grid_w;  /* its patch grid (PIXEL_SHUFFLE) */
   gboolean stacked;         /* taps: one part per sub-image (encode) */
   gboolean split;           /* Vulkan: may be split into several submits (not a decode step) */
   guint part;
 } RgExecRun;
+
+/* A loaded model's shape fields from its description (image_seq_len,
+ * feature_width), and CROSS_VTABLE where the description reads image
+ * states through cross-attention (an IMAGE_INDEX input). */
+void rg_model_set_shape (RgModel *model, const RgArch *arch, const RgArchDims *dims,
+                         const RgModelVTable *cross_vtable);
 
 /* Binds DATA to every buffer of ROLE in RUN. */
 void rg_exec_run_bind (RgExecRun *run, const RgArch *arch, RgRole role, gpointer data);
@@ -37,6 +44,9 @@ GArray *rg_exec_run_prepare_forward (RgExecRun *run, const RgModel *model,
                                      const int32_t *ids, guint n,
                                      const float *image_features, guint n_image_rows,
                                      GError **error);
+
+/* A run of the images program: the rows of MODEL's image states. */
+void rg_exec_run_prepare_images (RgExecRun *run, const RgModel *model);
 
 /* The weights of a family on the reference backend: f32 copies. */
 typedef struct

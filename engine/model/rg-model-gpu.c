@@ -33,6 +33,7 @@ typedef struct
   guint64 device_bytes;
   guint n_converted;           /* matrices converted while loading */
   guint n_from_cache;          /* matrices mapped from the weight cache */
+  RgVkBuffer *image_states;    /* cross-attention: [n_images x seq, width] */
 } RgModelGpu;
 
 /* ---- Loading ------------------------------------------------------------ */
@@ -365,7 +366,7 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
   const RgArch *arch = self->ex.arch;
   const RgArchDims *d = &self->ex.dims;
   uint32_t C = (uint32_t) d->d[RG_DIM_CHANNELS];
-  uint64_t T = d->d[RG_DIM_T], NL = d->d[RG_DIM_NL];
+  uint64_t T = model->feature_width, NL = model->image_seq_len;
   uint64_t n = batch->n, NP, n_mask;
   g_autoptr(RgPatchGrid) grid = NULL;
   g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_vk_buffer_free);
@@ -417,7 +418,113 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
   if (!download (feat, features, n * NL * T, error))
     return FALSE;
   if (model->taps)
-    rg_taps_store (model->taps, "connector_output", 3, (int64_t[]) { n, NL, T }, features);
+    rg_taps_store (model->taps, model->vtable->forward_cross ? "image_hidden_states" : "connector_output",
+                   3, (int64_t[]) { n, NL, T }, features);
+  return TRUE;
+}
+
+/* Frees the IMAGE_CACHE buffers (the gated blocks' k/v of the image states). */
+static void
+clear_image_caches (RgModelGpu *self)
+{
+  RgExecVk *ex = &self->ex;
+
+  for (guint b = 1; ex->cache && b < ex->arch->n_buffers; b++)
+    if (ex->arch->buffers[b].role == RG_ROLE_IMAGE_CACHE && ex->cache[b])
+      {
+        for (guint l = 0; l < ex->dims.d[ex->arch->buffers[b].layers]; l++)
+          g_clear_pointer (&ex->cache[b][l], rg_vk_buffer_free);
+        g_clear_pointer (&ex->cache[b], g_free);
+      }
+}
+
+static gboolean
+gpu_set_image_states (RgModel *model, const float *states, guint n_images, GError **error)
+{
+  RgModelGpu *self = (RgModelGpu *) model;
+  RgExecVk *ex = &self->ex;
+  uint64_t bytes = (uint64_t) n_images * model->image_seq_len * model->feature_width * 4;
+  RgExecRun run = { 0 };
+
+  clear_image_caches (self);
+  g_clear_pointer (&self->image_states, rg_vk_buffer_free);
+  model->n_images = 0;
+  if (states == NULL || n_images == 0)
+    return TRUE;
+  self->image_states = rg_vk_buffer_new (self->ctx, "image states", bytes, error);
+  if (self->image_states == NULL)
+    return FALSE;
+  if (!rg_vk_buffer_upload (self->image_states, 0, states, bytes, error))
+    goto fail;
+  model->n_images = n_images;
+  for (guint b = 1; b < ex->arch->n_buffers; b++)
+    {
+      const RgArchBuffer *buf = &ex->arch->buffers[b];
+      guint n = (guint) ex->dims.d[buf->layers];
+      uint64_t cache_bytes = (uint64_t) n_images * model->image_seq_len * ex->dims.d[buf->cols] * 4;
+
+      if (buf->role != RG_ROLE_IMAGE_CACHE)
+        continue;
+      ex->cache[b] = g_new0 (RgVkBuffer *, n);
+      for (guint l = 0; l < n; l++)
+        if ((ex->cache[b][l] = rg_vk_buffer_new (self->ctx, buf->name, MAX (cache_bytes, 4), error)) == NULL)
+          goto fail;
+    }
+  /* the gated blocks' keys and values, once */
+  rg_exec_run_prepare_images (&run, model);
+  rg_exec_run_bind (&run, ex->arch, RG_ROLE_IMAGE_STATES, self->image_states);
+  if (rg_exec_vk_run (ex, model, &ex->arch->images, &run, error))
+    return TRUE;
+fail:
+  clear_image_caches (self);
+  g_clear_pointer (&self->image_states, rg_vk_buffer_free);
+  model->n_images = 0;
+  return FALSE;
+}
+
+static gboolean
+gpu_forward_cross (RgModel *model, const int32_t *ids, const int32_t *image_index, guint n,
+                   float *logits, GError **error)
+{
+  RgModelGpu *self = (RgModelGpu *) model;
+  const RgArch *arch = self->ex.arch;
+  uint64_t vocab = self->ex.dims.d[RG_DIM_VOCAB];
+  g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_vk_buffer_free);
+  g_autofree int32_t *none = NULL;
+  RgExecRun run = { 0 };
+  RgVkBuffer *bids, *bindex, *out = NULL;
+  g_autoptr(GArray) image_rows = rg_exec_run_prepare_forward (&run, model, ids, n, NULL, 0, error);
+
+  if (image_rows == NULL || !rg_model_check_image_index (model, image_index, n, error))
+    return FALSE;
+  if (image_index == NULL)
+    {
+      none = g_new (int32_t, n);
+      for (guint i = 0; i < n; i++)
+        none[i] = -1;
+      image_index = none;
+    }
+  run.split = n > 1;
+  bids = upload (self, owned, "token ids", ids, (uint64_t) n * 4, error);
+  bindex = bids ? upload (self, owned, "image index", image_index, (uint64_t) n * 4, error) : NULL;
+  if (bindex == NULL)
+    return FALSE;
+  rg_exec_run_bind (&run, arch, RG_ROLE_TOKEN_IDS, bids);
+  rg_exec_run_bind (&run, arch, RG_ROLE_IMAGE_INDEX, bindex);
+  rg_exec_run_bind (&run, arch, RG_ROLE_IMAGE_STATES, self->image_states);
+  if (logits)
+    {
+      out = upload (self, owned, "logits", NULL, vocab * 4, error);
+      if (out == NULL)
+        return FALSE;
+      rg_exec_run_bind (&run, arch, RG_ROLE_LOGITS, out);
+    }
+  if (!rg_exec_vk_run (&self->ex, model, &arch->forward, &run, error))
+    return FALSE;
+  if (logits && !download (out, logits, vocab, error))
+    return FALSE;
+  model->n_past += n;
+  model->last_image_index = image_index[n - 1];
   return TRUE;
 }
 
@@ -432,9 +539,11 @@ gpu_forward (RgModel *model, const int32_t *ids, guint n,
   g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_vk_buffer_free);
   RgExecRun run = { 0 };
   RgVkBuffer *bids, *out = NULL;
-  g_autoptr(GArray) image_rows = rg_exec_run_prepare_forward (&run, model, ids, n, image_features,
-                                                              n_image_rows, error);
+  g_autoptr(GArray) image_rows = NULL;
 
+  if (model->vtable->forward_cross)
+    return rg_model_forward_as_cross (model, ids, n, image_features, logits, error);
+  image_rows = rg_exec_run_prepare_forward (&run, model, ids, n, image_features, n_image_rows, error);
   if (image_rows == NULL)
     return FALSE;
   /* a decode step stays one submit: Stop is checked between tokens */
@@ -473,6 +582,8 @@ gpu_free (RgModel *model)
 {
   RgModelGpu *self = (RgModelGpu *) model;
 
+  clear_image_caches (self);
+  g_clear_pointer (&self->image_states, rg_vk_buffer_free);
   if (self->mats)
     g_ptr_array_unref (self->mats);
   if (self->vecs)
@@ -487,6 +598,16 @@ static const RgModelVTable gpu_vtable = {
   .encode_images = gpu_encode_images,
   .forward = gpu_forward,
   .truncate = rg_model_truncate_positions,
+};
+
+/* IDEFICS1: the same with the image states the gated blocks read */
+static const RgModelVTable gpu_cross_vtable = {
+  .free = gpu_free,
+  .encode_images = gpu_encode_images,
+  .forward = gpu_forward,
+  .truncate = rg_model_truncate_positions,
+  .set_image_states = gpu_set_image_states,
+  .forward_cross = gpu_forward_cross,
 };
 
 RgModel *
@@ -514,6 +635,7 @@ rg_model_gpu_new (RgSnapshot *snap, RgVkContext *ctx, RgWeightFormat format,
   self->ex.arch = rg_arch_for_config (&model->config, &self->ex.dims, error);
   if (self->ex.arch == NULL)
     return NULL;
+  rg_model_set_shape (model, self->ex.arch, &self->ex.dims, &gpu_cross_vtable);
 
   ld.self = self;
   ld.total = rg_snapshot_get_total_bytes (snap);

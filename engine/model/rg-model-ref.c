@@ -13,6 +13,7 @@ typedef struct
 {
   RgModel parent;
   RgExecRef ex;
+  float *image_states;      /* cross-attention: [n_images x seq, width] */
 } RgModelRef;
 
 /* Reports checkpoint bytes per tensor and stops between tensors once
@@ -105,7 +106,7 @@ ref_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
 {
   RgModelRef *self = (RgModelRef *) model;
   const RgArchDims *d = &self->ex.dims;
-  size_t C = d->d[RG_DIM_CHANNELS], NL = d->d[RG_DIM_NL], T = d->d[RG_DIM_T];
+  size_t C = d->d[RG_DIM_CHANNELS], NL = model->image_seq_len, T = model->feature_width;
   size_t n = batch->n, NP;
   g_autoptr(RgPatchGrid) grid = NULL;
   RgExecRun run = { 0 };
@@ -132,7 +133,94 @@ ref_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
         return FALSE;
     }
   if (model->taps)
-    rg_taps_store (model->taps, "connector_output", 3, (int64_t[]) { n, NL, T }, features);
+    rg_taps_store (model->taps, model->vtable->forward_cross ? "image_hidden_states" : "connector_output",
+                   3, (int64_t[]) { n, NL, T }, features);
+  return TRUE;
+}
+
+/* Frees the IMAGE_CACHE buffers (the gated blocks' k/v of the image states). */
+static void
+clear_image_caches (RgModelRef *self)
+{
+  RgExecRef *ex = &self->ex;
+
+  for (guint b = 1; ex->cache && b < ex->arch->n_buffers; b++)
+    if (ex->arch->buffers[b].role == RG_ROLE_IMAGE_CACHE && ex->cache[b])
+      {
+        for (guint l = 0; l < ex->dims.d[ex->arch->buffers[b].layers]; l++)
+          g_free (ex->cache[b][l]);
+        g_clear_pointer (&ex->cache[b], g_free);
+      }
+}
+
+static gboolean
+ref_set_image_states (RgModel *model, const float *states, guint n_images, GError **error)
+{
+  RgModelRef *self = (RgModelRef *) model;
+  RgExecRef *ex = &self->ex;
+  RgExecRun run = { 0 };
+
+  clear_image_caches (self);
+  g_clear_pointer (&self->image_states, g_free);
+  model->n_images = 0;
+  if (states == NULL || n_images == 0)
+    return TRUE;
+  self->image_states = g_memdup2 (states, (gsize) n_images * model->image_seq_len * model->feature_width * sizeof (float));
+  model->n_images = n_images;
+  for (guint b = 1; b < ex->arch->n_buffers; b++)
+    {
+      const RgArchBuffer *buf = &ex->arch->buffers[b];
+      guint n = (guint) ex->dims.d[buf->layers];
+      uint64_t elems = (uint64_t) n_images * model->image_seq_len * ex->dims.d[buf->cols];
+
+      if (buf->role != RG_ROLE_IMAGE_CACHE)
+        continue;
+      ex->cache[b] = g_new0 (float *, n);
+      for (guint l = 0; l < n; l++)
+        if ((ex->cache[b][l] = g_try_new0 (float, MAX (elems, 1))) == NULL)
+          {
+            g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY, "Out of memory for the image states");
+            goto fail;
+          }
+    }
+  /* the gated blocks' keys and values, once */
+  rg_exec_run_prepare_images (&run, model);
+  rg_exec_run_bind (&run, ex->arch, RG_ROLE_IMAGE_STATES, self->image_states);
+  if (rg_exec_ref_run (ex, model, &ex->arch->images, &run, error))
+    return TRUE;
+fail:
+  clear_image_caches (self);
+  g_clear_pointer (&self->image_states, g_free);
+  model->n_images = 0;
+  return FALSE;
+}
+
+static gboolean
+ref_forward_cross (RgModel *model, const int32_t *ids, const int32_t *image_index, guint n,
+                   float *logits, GError **error)
+{
+  RgModelRef *self = (RgModelRef *) model;
+  RgExecRun run = { 0 };
+  g_autoptr(GArray) image_rows = rg_exec_run_prepare_forward (&run, model, ids, n, NULL, 0, error);
+  g_autofree int32_t *none = NULL;
+
+  if (image_rows == NULL || !rg_model_check_image_index (model, image_index, n, error))
+    return FALSE;
+  if (image_index == NULL)
+    {
+      none = g_new (int32_t, n);
+      for (guint i = 0; i < n; i++)
+        none[i] = -1;
+      image_index = none;
+    }
+  rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_TOKEN_IDS, (gpointer) ids);
+  rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_IMAGE_INDEX, (gpointer) image_index);
+  rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_IMAGE_STATES, self->image_states);
+  rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_LOGITS, logits);
+  if (!rg_exec_ref_run (&self->ex, model, &self->ex.arch->forward, &run, error))
+    return FALSE;
+  model->n_past += n;
+  model->last_image_index = image_index[n - 1];
   return TRUE;
 }
 
@@ -143,9 +231,11 @@ ref_forward (RgModel *model, const int32_t *ids, guint n,
 {
   RgModelRef *self = (RgModelRef *) model;
   RgExecRun run = { 0 };
-  g_autoptr(GArray) image_rows = rg_exec_run_prepare_forward (&run, model, ids, n, image_features,
-                                                              n_image_rows, error);
+  g_autoptr(GArray) image_rows = NULL;
 
+  if (model->vtable->forward_cross)
+    return rg_model_forward_as_cross (model, ids, n, image_features, logits, error);
+  image_rows = rg_exec_run_prepare_forward (&run, model, ids, n, image_features, n_image_rows, error);
   if (image_rows == NULL)
     return FALSE;
   rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_TOKEN_IDS, (gpointer) ids);
@@ -166,7 +256,9 @@ ref_free (RgModel *model)
 {
   RgModelRef *self = (RgModelRef *) model;
 
+  clear_image_caches (self);
   g_clear_pointer (&self->ex.owned, g_ptr_array_unref);
+  g_free (self->image_states);
   g_free (self);
 }
 
@@ -175,6 +267,16 @@ static const RgModelVTable ref_vtable = {
   .encode_images = ref_encode_images,
   .forward = ref_forward,
   .truncate = rg_model_truncate_positions,
+};
+
+/* IDEFICS1: the same with the image states the gated blocks read */
+static const RgModelVTable ref_cross_vtable = {
+  .free = ref_free,
+  .encode_images = ref_encode_images,
+  .forward = ref_forward,
+  .truncate = rg_model_truncate_positions,
+  .set_image_states = ref_set_image_states,
+  .forward_cross = ref_forward_cross,
 };
 
 RgModel *
@@ -194,6 +296,8 @@ rg_model_ref_new (RgSnapshot *snap, guint context_length, GCancellable *cancella
   self->ex.context_length = model->context_length;
 
   self->ex.arch = rg_arch_for_config (&model->config, &self->ex.dims, error);
+  if (self->ex.arch)
+    rg_model_set_shape (model, self->ex.arch, &self->ex.dims, &ref_cross_vtable);
   if (self->ex.arch == NULL ||
       !load_weights (&self->ex, snap, &model->config, &lp, error) ||
       !alloc_caches (&self->ex, error))

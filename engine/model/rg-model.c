@@ -45,3 +45,34 @@ rg_model_truncate_positions (RgModel *model, guint n_keep)
 {
   model->n_past = MIN (model->n_past, n_keep);
 }
+
+gboolean
+rg_model_check_image_index (const RgModel *model, const int32_t *image_index, guint n, GError **error)
+{
+  for (guint i = 0; image_index && i < n; i++)
+    if (image_index[i] < -1 || (image_index[i] >= 0 && (guint) image_index[i] >= model->n_images))
+      {
+        g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                     "Token %u attends image %d of %u", i, image_index[i], model->n_images);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+gboolean
+rg_model_forward_as_cross (RgModel *model, const int32_t *ids, guint n, const float *image_features,
+                           float *logits, GError **error)
+{
+  g_autofree int32_t *index = NULL;
+
+  if (image_features)
+    {
+      g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                   "This model reads images through cross-attention, not image rows");
+      return FALSE;
+    }
+  index = g_new (int32_t, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    index[i] = model->last_image_index;
+  return model->vtable->forward_cross (model, ids, index, n, logits, error);
+}

@@ -69,6 +69,17 @@ typedef struct
                        float *logits, GError **error);
   /* Forgets KV entries at positions >= N_KEEP. */
   void (*truncate) (RgModel *model, guint n_keep);
+  /* Cross-attention families (IDEFICS1; NULL for the others): the image
+   * states every later forward's gated cross-attention reads, N_IMAGES x
+   * image_seq_len rows of feature_width (what encode_images wrote),
+   * copied, replacing the previous ones (NULL, 0: none). */
+  gboolean (*set_image_states) (RgModel *model, const float *states, guint n_images, GError **error);
+  /* As forward, token i attending image IMAGE_INDEX[i] of the image states
+   * (-1: none; NULL: none for every token). A plain forward on such a
+   * model gives every token the index of the last token of the last
+   * forward_cross (HF: generated tokens reuse the last prompt row). */
+  gboolean (*forward_cross) (RgModel *model, const int32_t *ids, const int32_t *image_index, guint n,
+                             float *logits, GError **error);
 } RgModelVTable;
 
 struct _RgModel
@@ -77,6 +88,10 @@ struct _RgModel
   RgModelConfig config;
   guint n_past;             /* tokens in the KV cache */
   guint context_length;     /* KV cache capacity in tokens */
+  guint image_seq_len;      /* rows encode_images writes per sub-image */
+  guint feature_width;      /* their width (text hidden; IDEFICS1: the vision width) */
+  guint n_images;           /* cross-attention: images in the current image states */
+  int32_t last_image_index; /* cross-attention: what a plain forward's tokens attend */
   RgTaps *taps;             /* borrowed, may be NULL */
   /* Borrowed, may be NULL: checked between the steps of a long encode or
    * forward (groups of layers), which then fail with G_IO_ERROR_CANCELLED
@@ -94,6 +109,13 @@ struct _RgModel
 /* The truncate of a model whose KV cache is written by position: rows at
  * or past N_KEEP are simply overwritten later. */
 void rg_model_truncate_positions (RgModel *model, guint n_keep);
+/* Cross-attention: a plain forward as forward_cross with every token at
+ * model->last_image_index (IMAGE_FEATURES must be NULL: no image rows). */
+gboolean rg_model_forward_as_cross (RgModel *model, const int32_t *ids, guint n, const float *image_features,
+                                    float *logits, GError **error);
+/* Cross-attention: every index is -1 or below model->n_images. */
+gboolean rg_model_check_image_index (const RgModel *model, const int32_t *image_index, guint n, GError **error);
+
 gboolean rg_model_check_forward (const RgModel *model, const int32_t *ids, guint n,
                                  const float *image_features, guint n_image_rows, GError **error);
 

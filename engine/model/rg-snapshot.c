@@ -318,6 +318,17 @@ check_vision (RgSnapshot *snap, GError **error)
   return TRUE;
 }
 
+/* IDEFICS3: pixel shuffle by s, then one bias-free linear V s^2 -> T. */
+static gboolean
+check_connector_idefics3 (RgSnapshot *snap, GError **error)
+{
+  guint64 s = snap->config.connector.scale_factor;
+
+  /* V s^2 fits 32 bits: rg-config-idefics3.c bounds T x V x s x s */
+  return E2 ("model.connector.modality_projection.", NO_LAYER, "proj.weight", snap->config.text.hidden_size,
+             (guint) (snap->config.vision.hidden_size * s * s));
+}
+
 static gboolean
 check_connector (RgSnapshot *snap, GError **error)
 {
@@ -476,11 +487,11 @@ load_processor (RgSnapshot *snap, GError **error)
       !get_dim (file, root, "image_seq_len", &snap->processor.image_seq_len, error))
     return FALSE;
   /* The prompt holds image_seq_len <image> rows per sub-image and the
-   * perceiver fills exactly n_latents of them. */
-  if (snap->processor.image_seq_len != snap->config.perceiver.resampler_n_latents)
+   * connector fills exactly the config's number of them. */
+  if (snap->processor.image_seq_len != snap->config.image_seq_len)
     {
-      snap_fail (error, REGARD_ERROR_INVALID_MODEL, "%s: image_seq_len %u differs from the perceiver's %u latents",
-                 file, snap->processor.image_seq_len, snap->config.perceiver.resampler_n_latents);
+      snap_fail (error, REGARD_ERROR_INVALID_MODEL, "%s: image_seq_len %u differs from the %u feature rows "
+                 "per sub-image of config.json", file, snap->processor.image_seq_len, snap->config.image_seq_len);
       return FALSE;
     }
   return TRUE;
@@ -584,6 +595,10 @@ load_generation (RgSnapshot *snap, GError **error)
   pc->bad_words_ids[0] = 32000;
   pc->bad_words_ids[1] = 32001;
   pc->n_bad_words_ids = 2;
+  /* IDEFICS3 (SmolVLM) bans nothing unless its generation config says so
+   * (reference idefics3-smolvlm.md, pitfall 18) */
+  if (snap->config.family != RG_MODEL_FAMILY_IDEFICS2)
+    pc->n_bad_words_ids = 0;
 
   if (!load_json (snap->dir, file, FALSE, &parser, &root, error))
     return FALSE;
@@ -652,12 +667,24 @@ rg_snapshot_open (const char *dir, GError **error)
       return NULL;
     }
 
+  /* IDEFICS1: no processor_config.json (one <image> token per image); its
+   * tensors are checked by the backends' loaders against the model
+   * description (rg-arch-idefics1.c), name and shape */
+  if (snap->config.family == RG_MODEL_FAMILY_IDEFICS1)
+    {
+      if (!load_preprocessor (snap, error) ||
+          !load_generation (snap, error) ||
+          !load_weights (snap, error))
+        return NULL;
+      return g_steal_pointer (&snap);
+    }
   if (!load_preprocessor (snap, error) ||
       !load_processor (snap, error) ||
       !load_generation (snap, error) ||
       !load_weights (snap, error) ||
       !check_vision (snap, error) ||
-      !check_connector (snap, error) ||
+      !(snap->config.family == RG_MODEL_FAMILY_IDEFICS3 ? check_connector_idefics3 (snap, error)
+                                                         : check_connector (snap, error)) ||
       !check_text (snap, error))
     return NULL;
   return g_steal_pointer (&snap);

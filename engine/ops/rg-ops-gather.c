@@ -1,4 +1,5 @@
-/* rg-ops-gather.c: embedding lookup, row scatter, patch embedding. */
+/* rg-ops-gather.c: embedding lookup, row scatter, patch embedding, pixel
+ * shuffle. */
 #include "config.h"
 
 #include "rg-ops.h"
@@ -6,8 +7,10 @@
 typedef struct
 {
   uint32_t n, dim, row0, n_rows, total_rows;
+  int32_t id0;
+  uint32_t keep_others;
 } EmbeddingPush;
-G_STATIC_ASSERT (sizeof (EmbeddingPush) == 20);
+G_STATIC_ASSERT (sizeof (EmbeddingPush) == 28);
 
 typedef struct
 {
@@ -21,6 +24,12 @@ typedef struct
 } Im2colPush;
 G_STATIC_ASSERT (sizeof (Im2colPush) == 24);
 
+typedef struct
+{
+  uint32_t gh, gw, D, s;
+} PixelShufflePush;
+G_STATIC_ASSERT (sizeof (PixelShufflePush) == 16);
+
 static gboolean
 check_elements (RgVkRecorder *rec, const char *op, uint64_t n)
 {
@@ -33,9 +42,9 @@ check_elements (RgVkRecorder *rec, const char *op, uint64_t n)
   return TRUE;
 }
 
-void
-rg_op_embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
-                 const RgVkBuffer *ids, uint32_t n)
+static void
+embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
+           const RgVkBuffer *ids, uint32_t n, int32_t id0, gboolean keep_others)
 {
   RgVkContext *ctx = rg_vk_recorder_get_context (rec);
   g_autofree char *shader = g_strdup_printf ("embedding_%s", rg_op_weight_suffix (table->dtype));
@@ -49,7 +58,9 @@ rg_op_embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
   for (guint c = 0; c < table->n_chunks; c++)
     {
       uint32_t row0 = c * table->rows_per_chunk;
-      EmbeddingPush push = { n, table->cols, row0, MIN (table->rows_per_chunk, table->rows - row0), table->rows };
+      EmbeddingPush push = {
+        n, table->cols, row0, MIN (table->rows_per_chunk, table->rows - row0), table->rows, id0, keep_others,
+      };
       RgVkBinding bindings[3] = { rg_vk_bind (ids), rg_vk_bind (table->chunks[c]), rg_vk_bind (out) };
       RgVkDispatch d = {
         .shader = shader,
@@ -65,6 +76,20 @@ rg_op_embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
       rg_vk_groups_1d (ctx, (total + wg - 1) / wg, d.groups);
       rg_vk_dispatch (rec, &d);
     }
+}
+
+void
+rg_op_embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
+                 const RgVkBuffer *ids, uint32_t n)
+{
+  embedding (rec, out, table, ids, n, 0, FALSE);
+}
+
+void
+rg_op_embedding_range (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
+                       const RgVkBuffer *ids, uint32_t n, int32_t id0)
+{
+  embedding (rec, out, table, ids, n, id0, TRUE);
 }
 
 void
@@ -148,4 +173,41 @@ rg_op_patch_embed (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *pixels,
     rg_vk_dispatch (rec, &d);
   }
   rg_op_linear (rec, out, cols, weight, RG_LINEAR_BIAS (bias), gh * gw);
+}
+
+void
+rg_op_pixel_shuffle (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *in,
+                     uint32_t gh, uint32_t gw, uint32_t D, uint32_t s)
+{
+  RgVkContext *ctx = rg_vk_recorder_get_context (rec);
+  uint64_t total = (uint64_t) gh * gw * D;
+  uint32_t wg = rg_op_default_wg (rec);
+  PixelShufflePush push = { gh, gw, D, s };
+  RgVkBinding bindings[2] = { rg_vk_bind (in), rg_vk_bind (out) };
+  RgVkDispatch d = {
+    .shader = "pixel_shuffle",
+    .spec = { wg },
+    .n_spec = 1,
+    .bindings = bindings,
+    .n_bindings = 2,
+    .push = &push,
+    .push_size = sizeof push,
+    .bytes = 8.0 * (double) total,
+  };
+
+  if (total == 0)
+    return;
+  if (s == 0 || gh % s != 0 || gw % s != 0)
+    {
+      rg_vk_recorder_take_error (rec, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                                   "pixel_shuffle: a %u x %u grid is not made of %u x %u blocks",
+                                                   gh, gw, s, s));
+      return;
+    }
+  if (!check_elements (rec, d.shader, total) ||
+      !rg_op_check_size (rec, d.shader, in, total * 4) ||
+      !rg_op_check_size (rec, d.shader, out, total * 4))
+    return;
+  rg_vk_groups_1d (ctx, (total + wg - 1) / wg, d.groups);
+  rg_vk_dispatch (rec, &d);
 }

@@ -61,6 +61,16 @@ RgVkBuffer *rg_gpu_upload_f32 (RgVkContext *ctx, const char *name, const float *
 
 void rg_op_add (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *a, const RgVkBuffer *b, uint64_t n);
 void rg_op_gelu_tanh (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint64_t n);
+/* exact (erf) GELU, CLIP's quick_gelu, ReLU: as their rg_ref_* twins. */
+void rg_op_gelu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint64_t n);
+void rg_op_quick_gelu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint64_t n);
+void rg_op_relu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x, uint64_t n);
+/* out[rows, cols] += tanh(alpha) * x on the rows whose ROW_INDEX (int32
+ * [rows], may be NULL: every row) is >= 0; ALPHA has 1 or COLS elements.
+ * As rg_ref_tanh_gate_add. */
+void rg_op_tanh_gate_add (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
+                          const RgVkBuffer *alpha, uint32_t n_alpha, const RgVkBuffer *row_index,
+                          uint32_t rows, uint32_t cols);
 /* out = silu(gate) * up */
 void rg_op_swiglu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *gate, const RgVkBuffer *up, uint64_t n);
 /* dst[dst_offset + i] = src[src_offset + i], i < n (f32 elements): copies,
@@ -147,12 +157,26 @@ void rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
                       const RgVkBuffer *k, const RgVkBuffer *v, const RgVkBuffer *key_mask,
                       const RgAttnParams *p);
 
+/* Query i attends only the SEQ key rows of image IMAGE_INDEX[i] (int32
+ * [n_q]; negative: a row of zeros); q, out [n_q, n_heads, head_dim]; k, v
+ * [n_images * seq, n_heads, head_dim]; head_dim <= 256. As
+ * rg_ref_image_attention. */
+void rg_op_image_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
+                            const RgVkBuffer *k, const RgVkBuffer *v, const RgVkBuffer *image_index,
+                            uint32_t n_q, uint32_t n_heads, uint32_t head_dim, uint32_t seq,
+                            uint32_t n_images, float scale);
+
 /* ---- Gathers, scatters, convolution ------------------------------------ */
 
 /* out[n, table->cols] = table[ids[i], :]; IDS int32 [n]. Ids outside the
  * table write zeros (the host validates ids before). */
 void rg_op_embedding (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
                       const RgVkBuffer *ids, uint32_t n);
+/* The rows for the ids in [id0, id0 + table->rows): out[i] = table[ids[i] -
+ * id0]; other rows untouched (the added tokens of a decoupled vocabulary,
+ * after rg_op_embedding of the base table). */
+void rg_op_embedding_range (RgVkRecorder *rec, RgVkBuffer *out, const RgGpuWeight *table,
+                            const RgVkBuffer *ids, uint32_t n, int32_t id0);
 /* dst[rows[i], :] = src[i, :] for i < n; ROWS int32 [n]; dim columns. */
 void rg_op_scatter_rows (RgVkRecorder *rec, RgVkBuffer *dst, const RgVkBuffer *src,
                          const RgVkBuffer *rows, uint32_t n, uint32_t dim);
@@ -162,6 +186,11 @@ void rg_op_scatter_rows (RgVkRecorder *rec, RgVkBuffer *dst, const RgVkBuffer *s
 void rg_op_patch_embed (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *pixels,
                         const RgGpuWeight *weight, const RgVkBuffer *bias,
                         uint32_t C, uint32_t H, uint32_t W, uint32_t P);
+
+/* IDEFICS3's pixel shuffle as rg_ref_pixel_shuffle: in [gh * gw, D] ->
+ * out [(gh/s) * (gw/s), s * s * D]; GH and GW multiples of S. */
+void rg_op_pixel_shuffle (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *in,
+                          uint32_t gh, uint32_t gw, uint32_t D, uint32_t s);
 
 /* ---- For op implementations -------------------------------------------- */
 

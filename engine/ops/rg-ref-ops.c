@@ -124,6 +124,49 @@ rg_ref_gelu_tanh (const float *x, float *y, size_t n)
     }
 }
 
+void
+rg_ref_gelu (const float *x, float *y, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      double v = x[i];
+      y[i] = (float) (0.5 * v * (1.0 + erf (v * M_SQRT1_2)));
+    }
+}
+
+void
+rg_ref_quick_gelu (const float *x, float *y, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      double v = x[i];
+      y[i] = (float) (v / (1.0 + exp (-1.702 * v)));
+    }
+}
+
+void
+rg_ref_relu (const float *x, float *y, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void
+rg_ref_tanh_gate_add (const float *x, const float *alpha, size_t n_alpha,
+                      const int32_t *row_index, float *out, size_t rows, size_t cols)
+{
+  for (size_t r = 0; r < rows; r++)
+    {
+      if (row_index && row_index[r] < 0)
+        continue;
+      for (size_t c = 0; c < cols; c++)
+        {
+          float g = (float) tanh ((double) alpha[n_alpha == 1 ? 0 : c]);
+          out[r * cols + c] += g * x[r * cols + c];
+        }
+    }
+}
+
 static inline float
 silu1 (float v)
 {
@@ -270,6 +313,30 @@ rg_ref_attention (const float *q, const float *k, const float *v,
     }
 }
 
+void
+rg_ref_image_attention (const float *q, const float *k, const float *v,
+                        const int32_t *image_index, float *out, size_t n_q,
+                        size_t n_heads, size_t head_dim, size_t seq, float scale)
+{
+  size_t row = n_heads * head_dim;
+
+  for (size_t i = 0; i < n_q; i++)
+    {
+      size_t img = (size_t) image_index[i];
+      RgRefAttnParams p = {
+        .n_q = 1, .n_kv = seq, .n_heads = n_heads, .n_kv_heads = n_heads,
+        .head_dim = head_dim, .scale = scale,
+      };
+
+      if (image_index[i] < 0 || seq == 0)
+        {
+          memset (out + i * row, 0, row * sizeof (float));
+          continue;
+        }
+      rg_ref_attention (q + i * row, k + img * seq * row, v + img * seq * row, out + i * row, &p);
+    }
+}
+
 /* ---- Gathers and convolutions ------------------------------------------ */
 
 gboolean
@@ -283,6 +350,34 @@ rg_ref_embedding (const float *table, size_t n_rows, size_t dim,
       memcpy (out + i * dim, table + (size_t) ids[i] * dim, dim * sizeof (float));
     }
   return TRUE;
+}
+
+void
+rg_ref_embedding_range (const float *table, size_t n_rows, size_t dim, int32_t id0,
+                        const int32_t *ids, size_t n, float *out)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      int64_t r = (int64_t) ids[i] - id0;
+
+      if (r >= 0 && (uint64_t) r < n_rows)
+        memcpy (out + i * dim, table + (size_t) r * dim, dim * sizeof (float));
+    }
+}
+
+void
+rg_ref_pixel_shuffle (const float *in, size_t gh, size_t gw, size_t D, size_t s, float *out)
+{
+  size_t ow = gw / s;
+
+  for (size_t y = 0; y < gh; y++)
+    for (size_t x = 0; x < gw; x++)
+      {
+        size_t u = (y / s) * ow + x / s;
+        size_t c = (y % s) * s * D + (x % s) * D;
+
+        memcpy (out + u * s * s * D + c, in + (y * gw + x) * D, D * sizeof (float));
+      }
 }
 
 void

@@ -50,6 +50,18 @@ void rg_ref_rmsnorm (const float *x, const float *w, float *y,
 /* torch.nn.functional.gelu (x, approximate="tanh"):
  * 0.5 x (1 + tanh (sqrt(2/pi) (x + 0.044715 x^3))). */
 void rg_ref_gelu_tanh (const float *x, float *y, size_t n);
+/* torch.nn.functional.gelu (x) (exact): 0.5 x (1 + erf (x / sqrt 2)). */
+void rg_ref_gelu (const float *x, float *y, size_t n);
+/* CLIP's quick_gelu: x * sigmoid (1.702 x). */
+void rg_ref_quick_gelu (const float *x, float *y, size_t n);
+/* max (x, 0). */
+void rg_ref_relu (const float *x, float *y, size_t n);
+/* A tanh-gated residual (IDEFICS1's gated cross-attention blocks):
+ * out[r, c] += tanh (alpha[n_alpha == 1 ? 0 : c]) * x[r, c] for the rows r
+ * with ROW_INDEX NULL or row_index[r] >= 0; other rows are left as they
+ * are (a select, so a NaN in x never reaches them). x, out: [rows, cols]. */
+void rg_ref_tanh_gate_add (const float *x, const float *alpha, size_t n_alpha,
+                           const int32_t *row_index, float *out, size_t rows, size_t cols);
 /* out = silu(gate) * up; OUT may alias GATE or UP. */
 void rg_ref_swiglu (const float *gate, const float *up, float *out, size_t n);
 /* out = a + b; OUT may alias A or B. */
@@ -96,12 +108,26 @@ typedef struct
 void rg_ref_attention (const float *q, const float *k, const float *v,
                        float *out, const RgRefAttnParams *p);
 
+/* Cross-attention to one image per query (IDEFICS1): query i attends only
+ * the SEQ key rows of image image_index[i] (rows image_index[i] * SEQ ..),
+ * no RoPE, no causal mask; image_index[i] < 0 gives a row of zeros.
+ * q [n_q, H, D]; k, v [n_images * SEQ, H, D]; indices < n_images. */
+void rg_ref_image_attention (const float *q, const float *k, const float *v,
+                             const int32_t *image_index, float *out, size_t n_q,
+                             size_t n_heads, size_t head_dim, size_t seq, float scale);
+
 /* ---- Gathers and convolutions ------------------------------------------ */
 
 /* out[n, dim] = table[ids[i], :]. Returns FALSE (leaving the rest of OUT
  * unwritten) when an id is outside [0, n_rows). */
 gboolean rg_ref_embedding (const float *table, size_t n_rows, size_t dim,
                            const int32_t *ids, size_t n, float *out);
+
+/* The rows of TABLE [n_rows, dim] for the ids in [id0, id0 + n_rows):
+ * out[i] = table[ids[i] - id0]; rows of other ids are left as they are
+ * (a decoupled vocabulary: the added tokens' table after the base one). */
+void rg_ref_embedding_range (const float *table, size_t n_rows, size_t dim, int32_t id0,
+                             const int32_t *ids, size_t n, float *out);
 
 /* Conv2d(C -> V, kernel P, stride P, padding "valid", bias) flattened over
  * the patch grid: pixels [C, H, W] -> out [(H/P) * (W/P), V], patch
@@ -110,6 +136,13 @@ gboolean rg_ref_embedding (const float *table, size_t n_rows, size_t dim,
 void rg_ref_patch_embed (const float *pixels, size_t C, size_t H, size_t W,
                          const float *weight, const float *bias, size_t V,
                          size_t P, float *out);
+
+/* IDEFICS3's pixel shuffle: the patch grid in [gh * gw, D] (row-major
+ * patches) -> out [(gh/s) * (gw/s), s * s * D], each output row the s x s
+ * block of patches read row by row, each patch's D channels contiguous:
+ * out[(y/s) * (gw/s) + x/s][(y%s) * s * D + (x%s) * D + d] = in[y * gw + x][d].
+ * GH and GW must be multiples of S. */
+void rg_ref_pixel_shuffle (const float *in, size_t gh, size_t gw, size_t D, size_t s, float *out);
 
 /* ---- Sampling helpers -------------------------------------------------- */
 

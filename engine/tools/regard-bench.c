@@ -490,7 +490,7 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
       if (batch == NULL)
         return FALSE;
       n_sub = batch->n;
-      features = g_new (float, (size_t) batch->n * cfg->perceiver.resampler_n_latents * cfg->text.hidden_size);
+      features = g_new (float, (size_t) batch->n * cfg->image_seq_len * cfg->text.hidden_size);
       encode_runs = g_new (double, n_runs);
       for (guint r = 0; r < n_runs; r++)
         {

@@ -1,9 +1,11 @@
 /* regard-tools-preprocess.c: the processor's pixel_values as a safetensors
- * file (regard-tools.h). Reads only the model folder's
- * preprocessor_config.json, never the weights. */
+ * file (regard-tools.h). Reads only the model folder's config.json (its
+ * model_type, the processor's family) and processor files, never the
+ * weights. */
 #include "config.h"
 
 #include "regard-tools.h"
+#include "rg-family.h"
 #include "rg-image.h"
 #include "rg-preprocess.h"
 #include "rg-safetensors.h"
@@ -28,24 +30,28 @@ regard_preprocess_to_safetensors (const char *model_dir, const char * const *ima
                                   const RegardPreprocessParams *params, const char *out_path, GError **error)
 {
   RegardPreprocessParams defaults = regard_preprocess_params_default ();
-  RgPreprocessOptions opts = rg_preprocess_options_default ();
+  const RgFamily *family;
+  RgFamilyProcessor fp;
+  RgPreprocessOptions opts;
   g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_image_free);
   g_autoptr(RgPixelBatch) batch = NULL;
-  g_autofree char *config = NULL;
   RgTensorWrite tensors[2] = { 0 };
   RegardPreprocessInfo *info;
 
   g_return_val_if_fail (model_dir != NULL && out_path != NULL && (image_paths != NULL || n_paths == 0), NULL);
   if (params == NULL)
     params = &defaults;
-  config = g_build_filename (model_dir, "preprocessor_config.json", NULL);
-  if (!rg_preprocess_options_load (&opts, config, error))
+  family = rg_family_for_model_dir (model_dir, error);
+  if (family == NULL || !rg_family_load_processor (family, model_dir, &fp, error))
     return NULL;
-  if (params->image_splitting >= 0)
+  opts = fp.pre;
+  /* IDEFICS1's processor never splits: the option does not apply. */
+  if (params->image_splitting >= 0 && opts.kind != RG_PROCESSOR_IDEFICS1)
     opts.do_split = params->image_splitting != 0;
   for (guint i = 0; i < n_paths; i++)
     {
-      RgImage *image = rg_image_decode_file (image_paths[i], error);
+      RgImage *image = opts.kind == RG_PROCESSOR_IDEFICS3 ? rg_image_decode_file_keep_alpha (image_paths[i], error)
+                                                          : rg_image_decode_file (image_paths[i], error);
 
       if (image == NULL)
         return NULL;
@@ -70,7 +76,9 @@ regard_preprocess_to_safetensors (const char *model_dir, const char * const *ima
   tensors[1].shape[1] = batch->height;
   tensors[1].shape[2] = batch->width;
   tensors[1].data = batch->pixel_mask;
-  if (!rg_safetensors_write (out_path, tensors, G_N_ELEMENTS (tensors), error))
+  /* IdeficsImageProcessor has no pixel mask (every image is S x S). */
+  if (!rg_safetensors_write (out_path, tensors, opts.kind == RG_PROCESSOR_IDEFICS1 ? 1 : G_N_ELEMENTS (tensors),
+                             error))
     return NULL;
 
   info = g_new0 (RegardPreprocessInfo, 1);

@@ -1,12 +1,13 @@
 /* regard-tools-text.c: the tokenizer and prompt ids of regard-tools.h.
  *
- * These read only the model folder's tokenizer.json, processor_config.json
- * and preprocessor_config.json, never the weights. */
+ * These read only the model folder's config.json (its model_type),
+ * tokenizer.json, processor_config.json and preprocessor_config.json,
+ * never the weights. */
 #include "config.h"
 
-#include <json-glib/json-glib.h>
-
 #include "regard-tools.h"
+#include "rg-family.h"
+#include "rg-image.h"
 #include "rg-prompt.h"
 #include "rg-tokenizer.h"
 
@@ -59,62 +60,24 @@ regard_tokenizer_decode (RegardTokenizer *tok, const gint32 *ids, gsize n_ids,
   return text;
 }
 
-/* Reads one member of a small JSON config; absent file or member keeps
- * the default, a wrongly typed one is an error. */
+/* IDEFICS3: each image's tile grid, from its decoded size. */
 static gboolean
-read_config_member (const char *model_dir, const char *file, const char *member,
-                    GType type, GValue *value, GError **error)
+image_grids (RegardConversation *conv, const RgPreprocessOptions *opts, GArray *grids, GError **error)
 {
-  g_autofree char *path = g_build_filename (model_dir, file, NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root, *node;
+  g_autoptr(GPtrArray) parts = rg_conversation_list_images (conv);
 
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return TRUE;
-  if (!json_parser_load_from_file (parser, path, error))
-    return FALSE;
-  root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+  for (guint i = 0; i < parts->len; i++)
     {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL, "%s: expected an object", file);
-      return FALSE;
-    }
-  node = json_object_get_member (json_node_get_object (root), member);
-  if (node == NULL)
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != type)
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL, "%s: %s has the wrong type", file, member);
-      return FALSE;
-    }
-  g_value_unset (value);
-  json_node_get_value (node, value);
-  return TRUE;
-}
+      const RgConvPart *part = g_ptr_array_index (parts, i);
+      g_autoptr(RgImage) img = part->kind == RG_PART_IMAGE_FILE ? rg_image_decode_file (part->path, error)
+                                                               : rg_image_decode_bytes (part->bytes, error);
+      RgImageGrid grid;
 
-static gboolean
-load_processor_settings (const char *model_dir, guint *image_seq_len, gboolean *split, GError **error)
-{
-  g_auto(GValue) seq = G_VALUE_INIT;
-  g_auto(GValue) spl = G_VALUE_INIT;
-  gint64 n;
-
-  g_value_init (&seq, G_TYPE_INT64);
-  g_value_set_int64 (&seq, 64);
-  g_value_init (&spl, G_TYPE_BOOLEAN);
-  g_value_set_boolean (&spl, FALSE);
-  if (!read_config_member (model_dir, "processor_config.json", "image_seq_len", G_TYPE_INT64, &seq, error) ||
-      !read_config_member (model_dir, "preprocessor_config.json", "do_image_splitting", G_TYPE_BOOLEAN, &spl, error))
-    return FALSE;
-  n = g_value_get_int64 (&seq);
-  if (n <= 0 || n > 65536)
-    {
-      g_set_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_MODEL,
-                   "processor_config.json: image_seq_len %" G_GINT64_FORMAT " is out of range", n);
-      return FALSE;
+      if (img == NULL)
+        return FALSE;
+      rg_preprocess_image_grid (opts, img->width, img->height, &grid);
+      g_array_append_val (grids, grid);
     }
-  *image_seq_len = (guint) n;
-  *split = g_value_get_boolean (&spl);
   return TRUE;
 }
 
@@ -130,17 +93,31 @@ regard_prompt_ids (const char *model_dir, RegardConversation *conv,
 {
   RegardPromptParams defaults = regard_prompt_params_default ();
   g_autoptr(RegardTokenizer) tok = NULL;
+  g_autoptr(GArray) grids = g_array_new (FALSE, TRUE, sizeof (RgImageGrid));
   RgPromptParams pp = { 0 };
+  RgFamilyProcessor fp;
 
   g_return_val_if_fail (model_dir != NULL && conv != NULL && ids != NULL, FALSE);
   if (params == NULL)
     params = &defaults;
-  if (!load_processor_settings (model_dir, &pp.image_seq_len, &pp.do_image_splitting, error) ||
+  if (!(pp.family = rg_family_for_model_dir (model_dir, error)) ||
+      !rg_family_load_processor (pp.family, model_dir, &fp, error) ||
       !(tok = regard_tokenizer_new (model_dir, error)))
     return FALSE;
+  pp.image_seq_len = fp.image_seq_len;
+  pp.prompt_prefix = fp.prompt_prefix;
+  pp.do_image_splitting = fp.pre.do_split;
   if (params->image_splitting >= 0)
     pp.do_image_splitting = params->image_splitting != 0;
   pp.raw_prompt = params->raw_prompt;
   pp.add_generation_prompt = TRUE;
+  if (pp.family->expansion == RG_EXPANSION_IDEFICS3)
+    {
+      fp.pre.do_split = pp.do_image_splitting;
+      if (!image_grids (conv, &fp.pre, grids, error))
+        return FALSE;
+      pp.grids = (const RgImageGrid *) grids->data;
+      pp.n_grids = grids->len;
+    }
   return rg_prompt_build (tok->tok, conv, &pp, ids, NULL, NULL, error);
 }

@@ -185,7 +185,7 @@ cmd_ask (int argc, char **argv)
     const RegardModelInfo *info = regard_engine_get_model_info (engine);
 
     /* which backend, device and format, and why: on stderr, stdout is the answer */
-    g_printerr ("[%s on %s, %s backend, %s weights]%s%s\n", info->name, info->device_name,
+    g_printerr ("[%s (%s) on %s, %s backend, %s weights]%s%s\n", info->name, info->family, info->device_name,
                 g_str_equal (info->backend, "reference") ? "reference (plain C, slow)" : "Vulkan",
                 info->weight_format,
                 info->format_reason ? " " : "", info->format_reason ? info->format_reason : "");
