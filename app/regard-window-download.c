@@ -1,6 +1,7 @@
-/* regard-window-download.c: fetch IDEFICS2 from the Hugging Face hub.
+/* regard-window-download.c: fetch a model from the Hugging Face hub.
  *
- * "Download…" opens a small catalog of the IDEFICS2 models Regard runs.
+ * "Download…" opens a small catalog of the models Regard runs (SmolVLM,
+ * IDEFICS3, IDEFICS2, IDEFICS), the small ones first.
  * The chosen one downloads with its progress, rate and time left on the
  * loading page; Pause stops it keeping the .part files, Cancel stops it and
  * deletes them. A paused, failed or interrupted download (even one a
@@ -27,28 +28,82 @@
 /* How often the rate and the time left may change on screen. */
 #define DETAIL_INTERVAL_US (G_USEC_PER_SEC / 2)
 
+typedef enum
+{
+  CATALOG_SMALL,            /* any computer, no graphics card needed */
+  CATALOG_LARGE,            /* a graphics card with 8 GB or more */
+} RegardCatalogGroup;
+
 typedef struct
 {
   const char *repo;
   const char *title;        /* translatable */
-  const char *description;  /* translatable */
-  guint64 size;             /* bytes on disk: the fp32 weights, the rest is small */
+  const char *description;  /* translatable: what it is good at (and needs, in the small group) */
+  guint64 size;             /* bytes on disk: the weights, the rest is small */
+  RegardCatalogGroup group;
 } RegardCatalogEntry;
 
-/* Both store 8,402,768,112 float32 parameters (model.safetensors.index.json:
- * total_size 33,611,072,448). The first is the default choice. */
+/* Smallest first, so a newcomer without a big graphics card sees first
+ * what runs on any computer; the first one is the default choice. Sizes are
+ * the weights as the Hugging Face file lists show them (decimal, rounded
+ * there to three digits; the rest of a snapshot is a few MB):
+ * SmolVLM-256M 513 MB (bf16, model.safetensors); SmolVLM-500M about
+ * 1.02 GB (507 M bf16 parameters, the size of its bf16 copies); SmolVLM
+ * 2.2B 4.49 GB (bf16); Idefics3-8B 4.97 + 5 + 4.92 + 2.04 GB (bf16);
+ * idefics-9b-instruct 9.97 + 7.89 GB (safetensors; its .bin copies are
+ * not downloaded); IDEFICS2 8B exactly 33,611,072,448 bytes (float32,
+ * model.safetensors.index.json: total_size). The hardware hints follow
+ * from rg-budget: an 8B model needs its 4-bit form (about 5 GB) plus the
+ * KV cache on the graphics card. */
 static const RegardCatalogEntry catalog[] = {
+  {
+    "HuggingFaceTB/SmolVLM-256M-Instruct",
+    N_("SmolVLM 256M"),
+    N_("The smallest and fastest: about 1 GB of memory, no graphics card needed."),
+    G_GUINT64_CONSTANT (513000000),
+    CATALOG_SMALL,
+  },
+  {
+    "HuggingFaceTB/SmolVLM-500M-Instruct",
+    N_("SmolVLM 500M"),
+    N_("Better answers, still fast without a graphics card: about 2 GB of memory."),
+    G_GUINT64_CONSTANT (1020000000),
+    CATALOG_SMALL,
+  },
+  {
+    "HuggingFaceTB/SmolVLM-Instruct",
+    N_("SmolVLM 2.2B"),
+    N_("Reads text in images well. Best with a graphics card with 4 GB or more, slow without."),
+    G_GUINT64_CONSTANT (4490000000),
+    CATALOG_SMALL,
+  },
+  {
+    "HuggingFaceM4/Idefics3-8B-Llama3",
+    N_("Idefics3 8B"),
+    N_("Best at documents, charts and text in images."),
+    G_GUINT64_CONSTANT (16930000000),
+    CATALOG_LARGE,
+  },
   {
     "HuggingFaceM4/idefics2-8b-chatty",
     N_("IDEFICS2 8B Chatty"),
     N_("Fine-tuned for chat, with longer answers. Best for conversations about images."),
     G_GUINT64_CONSTANT (33611072448),
+    CATALOG_LARGE,
   },
   {
     "HuggingFaceM4/idefics2-8b",
     N_("IDEFICS2 8B"),
     N_("Instruction-tuned, with short, direct answers. Good for quick questions and reading text."),
     G_GUINT64_CONSTANT (33611072448),
+    CATALOG_LARGE,
+  },
+  {
+    "HuggingFaceM4/idefics-9b-instruct",
+    N_("IDEFICS 9B Instruct"),
+    N_("The first IDEFICS, for conversations about several images."),
+    G_GUINT64_CONSTANT (17860000000),
+    CATALOG_LARGE,
   },
 };
 
@@ -377,25 +432,30 @@ catalog_response_cb (AdwMessageDialog *dialog,
 }
 
 static GtkWidget *
-catalog_list_new (GtkWidget *dialog)
+catalog_list_new (GtkWidget          *dialog,
+                  RegardCatalogGroup  group,
+                  GtkCheckButton    **radio_group)
 {
   GtkWidget *list = gtk_list_box_new ();
-  GtkCheckButton *group = NULL;
 
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (list, "boxed-list");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (list),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Models"),
-                                  -1);
 
   for (gsize i = 0; i < G_N_ELEMENTS (catalog); i++)
     {
       const RegardCatalogEntry *entry = &catalog[i];
-      g_autofree char *installed = regard_model_find_installed (entry->repo);
-      g_autofree char *size = g_format_size (entry->size);
-      GtkWidget *row = adw_action_row_new ();
-      GtkWidget *check = gtk_check_button_new ();
-      GtkWidget *suffix = gtk_label_new (installed ? _("Installed") : size);
+      g_autofree char *installed = NULL;
+      g_autofree char *size = NULL;
+      GtkWidget *row, *check, *suffix;
+
+      if (entry->group != group)
+        continue;
+
+      installed = regard_model_find_installed (entry->repo);
+      size = g_format_size (entry->size);
+      row = adw_action_row_new ();
+      check = gtk_check_button_new ();
+      suffix = gtk_label_new (installed ? _("Installed") : size);
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(entry->title));
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _(entry->description));
@@ -408,10 +468,10 @@ catalog_list_new (GtkWidget *dialog)
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, _(entry->title),
                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, _(entry->description),
                                       -1);
-      if (group != NULL)
-        gtk_check_button_set_group (GTK_CHECK_BUTTON (check), group);
+      if (*radio_group != NULL)
+        gtk_check_button_set_group (GTK_CHECK_BUTTON (check), *radio_group);
       else
-        group = GTK_CHECK_BUTTON (check);
+        *radio_group = GTK_CHECK_BUTTON (check);
       g_signal_connect_object (check, "toggled", G_CALLBACK (catalog_check_toggled), dialog, 0);
 
       gtk_widget_add_css_class (suffix, "dim-label");
@@ -427,6 +487,49 @@ catalog_list_new (GtkWidget *dialog)
     }
 
   return list;
+}
+
+/* Two labelled lists: what runs on any computer first, then what needs a
+ * graphics card; one choice across both. */
+static GtkWidget *
+catalog_new (GtkWidget *dialog)
+{
+  static const struct {
+    RegardCatalogGroup group;
+    const char *heading;
+  } groups[] = {
+    { CATALOG_SMALL, N_("For Any Computer") },
+    { CATALOG_LARGE, N_("For a Graphics Card with 8 GB or More") },
+  };
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *scrolled;
+  GtkCheckButton *radio_group = NULL;
+
+  for (gsize g = 0; g < G_N_ELEMENTS (groups); g++)
+    {
+      GtkWidget *heading = gtk_label_new (_(groups[g].heading));
+      GtkWidget *list = catalog_list_new (dialog, groups[g].group, &radio_group);
+
+      gtk_label_set_xalign (GTK_LABEL (heading), 0.0);
+      gtk_label_set_wrap (GTK_LABEL (heading), TRUE);
+      gtk_widget_add_css_class (heading, "heading");
+      if (g > 0)
+        gtk_widget_set_margin_top (heading, 12);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (list),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, _(groups[g].heading),
+                                      -1);
+      gtk_box_append (GTK_BOX (box), heading);
+      gtk_box_append (GTK_BOX (box), list);
+    }
+
+  /* Seven rows are taller than a small screen at 360 px: they scroll. */
+  scrolled = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+  gtk_scrolled_window_set_propagate_natural_width (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 480);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), box);
+  return scrolled;
 }
 
 void
@@ -445,7 +548,7 @@ _regard_window_download (RegardWindow *self)
                           models_dir);
 
   dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Download a Model"), body);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), catalog_list_new (dialog));
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), catalog_new (dialog));
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"),
                                     "download", _("_Download"),

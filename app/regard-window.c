@@ -116,9 +116,9 @@ _regard_window_update_state (RegardWindow *self)
     case REGARD_SESSION_EMPTY:
       adw_status_page_set_title (self->empty_page, _("Choose a Model"));
       adw_status_page_set_description (self->empty_page,
-                                       _("Regard answers questions about images with an IDEFICS2 model, on your own computer. "
+                                       _("Regard answers questions about images with a vision-language model (SmolVLM, IDEFICS), on your own computer. "
                                          "Choose the folder of a model you already have, with its config.json and safetensors weights, "
-                                         "or download one from Hugging Face."));
+                                         "or download one from Hugging Face: the small SmolVLM runs on any computer."));
       gtk_stack_set_visible_child_name (self->main_stack, "empty");
       adw_window_title_set_subtitle (self->window_title, NULL);
       break;
@@ -150,9 +150,15 @@ _regard_window_update_state (RegardWindow *self)
       {
         g_autofree char *subtitle = NULL;
 
-        if (model_name != NULL && device_name != NULL)
+        /* Which model (its folder's name: the repo's for a download) and
+         * which backend runs it, where. */
+        if (regard_session_get_reference_backend (self->session))
+          /* Translators: the window subtitle; %s is the model name */
+          subtitle = g_strdup_printf (_("%s on the processor, reference backend"),
+                                      model_name ? model_name : "");
+        else if (model_name != NULL && device_name != NULL)
           /* Translators: the window subtitle: model name, then the device running it */
-          subtitle = g_strdup_printf (_("%s on %s"), model_name, device_name);
+          subtitle = g_strdup_printf (_("%s on %s with Vulkan"), model_name, device_name);
         else
           subtitle = g_strdup (model_name ? model_name : device_name);
 

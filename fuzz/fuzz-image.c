@@ -1,8 +1,9 @@
 /* Fuzzes image decoding (gdk-pixbuf loaders, EXIF orientation, alpha,
- * bomb limits) and the IDEFICS2 preprocessing of what decodes (resize,
- * splitting, normalization, padding), at a small longest edge so that
- * each input stays fast; every other input the IDEFICS1 one (a BICUBIC
- * squash to a small square). */
+ * the file-mode sniffing of the _keep_alpha decoder, bomb limits) and each
+ * family's preprocessing of what decodes, chosen by the input's size: the
+ * IDEFICS2 one (resize, splitting, normalization, padding), IDEFICS1's (a
+ * BICUBIC squash to a small square), IDEFICS3's (longest edge, tiles and
+ * global image); all at small edges so that each input stays fast. */
 #include "fuzz-common.h"
 
 #include "rg-image.h"
@@ -13,7 +14,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   GBytes *bytes = g_bytes_new_static (data, size);
   GError *error = NULL;
-  RgImage *img = rg_image_decode_bytes (bytes, &error);
+  guint which = (guint) (size >> 1) % 3;
+  RgImage *img = which == 2 ? rg_image_decode_bytes_keep_alpha (bytes, &error)
+                            : rg_image_decode_bytes (bytes, &error);
 
   if (img != NULL)
     {
@@ -23,10 +26,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       opts.longest_edge = 56;
       opts.shortest_edge = 14;
       opts.do_split = (size & 1) != 0;
-      if ((size & 2) != 0)
+      if (which == 1)
         {
           opts = rg_preprocess_options_default_for (RG_PROCESSOR_IDEFICS1);
           opts.image_size = 28;
+        }
+      else if (which == 2)
+        {
+          opts = rg_preprocess_options_default_for (RG_PROCESSOR_IDEFICS3);
+          opts.longest_edge = 56;
+          opts.max_image_edge = 14;
+          opts.do_split = (size & 1) != 0;
         }
       batch = rg_preprocess_images (&img, 1, &opts, &error);
       if (batch)

@@ -19,9 +19,15 @@ assert_reference_banner (const char *expected_why, const char *shot)
   RegardWindow *window = rg_app_test_window (app, model);
   RegardSession *session = regard_window_get_session (window);
   const char *label;
+  const char *subtitle;
 
   rg_app_test_wait_ready (window);
   g_assert_true (regard_session_get_reference_backend (session));
+  /* the model's name and the backend, in the window's subtitle too */
+  subtitle = adw_window_title_get_subtitle (window->window_title);
+  g_test_message ("subtitle: %s", subtitle);
+  g_assert_nonnull (strstr (subtitle, "idefics2-tiny"));
+  g_assert_nonnull (strstr (subtitle, "reference backend"));
   rg_app_test_resize (window, 360);
 
   g_assert_true (gtk_revealer_get_reveal_child (window->cpu_banner));

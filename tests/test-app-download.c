@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -372,6 +373,92 @@ test_catalog_download (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static void
+collect_rows (GtkWidget *widget,
+              GPtrArray *rows)
+{
+  if (ADW_IS_ACTION_ROW (widget) && g_object_get_data (G_OBJECT (widget), "regard-repo") != NULL)
+    g_ptr_array_add (rows, widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    collect_rows (c, rows);
+}
+
+static const char *
+row_suffix_text (GtkWidget *widget)
+{
+  const char *text = NULL;
+
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "numeric"))
+    return gtk_label_get_text (GTK_LABEL (widget));
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c && text == NULL; c = gtk_widget_get_next_sibling (c))
+    text = row_suffix_text (c);
+  return text;
+}
+
+/* The catalog (issue 17): the small SmolVLM first and chosen by default,
+ * with its size and the hardware it needs; every model Regard runs is
+ * there, smallest first, each with its size on disk. Shot at 360 and
+ * 1280 px. */
+static void
+test_catalog_small_first (void)
+{
+  static const char *const expected[] = {
+    "HuggingFaceTB/SmolVLM-256M-Instruct",
+    "HuggingFaceTB/SmolVLM-500M-Instruct",
+    "HuggingFaceTB/SmolVLM-Instruct",
+    "HuggingFaceM4/Idefics3-8B-Llama3",
+    CHATTY,
+    INSTRUCT,
+    "HuggingFaceM4/idefics-9b-instruct",
+  };
+  static const int widths[] = { 360, 1280 };
+  RegardWindow *window = new_window_without_model ();
+  g_autofree char *small_size = g_format_size (513000000);
+
+  for (guint w = 0; w < G_N_ELEMENTS (widths); w++)
+    {
+      g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+      g_autofree char *name = g_strdup_printf ("app-download-catalog-%d", widths[w]);
+      AdwMessageDialog *dialog;
+      GtkWidget *check;
+
+      rg_app_test_resize (window, widths[w]);
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.download", NULL));
+      dialog = find_dialog (window);
+      g_assert_nonnull (dialog);
+      rg_app_test_settle (600);
+
+      collect_rows (GTK_WIDGET (dialog), rows);
+      g_assert_cmpuint (rows->len, ==, G_N_ELEMENTS (expected));
+      for (guint i = 0; i < rows->len; i++)
+        {
+          const char *size = row_suffix_text (rows->pdata[i]);
+
+          g_assert_cmpstr (g_object_get_data (rows->pdata[i], "regard-repo"), ==, expected[i]);
+          g_autofree char *installed = regard_model_find_installed (expected[i]);
+
+          g_assert_nonnull (size);
+          /* a model downloaded by an earlier test says so instead */
+          if (installed != NULL)
+            g_assert_cmpstr (size, ==, _("Installed"));
+          else
+            g_assert_true (g_str_has_suffix (size, "GB") || g_str_has_suffix (size, "MB"));
+          g_assert_nonnull (adw_action_row_get_subtitle (rows->pdata[i]));
+        }
+      g_assert_cmpstr (row_suffix_text (rows->pdata[0]), ==, small_size);
+      g_assert_nonnull (strstr (adw_action_row_get_subtitle (rows->pdata[0]), "no graphics card"));
+      check = adw_action_row_get_activatable_widget (rows->pdata[0]);
+      g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (check)));
+      g_assert_true (gtk_widget_get_mapped (rows->pdata[0]));
+
+      g_free (rg_app_test_snapshot (GTK_WIDGET (dialog), name));
+      adw_message_dialog_response (dialog, "cancel");
+      gtk_window_destroy (GTK_WINDOW (dialog));
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -397,6 +484,7 @@ main (int   argc,
   g_test_add_func ("/app/download/paused-keeps-progress", test_paused_keeps_progress);
   g_test_add_func ("/app/download/pause-resume", test_pause_resume);
   g_test_add_func ("/app/download/catalog", test_catalog_download);
+  g_test_add_func ("/app/download/catalog-small-first", test_catalog_small_first);
 
   status = g_test_run ();
 

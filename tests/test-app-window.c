@@ -165,6 +165,25 @@ test_attach_refuses_unreadable (void)
   g_rmdir (dir);
 }
 
+/* The window says which model is loaded (its folder's name) and which
+ * backend runs it: Vulkan here (lavapipe or a GPU). */
+static void
+test_subtitle_model_and_backend (void)
+{
+  g_autoptr(RegardApplication) app = rg_app_test_app ();
+  g_autofree char *model = rg_test_fixture_path ("idefics2-tiny");
+  RegardWindow *window = rg_app_test_window (app, model);
+  const char *subtitle;
+
+  rg_app_test_wait_ready (window);
+  subtitle = adw_window_title_get_subtitle (window->window_title);
+  g_test_message ("subtitle: %s", subtitle);
+  g_assert_nonnull (strstr (subtitle, "idefics2-tiny"));
+  g_assert_nonnull (strstr (subtitle, "Vulkan"));
+  g_assert_nonnull (strstr (subtitle, regard_session_get_device_name (regard_window_get_session (window))));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -174,6 +193,7 @@ main (int   argc,
   g_test_add_func ("/app/window/ask-streams", test_ask_streams);
   g_test_add_func ("/app/window/extract-text", test_extract_text);
   g_test_add_func ("/app/window/attach-refuses-unreadable", test_attach_refuses_unreadable);
+  g_test_add_func ("/app/window/subtitle-model-and-backend", test_subtitle_model_and_backend);
 
   return g_test_run ();
 }

@@ -189,6 +189,28 @@ test_case (gconstpointer data)
   rg_test_remove_tree (tmp);
 }
 
+/* regard-cli bench with an image on IDEFICS1: the family's processor (a
+ * square squash, not IDEFICS2's grid), the image states set and attended. */
+static void
+test_bench_image (void)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *model = rg_test_fixture_path ("idefics1-tiny");
+
+  g_ptr_array_add (args, g_strdup ("bench"));
+  g_ptr_array_add (args, g_strdup ("--model"));
+  g_ptr_array_add (args, g_strdup (model));
+  g_ptr_array_add (args, g_strdup ("--image"));
+  g_ptr_array_add (args, case_image_path ("../images/landscape_1200x500.png"));
+  g_ptr_array_add (args, g_strdup ("--prompt-tokens=5"));
+  g_ptr_array_add (args, g_strdup ("--gen-tokens=2"));
+  if (run_cli (args, &out, &err) != 0)
+    g_error ("regard-cli bench failed: %s", err);
+  g_assert_nonnull (strstr (out, "image encode"));
+  g_assert_nonnull (strstr (out, "(1 sub-images)"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -221,5 +243,6 @@ main (int argc, char **argv)
 
       g_test_add_data_func (path, c, test_case);
     }
+  g_test_add_func ("/cli/bench/idefics1/image", test_bench_image);
   return g_test_run ();
 }

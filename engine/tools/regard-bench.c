@@ -20,6 +20,7 @@
 
 #include "regard-tools.h"
 #include "rg-budget.h"
+#include "rg-family.h"
 #include "rg-image.h"
 #include "rg-model-gpu.h"
 #include "rg-ops.h"
@@ -403,6 +404,7 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
   g_autoptr(RgSnapshot) snap = rg_snapshot_open (dir, error);
   g_autoptr(RgVkContext) ctx = NULL;
   g_autoptr(RgModel) model = NULL;
+  int32_t cross_image = -1;   /* the image the benchmarked tokens attend (cross-attention) */
   g_autofree float *logits = NULL;
   g_autofree int32_t *ids = NULL;
   g_autofree char *reason = NULL;
@@ -476,21 +478,26 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
 
   if (image)
     {
-      g_autoptr(RgImage) img = rg_image_decode_file (image, error);
+      g_autoptr(RgImage) img = NULL;
       g_autoptr(RgPixelBatch) batch = NULL;
       g_autofree float *features = NULL;
-      RgPreprocessOptions opts = rg_preprocess_options_default ();
-      g_autofree char *pp = g_build_filename (dir, "preprocessor_config.json", NULL);
+      /* the family's image processor, as an ask would run it */
+      const RgFamily *family = rg_family_for_model_dir (dir, error);
+      RgFamilyProcessor proc;
 
-      if (img == NULL || !rg_preprocess_options_load (&opts, pp, error))
+      if (family == NULL || !rg_family_load_processor (family, dir, &proc, error))
+        return FALSE;
+      img = proc.pre.kind == RG_PROCESSOR_IDEFICS3 ? rg_image_decode_file_keep_alpha (image, error)
+                                                   : rg_image_decode_file (image, error);
+      if (img == NULL)
         return FALSE;
       if (params->image_split >= 0)
-        opts.do_split = params->image_split > 0;
-      batch = rg_preprocess_images (&img, 1, &opts, error);
+        proc.pre.do_split = params->image_split > 0;
+      batch = rg_preprocess_images (&img, 1, &proc.pre, error);
       if (batch == NULL)
         return FALSE;
       n_sub = batch->n;
-      features = g_new (float, (size_t) batch->n * cfg->image_seq_len * cfg->text.hidden_size);
+      features = g_new (float, (size_t) batch->n * model->image_seq_len * model->feature_width);
       encode_runs = g_new (double, n_runs);
       for (guint r = 0; r < n_runs; r++)
         {
@@ -501,6 +508,11 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
         }
       qsort (encode_runs, n_runs, sizeof (double), cmp_double);
       encode_ms = encode_runs[n_runs / 2];
+      /* cross-attention families: every benchmarked token attends the image */
+      if (model->vtable->set_image_states &&
+          !model->vtable->set_image_states (model, features, batch->n, error))
+        return FALSE;
+      cross_image = 0;
     }
 
   /* a prompt of random ordinary tokens after BOS */
@@ -518,7 +530,16 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
     {
       model->vtable->truncate (model, 0);
       t0 = g_get_monotonic_time ();
-      if (!model->vtable->forward (model, ids, MAX (n_prompt, 1), NULL, 0, logits, error))
+      if (model->vtable->forward_cross)
+        {
+          g_autofree int32_t *index = g_new (int32_t, MAX (n_prompt, 1));
+
+          for (guint i = 0; i < MAX (n_prompt, 1); i++)
+            index[i] = cross_image;
+          if (!model->vtable->forward_cross (model, ids, index, MAX (n_prompt, 1), logits, error))
+            return FALSE;
+        }
+      else if (!model->vtable->forward (model, ids, MAX (n_prompt, 1), NULL, 0, logits, error))
         return FALSE;
       prefill_runs[r] = (g_get_monotonic_time () - t0) / 1e6;
 

@@ -209,7 +209,10 @@ cmd_models (int argc, char **argv)
     {
       g_autofree char *dir = regard_models_dir ();
 
-      g_printerr ("No models in %s; try: regard-cli download HuggingFaceM4/idefics2-8b\n", dir);
+      /* the small one first: it runs on any computer */
+      g_printerr ("No models in %s; try: regard-cli download HuggingFaceTB/SmolVLM-256M-Instruct "
+                  "(513 MB, any computer) or HuggingFaceM4/idefics2-8b (33.6 GB, a graphics card "
+                  "with 8 GB or more)\n", dir);
     }
   return 0;
 }
