@@ -1,12 +1,18 @@
-/* gen-checkpoint: a random-weight IDEFICS2 snapshot from shapes alone, so
- * speed can be measured without downloading 16 GB.
+/* gen-checkpoint: a random-weight IDEFICS2 or SmolVLM snapshot from shapes
+ * alone, so speed can be measured without downloading the model.
  *
- *   gen-checkpoint --out DIR [--preset tiny|0.85b|8b] [--vision-layers N]
- *                  [--text-layers N] [--fixture DIR]
+ *   gen-checkpoint --out DIR [--preset tiny|0.85b|8b|smolvlm-256m|smolvlm-500m]
+ *                  [--vision-layers N] [--text-layers N] [--fixture DIR]
  *
  * 0.85b: Mistral shape hidden 2048, 16 layers, 32 heads, 8 KV heads, MLP
  * 5632 (llama.cpp's usual 0.85B benchmark shape) with idefics2-8b's SigLIP
- * and a perceiver sized to it; 8b: idefics2-8b's own shapes. Weights are
+ * and a perceiver sized to it; 8b: idefics2-8b's own shapes.
+ * smolvlm-256m / smolvlm-500m: HuggingFaceTB/SmolVLM-256M/-500M-Instruct's
+ * shapes (IDEFICS3: SigLIP 768 x 12 layers, patch 16 on 512 x 512, pixel
+ * shuffle by 4 into 64 tokens; Llama 576 x 30 layers, 9 heads, 3 KV heads,
+ * MLP 1536 / 960 x 32 layers, 15 heads, 5 KV heads, MLP 2560; vocab
+ * 49280; reference idefics3-smolvlm.md section 2) with SmolVLM's real
+ * processor sizes (longest edge 2048, tiles of 512). Weights are
  * bf16 uniform in +-0.035 (std 0.02, transformers' initializer_range),
  * norm gains 1, biases 0, written as safetensors shards of about 1 GB with
  * model.safetensors.index.json; the tokenizer and processor files are
@@ -24,7 +30,12 @@ typedef struct
   guint V, Vi, v_layers, v_heads;
   guint T, I, t_layers, heads, kv_heads, head_dim, vocab;
   guint p_depth, p_heads, p_head_dim, p_kv_heads, n_latents;
+  guint idefics3;            /* 0: IDEFICS2; else the pixel shuffle factor */
 } Shapes;
+
+/* IDEFICS3 presets' vision grid: patch 16 on 512 x 512 */
+#define SMOL_PATCH 16
+#define SMOL_IMAGE 512
 
 typedef struct
 {
@@ -72,9 +83,10 @@ plan (const Shapes *x)
   char n[256];
   const char *vp = "model.vision_model.encoder.layers";
   const char *pp = "model.connector.perceiver_resampler";
-  guint side = 980 / 14;
+  guint patch = x->idefics3 ? SMOL_PATCH : 14;
+  guint side = x->idefics3 ? SMOL_IMAGE / SMOL_PATCH : 980 / 14;
 
-  add (0, "model.vision_model.embeddings.patch_embedding.weight", 4, x->V, 3, 14, 14);
+  add (0, "model.vision_model.embeddings.patch_embedding.weight", 4, x->V, 3, patch, patch);
   ZEROS ("model.vision_model.embeddings.patch_embedding.bias", x->V);
   MAT ("model.vision_model.embeddings.position_embedding.weight", side * side, x->V);
   for (guint i = 0; i < x->v_layers; i++)
@@ -97,6 +109,12 @@ plan (const Shapes *x)
   ONES ("model.vision_model.post_layernorm.weight", x->V);
   ZEROS ("model.vision_model.post_layernorm.bias", x->V);
 
+  if (x->idefics3)
+    {
+      /* pixel shuffle, then one bias-free linear */
+      MAT ("model.connector.modality_projection.proj.weight", x->T, x->V * x->idefics3 * x->idefics3);
+      goto text;
+    }
   MAT ("model.connector.modality_projection.gate_proj.weight", x->I, x->V);
   MAT ("model.connector.modality_projection.up_proj.weight", x->I, x->V);
   MAT ("model.connector.modality_projection.down_proj.weight", x->T, x->I);
@@ -115,6 +133,8 @@ plan (const Shapes *x)
       g_snprintf (n, sizeof n, "%s.layers.%u.mlp.down_proj.weight", pp, i); MAT (n, x->T, 4 * x->T);
     }
   ONES ("model.connector.perceiver_resampler.norm.weight", x->T);
+
+text:
 
   MAT ("model.text_model.embed_tokens.weight", x->vocab, x->T);
   for (guint i = 0; i < x->t_layers; i++)
@@ -135,8 +155,30 @@ plan (const Shapes *x)
 }
 
 static char *
+config_json_idefics3 (const Shapes *x)
+{
+  return g_strdup_printf (
+    "{\n  \"architectures\": [\"Idefics3ForConditionalGeneration\"],\n  \"model_type\": \"idefics3\",\n"
+    "  \"image_token_id\": 49190,\n  \"scale_factor\": %u,\n  \"use_cache\": true,\n"
+    "  \"tie_word_embeddings\": false,\n  \"torch_dtype\": \"bfloat16\",\n  \"vocab_size\": %u,\n"
+    "  \"vision_config\": {\"model_type\": \"idefics3_vision\", \"hidden_size\": %u, \"intermediate_size\": %u,"
+    " \"num_hidden_layers\": %u, \"num_attention_heads\": %u, \"num_channels\": 3, \"image_size\": %u,"
+    " \"patch_size\": %u, \"hidden_act\": \"gelu_pytorch_tanh\", \"layer_norm_eps\": 1e-06,"
+    " \"max_image_size\": {\"longest_edge\": %u}, \"size\": {\"longest_edge\": %u}},\n"
+    "  \"text_config\": {\"model_type\": \"llama\", \"vocab_size\": %u, \"hidden_size\": %u,"
+    " \"intermediate_size\": %u, \"num_hidden_layers\": %u, \"num_attention_heads\": %u,"
+    " \"num_key_value_heads\": %u, \"head_dim\": %u, \"hidden_act\": \"silu\", \"max_position_embeddings\": 8192,"
+    " \"rms_norm_eps\": 1e-05, \"pad_token_id\": 2, \"attention_bias\": false, \"mlp_bias\": false,"
+    " \"rope_scaling\": null, \"tie_word_embeddings\": false, \"rope_theta\": 100000.0}\n}\n",
+    x->idefics3, x->vocab, x->V, x->Vi, x->v_layers, x->v_heads, SMOL_IMAGE, SMOL_PATCH, SMOL_IMAGE,
+    4 * SMOL_IMAGE, x->vocab, x->T, x->I, x->t_layers, x->heads, x->kv_heads, x->head_dim);
+}
+
+static char *
 config_json (const Shapes *x)
 {
+  if (x->idefics3)
+    return config_json_idefics3 (x);
   return g_strdup_printf (
     "{\n  \"architectures\": [\"Idefics2ForConditionalGeneration\"],\n  \"model_type\": \"idefics2\",\n"
     "  \"image_token_id\": 32001,\n  \"use_cache\": true,\n  \"tie_word_embeddings\": false,\n"
@@ -182,7 +224,7 @@ main (int argc, char **argv)
   int vision_layers = -1, text_layers = -1;
   const GOptionEntry options[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Snapshot folder to write", "DIR" },
-    { "preset", 'p', 0, G_OPTION_ARG_STRING, &preset, "tiny, 0.85b (default) or 8b", "NAME" },
+    { "preset", 'p', 0, G_OPTION_ARG_STRING, &preset, "tiny, 0.85b (default), 8b, smolvlm-256m or smolvlm-500m", "NAME" },
     { "vision-layers", 0, 0, G_OPTION_ARG_INT, &vision_layers, "Override the vision tower's depth", "N" },
     { "text-layers", 0, 0, G_OPTION_ARG_INT, &text_layers, "Override the decoder's depth", "N" },
     { "fixture", 0, 0, G_OPTION_ARG_FILENAME, &fixture, "Folder to copy tokenizer/processor files from", "DIR" },
@@ -192,7 +234,7 @@ main (int argc, char **argv)
     "chat_template.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
     "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json",
   };
-  g_autoptr(GOptionContext) octx = g_option_context_new ("- random-weight IDEFICS2 snapshot");
+  g_autoptr(GOptionContext) octx = g_option_context_new ("- random-weight IDEFICS2 or SmolVLM snapshot");
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) index = g_string_new (NULL);
   g_autofree char *config = NULL;
@@ -212,9 +254,13 @@ main (int argc, char **argv)
     x = (Shapes) { 1152, 4304, 27, 16, 4096, 14336, 32, 32, 8, 128, 32003, 3, 16, 96, 4, 64 };
   else if (g_str_equal (preset, "tiny"))
     x = (Shapes) { 32, 37, 2, 4, 64, 112, 2, 4, 2, 16, 32003, 2, 4, 8, 2, 64 };
+  else if (g_str_equal (preset, "smolvlm-256m"))
+    x = (Shapes) { 768, 3072, 12, 12, 576, 1536, 30, 9, 3, 64, 49280, .n_latents = 64, .idefics3 = 4 };
+  else if (g_str_equal (preset, "smolvlm-500m"))
+    x = (Shapes) { 768, 3072, 12, 12, 960, 2560, 32, 15, 5, 64, 49280, .n_latents = 64, .idefics3 = 4 };
   else
     {
-      g_printerr ("gen-checkpoint: unknown preset '%s' (tiny, 0.85b, 8b)\n", preset);
+      g_printerr ("gen-checkpoint: unknown preset '%s' (tiny, 0.85b, 8b, smolvlm-256m, smolvlm-500m)\n", preset);
       return 2;
     }
   if (vision_layers >= 1)
@@ -223,9 +269,9 @@ main (int argc, char **argv)
     x.t_layers = (guint) text_layers;
   if (fixture == NULL)
     fixture = g_strdup (g_getenv ("REGARD_FIXTURES") ? g_getenv ("REGARD_FIXTURES") : "tests/fixtures");
-  if (!g_str_has_suffix (fixture, "idefics2-tiny"))
+  if (!g_str_has_suffix (fixture, "idefics2-tiny") && !g_str_has_suffix (fixture, "smolvlm-tiny"))
     {
-      char *t = g_build_filename (fixture, "idefics2-tiny", NULL);
+      char *t = g_build_filename (fixture, x.idefics3 ? "smolvlm-tiny" : "idefics2-tiny", NULL);
       g_free (fixture);
       fixture = t;
     }
@@ -309,6 +355,28 @@ main (int argc, char **argv)
       gsize len;
 
       if (!g_file_get_contents (src, &contents, &len, &error) || !g_file_set_contents (dst, contents, len, &error))
+        {
+          g_printerr ("gen-checkpoint: %s\n", error->message);
+          return 1;
+        }
+    }
+  if (x.idefics3)
+    {
+      /* the fixture's processor sizes are shrunk 4x: SmolVLM's own */
+      g_autofree char *pp = g_build_filename (out, "preprocessor_config.json", NULL);
+      g_autofree char *rp = g_build_filename (out, "processor_config.json", NULL);
+      g_autofree char *pre = g_strdup_printf (
+        "{\n  \"do_convert_rgb\": true,\n  \"do_image_splitting\": true,\n  \"do_normalize\": true,\n"
+        "  \"do_pad\": true,\n  \"do_rescale\": true,\n  \"do_resize\": true,\n"
+        "  \"image_mean\": [0.5, 0.5, 0.5],\n  \"image_processor_type\": \"Idefics3ImageProcessor\",\n"
+        "  \"image_std\": [0.5, 0.5, 0.5],\n  \"max_image_size\": {\"longest_edge\": %u},\n"
+        "  \"processor_class\": \"Idefics3Processor\",\n  \"resample\": 1,\n"
+        "  \"rescale_factor\": 0.00392156862745098,\n  \"size\": {\"longest_edge\": %u}\n}\n",
+        SMOL_IMAGE, 4 * SMOL_IMAGE);
+      g_autofree char *proc = g_strdup_printf ("{\n  \"image_seq_len\": %u,\n  \"processor_class\": \"Idefics3Processor\"\n}\n",
+                                               (SMOL_IMAGE / SMOL_PATCH / x.idefics3) * (SMOL_IMAGE / SMOL_PATCH / x.idefics3));
+
+      if (!g_file_set_contents (pp, pre, -1, &error) || !g_file_set_contents (rp, proc, -1, &error))
         {
           g_printerr ("gen-checkpoint: %s\n", error->message);
           return 1;
