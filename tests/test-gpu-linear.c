@@ -1,5 +1,5 @@
 /* Linear layers on the GPU against rg_ref_linear_w: every weight type,
- * mat-vec (M <= 8) and tiled paths, odd shapes, bias, weights split into
+ * mat-vec (M <= 8), tiled and CPU-tiled paths, odd shapes, bias, weights split into
  * chunks, and one weight larger than lavapipe's 128 MiB binding limit. */
 #include "test-gpu.h"
 #include "rg-quant.h"
@@ -22,6 +22,16 @@ random_weights (RgDType dtype, size_t n, guint32 seed)
         h[i] = dtype == RG_DTYPE_F16 ? rg_f32_to_f16 (f[i]) : rg_f32_to_bf16 (f[i]);
       return h;
     }
+}
+
+/* Set while a test must run the CPU devices' tiled matmul. */
+static gboolean expect_cpu_tiled;
+
+static void
+assert_kernel (const RgGpuWeight *gw, uint32_t M)
+{
+  if (expect_cpu_tiled)
+    g_assert_cmpint (rg_op_linear_kernel (rg_test_gpu (), gw, M), ==, RG_LINEAR_CPU_TILED);
 }
 
 static void
@@ -47,6 +57,7 @@ check_matmul (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, gboolean with_b
   g_assert_no_error (error);
 
   rg_ref_linear_w (x, w, dtype, with_bias ? bias : NULL, want, M, N, K);
+  assert_kernel (gw, M);
   rg_op_linear (rec, by, bx, gw, RG_LINEAR_BIAS (with_bias ? bb : NULL), M);
   rg_test_submit (rec);
   got = rg_test_download_f32 (by, (size_t) M * N);
@@ -144,6 +155,7 @@ check_linear (RgDType dtype, uint32_t M, uint32_t N, uint32_t K, const LinearCas
       *o = lc->accumulate ? *o + prod[i] : prod[i];
     }
 
+  assert_kernel (gw, M);
   rg_op_linear (rec, by, bx, gw, &lp, M);
   rg_test_submit (rec);
   got = rg_test_download_f32 (by, y_len);
@@ -271,6 +283,52 @@ test_matmul_shapes (void)
       check_matmul (dtypes[d], shapes[s][0], shapes[s][1], shapes[s][2], s % 2 == 1, 0, 1e-10);
 }
 
+/* The CPU devices' tiled matmul (forced where the device can run it): odd
+ * M and N cutting tiles at both edges, plain rows whose last block of 32
+ * is partial, weights in chunks, every epilogue, and more workgroups than
+ * one grid dimension holds (65535). */
+static void
+test_cpu_tiled_shapes (void)
+{
+  static const uint32_t plain[][3] = { { 9, 37, 40 }, { 13, 65, 96 }, { 100, 129, 1160 }, { 31, 17, 8 } };
+  static const uint32_t quant[][3] = { { 9, 37, 64 }, { 35, 65, 96 }, { 100, 129, 1152 } };
+  static const LinearCase cases[] = {
+    { .bias = TRUE }, { .accumulate = TRUE, .out_offset = 3 }, { .norm = TRUE, .gate = TRUE },
+  };
+  const RgVkDeviceInfo *info = rg_vk_context_get_info (rg_test_gpu ());
+  g_autofree char *saved = g_strdup (g_getenv ("REGARD_MATMUL"));
+
+  if (!rg_vk_context_get_texel_weights (rg_test_gpu ()) || !info->subgroup_arithmetic)
+    {
+      g_test_skip ("needs texel weights and subgroup arithmetic (the -texel1 run)");
+      return;
+    }
+  g_setenv ("REGARD_MATMUL", "cpu", TRUE);
+  expect_cpu_tiled = TRUE;
+  for (guint d = 0; d < G_N_ELEMENTS (dtypes); d++)
+    {
+      for (guint s = 0; s < G_N_ELEMENTS (plain); s++)
+        check_matmul (dtypes[d], plain[s][0], plain[s][1], plain[s][2], s % 2 == 0, 0, 1e-10);
+      check_matmul (dtypes[d], 40, 203, 48, TRUE, 4096, 1e-10);
+    }
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      check_linear (RG_DTYPE_F16, 21, 45, 200, &cases[c]);
+      for (guint s = 0; s < G_N_ELEMENTS (quant); s++)
+        {
+          check_linear (RG_DTYPE_Q8_0, quant[s][0], quant[s][1], quant[s][2], &cases[c]);
+          check_linear (RG_DTYPE_Q4_0, quant[s][0], quant[s][1], quant[s][2], &cases[c]);
+        }
+    }
+  /* 201 x 327 tiles of 6 x 16 */
+  check_matmul (RG_DTYPE_F16, 1201, 5232, 32, TRUE, 0, 1e-10);
+  expect_cpu_tiled = FALSE;
+  if (saved)
+    g_setenv ("REGARD_MATMUL", saved, TRUE);
+  else
+    g_unsetenv ("REGARD_MATMUL");
+}
+
 static void
 test_chunked_weight (void)
 {
@@ -317,6 +375,7 @@ main (int argc, char **argv)
   rg_test_gpu_init ();
   g_test_add_func ("/gpu/matmul/matvec-shapes", test_matvec_shapes);
   g_test_add_func ("/gpu/matmul/tiled-shapes", test_matmul_shapes);
+  g_test_add_func ("/gpu/matmul/cpu-tiled-shapes", test_cpu_tiled_shapes);
   g_test_add_func ("/gpu/matmul/chunked-weight", test_chunked_weight);
   g_test_add_func ("/gpu/matmul/weight-beyond-binding-limit", test_weight_beyond_binding_limit);
   g_test_add_func ("/gpu/matmul/row-too-wide-is-an-error", test_weight_row_too_wide_is_an_error);

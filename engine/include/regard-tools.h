@@ -101,7 +101,8 @@ typedef struct
   guint prompt_tokens;   /* prefill length (128) */
   guint gen_tokens;      /* decoded tokens (32) */
   guint context;         /* KV cache length; 0: what the run needs, >= 1024 */
-  guint repeat;          /* prefill and decode this many times: median and best (1) */
+  guint repeat;          /* prefill, decode and image encode this many times: median and best (1) */
+  int image_split;       /* -1: as the model's preprocessor config, 0: never, 1: split into 4 crops + the whole */
 } RegardBenchParams;
 
 RegardBenchParams regard_bench_params_default (void);

@@ -115,6 +115,7 @@ void rg_op_linear (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *x,
  * a norm shared by several layers is best applied once by the caller. */
 gboolean rg_op_linear_fuses_norm (RgVkRecorder *rec, uint32_t M);
 
+
 /* ---- Positions and attention ------------------------------------------- */
 
 /* Host-side table for rg_op_rope: cos_sin[p, k] = cos(a), [p, h + k] =
@@ -202,5 +203,16 @@ uint32_t rg_op_default_wg (RgVkRecorder *rec);
 uint32_t rg_op_row_wg (RgVkRecorder *rec, uint32_t row_len);
 /* Shader variant name for a weight type, e.g. "matmul" + BF16 -> "matmul_bf16". */
 const char *rg_op_weight_suffix (RgDType dtype);
+
+typedef enum
+{
+  RG_LINEAR_MATVEC,      /* mat-vec, in slices of 8 rows of x */
+  RG_LINEAR_TILED,       /* shared-memory tiles (GPUs) */
+  RG_LINEAR_CPU_TILED,   /* register tiles (CPU devices) */
+} RgLinearKernel;
+
+/* The kernel rg_op_linear runs for M rows of x times W on CTX (so tests
+ * can tell which path they cover). */
+RgLinearKernel rg_op_linear_kernel (RgVkContext *ctx, const RgGpuWeight *w, uint32_t M);
 
 G_END_DECLS

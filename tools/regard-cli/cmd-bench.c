@@ -27,7 +27,7 @@ bench_fail (GError *error)
 int
 cmd_bench (int argc, char **argv)
 {
-  g_autofree char *device = NULL, *model = NULL, *format = NULL, *image = NULL;
+  g_autofree char *device = NULL, *model = NULL, *format = NULL, *image = NULL, *split = NULL;
   gboolean json = FALSE;
   int n_prompt = 128, n_gen = 32, context = 0, n_runs = 1;
   const GOptionEntry options[] = {
@@ -35,6 +35,7 @@ cmd_bench (int argc, char **argv)
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Model snapshot folder", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "f32, f16, q8_0 (default), q4_0 or auto", "F" },
     { "image", 'i', 0, G_OPTION_ARG_FILENAME, &image, "Also time encoding this image", "FILE" },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split, "Split the image into 4 crops + the whole: yes or no (default: the model's processor config)", "yes|no" },
     { "prompt-tokens", 0, 0, G_OPTION_ARG_INT, &n_prompt, "Prefill length (128)", "N" },
     { "gen-tokens", 0, 0, G_OPTION_ARG_INT, &n_gen, "Decoded tokens (32)", "N" },
     { "context", 0, 0, G_OPTION_ARG_INT, &context, "KV cache length (default: what the run needs, >= 1024)", "N" },
@@ -55,6 +56,12 @@ cmd_bench (int argc, char **argv)
   params.json = json;
   if (argc >= 2 && g_str_equal (argv[1], "ops"))
     return regard_bench_ops (&params, &error) ? 0 : bench_fail (error);
+  if (split != NULL && !g_str_equal (split, "yes") && !g_str_equal (split, "no"))
+    {
+      g_printerr ("regard-cli bench: --split takes yes or no\n");
+      return 2;
+    }
+  params.image_split = split == NULL ? -1 : g_str_equal (split, "yes");
   if (model != NULL && argc == 1 && n_prompt >= 1 && n_gen >= 1 && context >= 0 && n_runs >= 1 && n_runs <= 1000)
     {
       params.format = format;
@@ -67,7 +74,7 @@ cmd_bench (int argc, char **argv)
     }
   g_printerr ("Usage: regard-cli bench ops [--device D] [--json]\n"
               "       regard-cli bench history [--chats N] [--turns N] [--page N]\n"
-              "       regard-cli bench --model DIR [--format f32|f16|q8_0|q4_0|auto] [--image FILE]\n"
+              "       regard-cli bench --model DIR [--format f32|f16|q8_0|q4_0|auto] [--image FILE [--split yes|no]]\n"
               "                        [--prompt-tokens N] [--gen-tokens N] [--repeat N] [--device D] [--json]\n");
   return 2;
 }
