@@ -12,7 +12,7 @@
  * Decoupled embedding and lm_head: the added tokens' rows are tables of
  * their own. Shapes: V = vision width, T = text width, NP = patches,
  * NL = latents, L = new tokens. */
-#include "rg-arch.h"
+#include "rg-arch-llama.h"
 
 #include "regard-error.h"
 
@@ -31,7 +31,7 @@ enum
   W_EMBED, W_EMBED_ADD,
   W_X_IN_NORM, W_X_Q, W_X_K, W_X_V, W_X_Q_NORM, W_X_K_NORM, W_X_O, W_X_ALPHA_CA, W_X_ALPHA_CA_V,
   W_X_POST_NORM, W_X_GATE, W_X_UP, W_X_DOWN, W_X_ALPHA_D, W_X_ALPHA_D_V,
-  W_T_IN_NORM, W_T_Q, W_T_K, W_T_V, W_T_O, W_T_POST_NORM, W_T_GATE, W_T_UP, W_T_DOWN,
+  RG_LLAMA_WEIGHT_SLOTS,
   W_NORM, W_LM_HEAD, W_LM_HEAD_ADD,
   W_N
 };
@@ -41,9 +41,6 @@ enum
 #define PR "model.perceiver_resampler."
 #define PB PR "blocks.%u."
 #define XL "model.gated_cross_attn_layers.%u."
-#define TL "model.layers.%u."
-#define VEC1(d) 1, { d }, RG_WEIGHT_VECTOR, RG_QUANT_NEVER
-#define MAT(r, c, q) 2, { r, c }, RG_WEIGHT_MATRIX, q
 
 static const RgArchWeight weights[W_N] = {
   [W_CLASS] = { VE "class_embedding", RG_DIM_NONE, VEC1 (RG_DIM_V) },
@@ -121,15 +118,7 @@ static const RgArchWeight weights[W_N] = {
   [W_X_ALPHA_D_V] = { XL "alpha_dense", RG_DIM_X_LAYERS, 3, { RG_DIM_ONE, RG_DIM_ONE, RG_DIM_T },
                       RG_WEIGHT_VECTOR, RG_QUANT_NEVER, .when = RG_DIM_ALPHA_VECTOR },
 
-  [W_T_IN_NORM] = { TL "input_layernorm.weight", RG_DIM_T_LAYERS, VEC1 (RG_DIM_T) },
-  [W_T_Q] = { TL "self_attn.q_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_Q, RG_DIM_T, RG_QUANT_YES) },
-  [W_T_K] = { TL "self_attn.k_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_KV, RG_DIM_T, RG_QUANT_YES) },
-  [W_T_V] = { TL "self_attn.v_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T_KV, RG_DIM_T, RG_QUANT_YES) },
-  [W_T_O] = { TL "self_attn.o_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T, RG_DIM_T_Q, RG_QUANT_YES) },
-  [W_T_POST_NORM] = { TL "post_attention_layernorm.weight", RG_DIM_T_LAYERS, VEC1 (RG_DIM_T) },
-  [W_T_GATE] = { TL "mlp.gate_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_TI, RG_DIM_T, RG_QUANT_YES) },
-  [W_T_UP] = { TL "mlp.up_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_TI, RG_DIM_T, RG_QUANT_YES) },
-  [W_T_DOWN] = { TL "mlp.down_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T, RG_DIM_TI, RG_QUANT_YES) },
+  RG_LLAMA_WEIGHTS ("model.layers.%u.", RG_QUANT_YES),
   [W_NORM] = { "model.norm.weight", RG_DIM_NONE, VEC1 (RG_DIM_T) },
   [W_LM_HEAD] = { "lm_head.weight", RG_DIM_NONE, MAT (RG_DIM_VOCAB_BASE, RG_DIM_T, RG_QUANT_8BIT) },
   [W_LM_HEAD_ADD] = { "lm_head.additional_fc.weight", RG_DIM_NONE, MAT (RG_DIM_VOCAB_EXTRA, RG_DIM_T, RG_QUANT_NEVER) },
@@ -145,8 +134,7 @@ enum
   B_PATCHES, B_X, B_POS, B_H, B_Q, B_K, B_V, B_F,  /* vision [1 + NP, V], f [.., Vi] */
   B_LAT, B_LAT_N, B_KV_IN, B_PQ, B_PK, B_PV, B_PA, B_PF, B_PFIN,
   /* forward */
-  B_IDS, B_STATES, B_INDEX, B_LOGITS, B_K_CACHE, B_V_CACHE,
-  B_TX, B_TH, B_TQ, B_TA, B_TG, B_TU, B_XK, B_XV,
+  B_IDS, B_STATES, B_INDEX, B_LOGITS, RG_LLAMA_BUFFER_SLOTS, B_XK, B_XV,
   B_N
 };
 
@@ -175,24 +163,13 @@ static const RgArchBuffer buffers[B_N] = {
   [B_STATES] = { "image states", RG_ROLE_IMAGE_STATES, RG_ROWS_IMAGE_STATES, RG_DIM_V },
   [B_INDEX] = { "image index", RG_ROLE_IMAGE_INDEX, RG_ROWS_TOKENS, RG_DIM_ONE },
   [B_LOGITS] = { "logits", RG_ROLE_LOGITS, RG_ROWS_ONE, RG_DIM_VOCAB },
-  [B_K_CACHE] = { "KV cache keys", RG_ROLE_KV_CACHE, RG_ROWS_CACHE, RG_DIM_T_KV, RG_DIM_T_LAYERS },
-  [B_V_CACHE] = { "KV cache values", RG_ROLE_KV_CACHE, RG_ROWS_CACHE, RG_DIM_T_KV, RG_DIM_T_LAYERS },
-  [B_TX] = { "hidden states", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T },
-  [B_TH] = { "text h", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T },
-  [B_TQ] = { "text q", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T_Q },
-  [B_TA] = { "text attn", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T_Q },
-  [B_TG] = { "text gate", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_TI },
-  [B_TU] = { "text up", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_TI },
+  RG_LLAMA_BUFFERS,
   /* computed once per image states, read by every forward */
   [B_XK] = { "cross k", RG_ROLE_IMAGE_CACHE, RG_ROWS_IMAGE_STATES, RG_DIM_T_Q, RG_DIM_X_LAYERS },
   [B_XV] = { "cross v", RG_ROLE_IMAGE_CACHE, RG_ROWS_IMAGE_STATES, RG_DIM_T_Q, RG_DIM_X_LAYERS },
 };
 
 /* ---- Ops ---------------------------------------------------------------- */
-
-#define R(b) { b, RG_ROWS_ZERO, RG_DIM_NONE }
-#define RAT(b, r) { b, r, RG_DIM_NONE }
-#define RCOL(b, c) { b, RG_ROWS_ZERO, c }
 
 /* x [1 + NP, V] = [class; conv14x14(pixels)] + positions, then pre_layrnorm */
 static const RgArchOp vision_embed[] = {
@@ -283,7 +260,7 @@ static const RgArchOp text_embed[] = {
 };
 
 /* Decoder layer l: the gated block l / interval first when l % interval
- * == 0, then LLaMA's layer (as IDEFICS2's Mistral layer, no window). */
+ * == 0, then LLaMA's layer (rg-arch-llama.h; no window). */
 static const RgArchOp text_layer[] = {
   { RG_OP_TAP, .in = R (B_TX), .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T, .name = "layer_input.%u" },
 #define X .every = RG_DIM_X_INTERVAL
@@ -314,23 +291,7 @@ static const RgArchOp text_layer[] = {
   { RG_OP_TAP, .in = R (B_TX), .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T, .name = "cross_block_output.%u", X },
 #undef X
   /* the decoder layer */
-  { RG_OP_RMSNORM, .out = R (B_TH), .in = R (B_TX), .w = W_T_IN_NORM, .flags = RG_OPF_FOLDABLE,
-    .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T, .eps = RG_PARAM_T_EPS },
-  { RG_OP_LINEAR, .out = R (B_TQ), .in = R (B_TH), .w = W_T_Q, .rows = RG_ROWS_TOKENS },
-  { RG_OP_LINEAR, .out = RAT (B_K_CACHE, RG_ROWS_PAST), .in = R (B_TH), .w = W_T_K, .rows = RG_ROWS_TOKENS },
-  { RG_OP_LINEAR, .out = RAT (B_V_CACHE, RG_ROWS_PAST), .in = R (B_TH), .w = W_T_V, .rows = RG_ROWS_TOKENS },
-  { RG_OP_ROPE, .out = R (B_TQ), .in = RAT (B_K_CACHE, RG_ROWS_PAST), .rows = RG_ROWS_TOKENS,
-    .heads = RG_DIM_T_HEADS, .kv_heads = RG_DIM_T_KV_HEADS, .head_dim = RG_DIM_T_HEAD_DIM,
-    .eps = RG_PARAM_ROPE_THETA },
-  { RG_OP_ATTENTION, .out = R (B_TA), .in = R (B_TQ), .in2 = R (B_K_CACHE), .in3 = R (B_V_CACHE),
-    .rows = RG_ROWS_TOKENS, .kv_rows = RG_ROWS_PAST_TOKENS, .flags = RG_OPF_CAUSAL,
-    .heads = RG_DIM_T_HEADS, .kv_heads = RG_DIM_T_KV_HEADS, .head_dim = RG_DIM_T_HEAD_DIM },
-  { RG_OP_LINEAR, .out = R (B_TX), .in = R (B_TA), .w = W_T_O, .rows = RG_ROWS_TOKENS, .flags = RG_OPF_ACCUMULATE },
-  { RG_OP_RMSNORM, .out = R (B_TH), .in = R (B_TX), .w = W_T_POST_NORM, .flags = RG_OPF_FOLDABLE,
-    .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T, .eps = RG_PARAM_T_EPS },
-  { RG_OP_LINEAR, .out = R (B_TG), .in = R (B_TH), .w = W_T_GATE, .rows = RG_ROWS_TOKENS },
-  { RG_OP_LINEAR, .out = R (B_TU), .in = R (B_TH), .in2 = R (B_TG), .w = W_T_UP, .rows = RG_ROWS_TOKENS },
-  { RG_OP_LINEAR, .out = R (B_TX), .in = R (B_TU), .w = W_T_DOWN, .rows = RG_ROWS_TOKENS, .flags = RG_OPF_ACCUMULATE },
+  RG_LLAMA_LAYER_OPS,
 };
 
 /* Gated block g's keys and values of the image states, once per image
@@ -344,14 +305,10 @@ static const RgArchOp image_kv[] = {
 
 /* logits [base vocabulary ; added tokens] of the last row */
 static const RgArchOp text_head[] = {
-  { RG_OP_RMSNORM, .out = R (B_TX), .in = R (B_TX), .w = W_NORM, .flags = RG_OPF_FOLDABLE,
-    .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T, .eps = RG_PARAM_T_EPS, .name = "text_last_hidden_state" },
-  { RG_OP_LINEAR, .out = R (B_LOGITS), .in = RAT (B_TX, RG_ROWS_LAST), .w = W_LM_HEAD, .rows = RG_ROWS_ONE },
+  RG_LLAMA_HEAD_OPS,
   { RG_OP_LINEAR, .out = RCOL (B_LOGITS, RG_DIM_VOCAB_BASE), .in = RAT (B_TX, RG_ROWS_LAST), .w = W_LM_HEAD_ADD,
     .rows = RG_ROWS_ONE },
 };
-
-#define BLOCK(name, ops, layers) { name, ops, G_N_ELEMENTS (ops), layers }
 
 static const RgArchBlock encode_blocks[] = {
   BLOCK ("vision embeddings, pre_layrnorm", vision_embed, RG_DIM_NONE),
