@@ -15,3 +15,11 @@
 #define RCOL(b, c) { b, RG_ROWS_ZERO, c }
 
 #define BLOCK(name, ops, layers) { name, ops, G_N_ELEMENTS (ops), layers }
+
+/* resolve () helpers. The dims and eps of a ViT tower (SigLIP, CLIP) from
+ * the vision config: V, VI, V_HEADS, V_HEAD_DIM, V_LAYERS, CHANNELS, PATCH. */
+void rg_arch_resolve_vision (const RgVisionConfig *vc, RgArchDims *dims);
+/* Those of the Llama decoder (rg-arch-llama.h) from the text config: T,
+ * TI, VOCAB, T_HEADS, T_KV_HEADS, T_HEAD_DIM, T_LAYERS, the eps and RoPE
+ * theta, and T_Q, T_KV (FALSE and an error where they overflow). */
+gboolean rg_arch_resolve_llama (const RgTextConfig *tc, RgArchDims *dims, GError **error);

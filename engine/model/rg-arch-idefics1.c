@@ -355,13 +355,7 @@ resolve (const RgModelConfig *cfg, RgArchDims *dims, GError **error)
                    (tc->num_hidden_layers - 1) / ic->cross_layer_interval * ic->cross_layer_interval);
       return FALSE;
     }
-  d[RG_DIM_V] = vc->hidden_size;
-  d[RG_DIM_VI] = vc->intermediate_size;
-  d[RG_DIM_V_HEADS] = vc->num_attention_heads;
-  d[RG_DIM_V_HEAD_DIM] = vc->hidden_size / vc->num_attention_heads;  /* divisibility checked by rg-config */
-  d[RG_DIM_V_LAYERS] = vc->num_hidden_layers;
-  d[RG_DIM_CHANNELS] = vc->num_channels;
-  d[RG_DIM_PATCH] = vc->patch_size;
+  rg_arch_resolve_vision (vc, dims);
   d[RG_DIM_ACT_GELU] = ic->vision_act == RG_ACT_GELU;
   d[RG_DIM_ACT_QUICK_GELU] = ic->vision_act == RG_ACT_QUICK_GELU;
   d[RG_DIM_RESAMPLER] = ic->use_resampler;
@@ -371,32 +365,21 @@ resolve (const RgModelConfig *cfg, RgArchDims *dims, GError **error)
   d[RG_DIM_P_HEAD_DIM] = pc->resampler_head_dim;
   d[RG_DIM_P_LAYERS] = ic->use_resampler ? pc->resampler_depth : 0;
   d[RG_DIM_P_QK_NORM] = ic->qk_layer_norms_perceiver;
-  d[RG_DIM_T] = tc->hidden_size;
-  d[RG_DIM_TI] = tc->intermediate_size;
-  d[RG_DIM_VOCAB] = tc->vocab_size;
   d[RG_DIM_VOCAB_EXTRA] = ic->additional_vocab_size;
   d[RG_DIM_VOCAB_BASE] = tc->vocab_size - ic->additional_vocab_size;  /* checked by rg-config */
-  d[RG_DIM_T_HEADS] = tc->num_attention_heads;
-  d[RG_DIM_T_KV_HEADS] = tc->num_key_value_heads;
-  d[RG_DIM_T_HEAD_DIM] = tc->head_dim;
-  d[RG_DIM_T_LAYERS] = tc->num_hidden_layers;
   d[RG_DIM_X_INTERVAL] = ic->cross_layer_interval;
   d[RG_DIM_X_LAYERS] = tc->num_hidden_layers / ic->cross_layer_interval;
   d[RG_DIM_QK_NORM] = ic->qk_layer_norms;
   d[RG_DIM_ALPHA_SCALAR] = !ic->alpha_vector;
   d[RG_DIM_ALPHA_VECTOR] = ic->alpha_vector;
-  dims->p[RG_PARAM_V_EPS] = vc->layer_norm_eps;
   dims->p[RG_PARAM_P_EPS] = 1e-5f;   /* P4: PyTorch's LayerNorm default, whatever the config says */
-  dims->p[RG_PARAM_T_EPS] = tc->rms_norm_eps;
-  dims->p[RG_PARAM_ROPE_THETA] = tc->rope_theta;
   if (!rg_arch_mul (side, side, &grid, "the vision patch grid", error))
     return FALSE;
   d[RG_DIM_V_POSITIONS] = grid + 1;
   d[RG_DIM_IMAGE_SEQ] = ic->use_resampler ? pc->resampler_n_latents : grid + 1;
   return rg_arch_mul (pc->resampler_n_heads, pc->resampler_head_dim, &d[RG_DIM_P_Q], "the perceiver's q width", error) &&
          rg_arch_mul (4, vc->hidden_size, &d[RG_DIM_P_FF], "the perceiver's MLP width", error) &&
-         rg_arch_mul (tc->num_attention_heads, tc->head_dim, &d[RG_DIM_T_Q], "the text q width", error) &&
-         rg_arch_mul (tc->num_key_value_heads, tc->head_dim, &d[RG_DIM_T_KV], "the text kv width", error);
+         rg_arch_resolve_llama (tc, dims, error);
 }
 
 const RgArch rg_arch_idefics1 = {

@@ -154,13 +154,7 @@ static const RgArchOp perceiver_post[] = {
   { RG_OP_COPY, .out = RAT (B_FEATURES, RG_ROWS_SUB_IMAGE), .in = R (B_PFIN), .rows = RG_ROWS_LATENTS, .cols = RG_DIM_T },
 };
 
-/* x = embed(ids), image-token rows replaced in order by image features */
-static const RgArchOp text_embed[] = {
-  { RG_OP_EMBED, .out = R (B_TX), .in = R (B_IDS), .w = W_EMBED, .rows = RG_ROWS_TOKENS },
-  { RG_OP_SCATTER_ROWS, .out = R (B_TX), .in = R (B_IMAGE_FEATURES), .in2 = R (B_IMAGE_ROWS),
-    .rows = RG_ROWS_IMAGE_TOKENS, .cols = RG_DIM_T },
-  { RG_OP_TAP, .in = R (B_TX), .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T, .name = "inputs_embeds" },
-};
+static const RgArchOp text_embed[] = { RG_LLAMA_EMBED_IMAGE_ROWS_OPS };
 
 /* Mistral: the Llama decoder layer with a sliding window (T_WINDOW) */
 static const RgArchOp text_layer[] = { RG_LLAMA_LAYER_OPS };
@@ -203,36 +197,19 @@ resolve (const RgModelConfig *cfg, RgArchDims *dims, GError **error)
                    "Odd text head dimension %u", tc->head_dim);
       return FALSE;
     }
-  d[RG_DIM_V] = vc->hidden_size;
-  d[RG_DIM_VI] = vc->intermediate_size;
-  d[RG_DIM_V_HEADS] = vc->num_attention_heads;
-  d[RG_DIM_V_HEAD_DIM] = vc->hidden_size / vc->num_attention_heads;  /* divisibility checked by rg-config */
-  d[RG_DIM_V_LAYERS] = vc->num_hidden_layers;
-  d[RG_DIM_CHANNELS] = vc->num_channels;
-  d[RG_DIM_PATCH] = vc->patch_size;
+  rg_arch_resolve_vision (vc, dims);
   d[RG_DIM_NL] = pc->resampler_n_latents;
   d[RG_DIM_P_HEADS] = pc->resampler_n_heads;
   d[RG_DIM_P_KV_HEADS] = pc->num_key_value_heads;
   d[RG_DIM_P_HEAD_DIM] = pc->resampler_head_dim;
   d[RG_DIM_P_LAYERS] = pc->resampler_depth;
-  d[RG_DIM_T] = tc->hidden_size;
-  d[RG_DIM_TI] = tc->intermediate_size;
-  d[RG_DIM_VOCAB] = tc->vocab_size;
-  d[RG_DIM_T_HEADS] = tc->num_attention_heads;
-  d[RG_DIM_T_KV_HEADS] = tc->num_key_value_heads;
-  d[RG_DIM_T_HEAD_DIM] = tc->head_dim;
-  d[RG_DIM_T_LAYERS] = tc->num_hidden_layers;
   d[RG_DIM_T_WINDOW] = tc->sliding_window;
-  dims->p[RG_PARAM_V_EPS] = vc->layer_norm_eps;
   dims->p[RG_PARAM_P_EPS] = pc->rms_norm_eps;
-  dims->p[RG_PARAM_T_EPS] = tc->rms_norm_eps;
-  dims->p[RG_PARAM_ROPE_THETA] = tc->rope_theta;
   return rg_arch_mul (side, side, &d[RG_DIM_V_POSITIONS], "the vision position grid", error) &&
          rg_arch_mul (pc->resampler_n_heads, pc->resampler_head_dim, &d[RG_DIM_P_Q], "the perceiver's q width", error) &&
          rg_arch_mul (pc->num_key_value_heads, pc->resampler_head_dim, &d[RG_DIM_P_KV], "the perceiver's kv width", error) &&
          rg_arch_mul (4, tc->hidden_size, &d[RG_DIM_P_FF], "the perceiver's MLP width", error) &&
-         rg_arch_mul (tc->num_attention_heads, tc->head_dim, &d[RG_DIM_T_Q], "the text q width", error) &&
-         rg_arch_mul (tc->num_key_value_heads, tc->head_dim, &d[RG_DIM_T_KV], "the text kv width", error);
+         rg_arch_resolve_llama (tc, dims, error);
 }
 
 const RgArch rg_arch_idefics2 = {

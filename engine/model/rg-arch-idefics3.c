@@ -87,13 +87,7 @@ static const RgArchOp vision_post[] = {
     .rows = RG_ROWS_LATENTS },
 };
 
-/* x = embed(ids), image-token rows replaced in order by image features */
-static const RgArchOp text_embed[] = {
-  { RG_OP_EMBED, .out = R (B_TX), .in = R (B_IDS), .w = W_EMBED, .rows = RG_ROWS_TOKENS },
-  { RG_OP_SCATTER_ROWS, .out = R (B_TX), .in = R (B_IMAGE_FEATURES), .in2 = R (B_IMAGE_ROWS),
-    .rows = RG_ROWS_IMAGE_TOKENS, .cols = RG_DIM_T },
-  { RG_OP_TAP, .in = R (B_TX), .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T, .name = "inputs_embeds" },
-};
+static const RgArchOp text_embed[] = { RG_LLAMA_EMBED_IMAGE_ROWS_OPS };
 
 /* Llama: no sliding window (T_WINDOW stays 0) */
 static const RgArchOp text_layer[] = { RG_LLAMA_LAYER_OPS };
@@ -128,30 +122,13 @@ resolve (const RgModelConfig *cfg, RgArchDims *dims, GError **error)
                    " patches per side", s, side);
       return FALSE;
     }
-  d[RG_DIM_V] = vc->hidden_size;
-  d[RG_DIM_VI] = vc->intermediate_size;
-  d[RG_DIM_V_HEADS] = vc->num_attention_heads;
-  d[RG_DIM_V_HEAD_DIM] = vc->hidden_size / vc->num_attention_heads;  /* divisibility checked by rg-config */
-  d[RG_DIM_V_LAYERS] = vc->num_hidden_layers;
-  d[RG_DIM_CHANNELS] = vc->num_channels;
-  d[RG_DIM_PATCH] = vc->patch_size;
+  rg_arch_resolve_vision (vc, dims);
   d[RG_DIM_NL] = cfg->image_seq_len;
   d[RG_DIM_SCALE] = s;
-  d[RG_DIM_T] = tc->hidden_size;
-  d[RG_DIM_TI] = tc->intermediate_size;
-  d[RG_DIM_VOCAB] = tc->vocab_size;
-  d[RG_DIM_T_HEADS] = tc->num_attention_heads;
-  d[RG_DIM_T_KV_HEADS] = tc->num_key_value_heads;
-  d[RG_DIM_T_HEAD_DIM] = tc->head_dim;
-  d[RG_DIM_T_LAYERS] = tc->num_hidden_layers;
-  dims->p[RG_PARAM_V_EPS] = vc->layer_norm_eps;
-  dims->p[RG_PARAM_T_EPS] = tc->rms_norm_eps;
-  dims->p[RG_PARAM_ROPE_THETA] = tc->rope_theta;
   return rg_arch_mul (side, side, &d[RG_DIM_V_POSITIONS], "the vision position grid", error) &&
          rg_arch_mul (s, s, &ss, "the pixel shuffle block", error) &&
          rg_arch_mul (vc->hidden_size, ss, &d[RG_DIM_V_SHUFFLED], "the pixel shuffle width", error) &&
-         rg_arch_mul (tc->num_attention_heads, tc->head_dim, &d[RG_DIM_T_Q], "the text q width", error) &&
-         rg_arch_mul (tc->num_key_value_heads, tc->head_dim, &d[RG_DIM_T_KV], "the text kv width", error);
+         rg_arch_resolve_llama (tc, dims, error);
 }
 
 const RgArch rg_arch_idefics3 = {

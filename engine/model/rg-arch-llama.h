@@ -14,6 +14,9 @@
  *     tensor names with "%u"; KV_QUANT: the k/v projections' rule);
  *   - buffer slots RG_LLAMA_BUFFER_SLOTS (the KV cache and the scratch
  *     rows) in its buffer enum, rows RG_LLAMA_BUFFERS;
+ *   - RG_LLAMA_EMBED_IMAGE_ROWS_OPS in its token embeddings block where
+ *     image features come in as token rows (IDEFICS2, IDEFICS3: its
+ *     W_EMBED, B_IDS, B_IMAGE_FEATURES, B_IMAGE_ROWS);
  *   - RG_LLAMA_LAYER_OPS in its layer block (x T_LAYERS) on x = B_TX,
  *     RG_LLAMA_HEAD_OPS in its head block (its W_NORM, W_LM_HEAD and
  *     B_LOGITS).
@@ -48,6 +51,13 @@
   [B_TA] = { "text attn", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T_Q }, \
   [B_TG] = { "text gate", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_TI }, \
   [B_TU] = { "text up", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_TI }
+
+/* x = embed(ids), image-token rows replaced in order by image features */
+#define RG_LLAMA_EMBED_IMAGE_ROWS_OPS \
+  { RG_OP_EMBED, .out = R (B_TX), .in = R (B_IDS), .w = W_EMBED, .rows = RG_ROWS_TOKENS }, \
+  { RG_OP_SCATTER_ROWS, .out = R (B_TX), .in = R (B_IMAGE_FEATURES), .in2 = R (B_IMAGE_ROWS), \
+    .rows = RG_ROWS_IMAGE_TOKENS, .cols = RG_DIM_T }, \
+  { RG_OP_TAP, .in = R (B_TX), .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T, .name = "inputs_embeds" }
 
 #define RG_LLAMA_LAYER_OPS \
   /* x = x + o_proj(attn(rope(q), cache + rope(k), cache + v)) on RMSNorm(x) */ \

@@ -1,5 +1,5 @@
 /* rg-arch.c: what every family description shares (see rg-arch.h). */
-#include "rg-arch.h"
+#include "rg-arch-desc.h"
 
 #include "regard-error.h"
 
@@ -15,6 +15,39 @@ rg_arch_mul (uint64_t a, uint64_t b, uint64_t *out, const char *what, GError **e
     }
   *out = a * b;
   return TRUE;
+}
+
+void
+rg_arch_resolve_vision (const RgVisionConfig *vc, RgArchDims *dims)
+{
+  uint64_t *d = dims->d;
+
+  d[RG_DIM_V] = vc->hidden_size;
+  d[RG_DIM_VI] = vc->intermediate_size;
+  d[RG_DIM_V_HEADS] = vc->num_attention_heads;
+  d[RG_DIM_V_HEAD_DIM] = vc->hidden_size / vc->num_attention_heads;  /* divisibility checked by rg-config */
+  d[RG_DIM_V_LAYERS] = vc->num_hidden_layers;
+  d[RG_DIM_CHANNELS] = vc->num_channels;
+  d[RG_DIM_PATCH] = vc->patch_size;
+  dims->p[RG_PARAM_V_EPS] = vc->layer_norm_eps;
+}
+
+gboolean
+rg_arch_resolve_llama (const RgTextConfig *tc, RgArchDims *dims, GError **error)
+{
+  uint64_t *d = dims->d;
+
+  d[RG_DIM_T] = tc->hidden_size;
+  d[RG_DIM_TI] = tc->intermediate_size;
+  d[RG_DIM_VOCAB] = tc->vocab_size;
+  d[RG_DIM_T_HEADS] = tc->num_attention_heads;
+  d[RG_DIM_T_KV_HEADS] = tc->num_key_value_heads;
+  d[RG_DIM_T_HEAD_DIM] = tc->head_dim;
+  d[RG_DIM_T_LAYERS] = tc->num_hidden_layers;
+  dims->p[RG_PARAM_T_EPS] = tc->rms_norm_eps;
+  dims->p[RG_PARAM_ROPE_THETA] = tc->rope_theta;
+  return rg_arch_mul (tc->num_attention_heads, tc->head_dim, &d[RG_DIM_T_Q], "the text q width", error) &&
+         rg_arch_mul (tc->num_key_value_heads, tc->head_dim, &d[RG_DIM_T_KV], "the text kv width", error);
 }
 
 uint64_t

@@ -1,6 +1,7 @@
 /* rg-arch.h: a model family as data, run by every backend.
  *
- * A family (rg-arch-idefics2.c, rg-arch-idefics3.c) is described once:
+ * A family (rg-arch-idefics2.c, rg-arch-idefics3.c, rg-arch-idefics1.c; the
+ * blocks they share in rg-arch-siglip.h and rg-arch-llama.h) is described once:
  *   - named sizes (RgDim) and scalars (RgParam) computed from the config,
  *     64-bit and overflow-checked;
  *   - a weight table: the checkpoint's tensor name (with %u for the layer),
