@@ -386,7 +386,7 @@ regard_engine_params_default (void)
   return (RegardEngineParams) {
     .device = NULL,
     .precision = REGARD_PRECISION_AUTO,
-    .context_length = 4096,
+    .context_length = 0,   /* the model's own, see rg-engine-load.c */
   };
 }
 
@@ -432,8 +432,6 @@ regard_engine_new (const RegardEngineParams *params, GError **error)
   GThread *thread;
 
   engine->params = params ? *params : defaults;
-  if (engine->params.context_length == 0)
-    engine->params.context_length = defaults.context_length;
   engine->params.device = g_strdup (engine->params.device);
   engine->handle = g_rc_box_new0 (EngineHandle);
   engine->handle->engine = engine;

@@ -67,8 +67,14 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
               GError **error)
 {
   const char *backend = g_getenv ("REGARD_BACKEND");
+  const RgModelConfig *cfg = rg_snapshot_get_config (snap);
   g_autoptr(GError) vk_error = NULL;
   RgWeightFormat format;
+  /* By default no longer than the model was trained for (idefics-9b: 2048;
+   * positions past it are garbage) and at most 4096 tokens of KV cache. */
+  guint context_length = params->context_length
+                         ? params->context_length
+                         : MIN (REGARD_DEFAULT_CONTEXT_LENGTH, cfg->text.max_position_embeddings);
 
   if (backend && !g_str_equal (backend, "reference") && !g_str_equal (backend, "cpu") &&
       !g_str_equal (backend, "vulkan"))
@@ -104,8 +110,7 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
         case REGARD_PRECISION_AUTO:
         default: requested = RG_DTYPE_COUNT; break;
         }
-      if (!rg_budget_choose (rg_snapshot_get_config (snap), requested,
-                             params->context_length ? params->context_length : 4096,
+      if (!rg_budget_choose (cfg, requested, context_length,
                              m->pre.do_split, dev->budget_bytes, dev->name, &chosen, &reason, error))
         return FALSE;
       switch (chosen)
@@ -117,15 +122,14 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
         default: format = params->precision == REGARD_PRECISION_F16 ? RG_WEIGHTS_F16 : RG_WEIGHTS_AUTO; break;
         }
       m->format_reason = g_steal_pointer (&reason);
-      m->model = rg_model_gpu_new (snap, m->vk, format, params->context_length, cancellable,
+      m->model = rg_model_gpu_new (snap, m->vk, format, context_length, cancellable,
                                    progress, progress_data, error);
     }
   else
     {
       g_autoptr(GError) ram_error = NULL;
-      guint context_length = params->context_length ? params->context_length : 4096;
 
-      if (!rg_budget_check_host (rg_snapshot_get_config (snap), context_length, m->pre.do_split,
+      if (!rg_budget_check_host (cfg, context_length, m->pre.do_split,
                                  rg_budget_host_bytes (), &ram_error))
         {
           if (vk_error)

@@ -7,6 +7,7 @@
 
 #include "regard-engine.h"
 #include "rg-budget.h"
+#include "rg-config.h"
 
 #define GiB (1024.0 * 1024 * 1024)
 
@@ -155,11 +156,43 @@ test_requested_format (void)
   g_assert_nonnull (strstr (reason, "as requested"));
 }
 
+/* SmolVLM-256M (IDEFICS3): the connector is one 12288 -> 576 linear, no
+ * perceiver; every matrix of the checkpoint counted once (256.3 M
+ * parameters, f16). */
+static void
+test_estimate_smolvlm_256m (void)
+{
+  static const char json[] =
+    "{\"model_type\": \"idefics3\", \"scale_factor\": 4, \"vision_config\": {\"hidden_size\": 768,"
+    " \"intermediate_size\": 3072, \"num_hidden_layers\": 12, \"num_attention_heads\": 12,"
+    " \"image_size\": 512, \"patch_size\": 16}, \"text_config\": {\"vocab_size\": 49280,"
+    " \"hidden_size\": 576, \"intermediate_size\": 1536, \"num_hidden_layers\": 30,"
+    " \"num_attention_heads\": 9, \"num_key_value_heads\": 3}}";
+  g_autoptr(GError) error = NULL;
+  RgModelConfig cfg;
+  RgBudgetEstimate f16;
+  /* vision: patch 768 x 768, positions 1024 x 768, 12 x (4 x 768^2 + 2 x 3072 x 768);
+   * connector 576 x 12288; embedding and lm_head 49280 x 576;
+   * 30 x (q, o 576^2; k, v 192 x 576; gate, up, down 1536 x 576) */
+  guint64 params = 768ull * 768 + 1024ull * 768 + 12ull * (4 * 768 * 768 + 2 * 3072 * 768) +
+                   576ull * 12288 + 2ull * 49280 * 576 +
+                   30ull * (2 * 576 * 576 + 2 * 192 * 576 + 3 * 1536 * 576);
+
+  g_assert_true (rg_model_config_parse (json, strlen (json), "config.json", &cfg, &error));
+  g_assert_no_error (error);
+  rg_budget_estimate (&cfg, RG_DTYPE_F16, 4096, TRUE, &f16);
+  g_assert_cmpuint (params, ==, 256327680);
+  g_assert_cmpuint (f16.matrices, ==, 2 * params);
+  /* 30 layers x 4096 tokens x 3 heads x 64 x f32 x (K, V) */
+  g_assert_cmpuint (f16.kv_cache, ==, 30ull * 4096 * 3 * 64 * 4 * 2);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/budget/estimate-8b", test_estimate_8b);
+  g_test_add_func ("/budget/idefics3/estimate-smolvlm-256m", test_estimate_smolvlm_256m);
   g_test_add_func ("/budget/auto/24g-f16", test_auto_24g);
   g_test_add_func ("/budget/auto/12g-q8_0", test_auto_12g);
   g_test_add_func ("/budget/auto/10g-q4_0", test_auto_10g);

@@ -333,6 +333,16 @@ test_model_info (void)
   g_assert_false (info->image_splitting);
 }
 
+/* The default context stops at what the model was trained for (2048 here),
+ * not at the engine's 4096: positions past it would be garbage. */
+static void
+test_default_context (void)
+{
+  const RegardModelInfo *info = regard_engine_get_model_info (shared_engine);
+
+  g_assert_cmpuint (info->context_length, ==, 2048);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -354,6 +364,7 @@ main (int argc, char **argv)
     g_error ("loading %s: %s", model_dir, error->message);
 
   g_test_add_func ("/engine/idefics1/model-info", test_model_info);
+  g_test_add_func ("/engine/idefics1/default-context", test_default_context);
   for (guint i = 0; i < json_array_get_length (model_cases); i++)
     {
       JsonObject *c = json_array_get_object_element (model_cases, i);

@@ -574,7 +574,7 @@ test_params_and_strings (void)
   g_assert_cmpint (p.image_splitting, ==, -1);
   g_assert_false (p.raw_prompt);
   g_assert_null (p.dump_path);
-  g_assert_cmpuint (e.context_length, ==, 4096);
+  g_assert_cmpuint (e.context_length, ==, 0);   /* 0: the model's own, at most 4096 */
   g_assert_null (e.device);
   g_assert_cmpstr (regard_stop_reason_to_string (REGARD_STOP_EOS), ==, "eos");
   g_assert_cmpstr (regard_stop_reason_to_string (REGARD_STOP_MAX_TOKENS), ==, "max_tokens");

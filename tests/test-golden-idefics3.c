@@ -513,6 +513,29 @@ test_tied_embeddings (void)
   rg_test_remove_tree (dir);
 }
 
+/* A frame whose patch grid the pixel shuffle cannot turn into the
+ * model's image tokens (6 x 8 patches, s = 4) is an error, not garbage. */
+static void
+test_error_grid (void)
+{
+  g_autoptr(GError) error = NULL;
+  RgModel *m = get_model ();
+  guint H = 96, W = m->config.vision.image_size;
+  RgPixelBatch b = { .n = 1, .height = H, .width = W };
+  g_autofree float *px = g_new0 (float, 3 * H * W);
+  g_autofree uint8_t *mask = g_malloc (H * W);
+  guint hw[2] = { H, W };
+  g_autofree float *features = g_new0 (float, m->config.image_seq_len * m->config.text.hidden_size);
+
+  memset (mask, 1, H * W);
+  b.pixel_values = px;
+  b.pixel_mask = mask;
+  b.valid_hw = hw;
+  g_assert_false (m->vtable->encode_images (m, &b, features, &error));
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_INVALID_IMAGE);
+  g_assert_nonnull (strstr (error->message, "pixel shuffle"));
+}
+
 static void
 case_free (gpointer p)
 {
@@ -596,6 +619,7 @@ main (int argc, char **argv)
       g_test_add_data_func (p_generate, c, test_generate);
     }
   g_test_add_func ("/model/idefics3/" BACKEND "/tied-embeddings", test_tied_embeddings);
+  g_test_add_func ("/model/idefics3/" BACKEND "/errors/grid-not-shuffled", test_error_grid);
 
   ret = g_test_run ();
   g_clear_pointer (&model, rg_model_free);

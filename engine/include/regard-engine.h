@@ -64,13 +64,16 @@ typedef enum
   REGARD_PRECISION_F16,
 } RegardPrecision;
 
+#define REGARD_DEFAULT_CONTEXT_LENGTH 4096
+
 typedef struct
 {
   /* Device chosen by index, name substring or UUID; NULL: $REGARD_DEVICE,
    * else the best device (discrete > integrated > virtual > CPU). */
   const char *device;
   RegardPrecision precision;
-  /* Context length reserved for the KV cache, in tokens (0: 4096). */
+  /* Context length reserved for the KV cache, in tokens (0: the model's
+   * max_position_embeddings, at most REGARD_DEFAULT_CONTEXT_LENGTH). */
   guint context_length;
 } RegardEngineParams;
 
