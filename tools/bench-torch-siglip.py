@@ -5,9 +5,11 @@ SigLIP vision tower of idefics2 (hidden 1152, 27 layers, 16 heads, MLP
 CPU, float32, 2 threads, on the sub-images one 980 x 980 image gives:
 the whole image (70 x 70 patches) and, with --split, also its 4 crops
 (35 x 35 patches each), one forward per sub-image as Regard encodes them.
-Not part of the product: Debian's python3-torch is enough.
+Not part of the product: Debian's python3-torch, with libopenblas0-pthread
+(without it Debian's torch multiplies through the reference BLAS, many
+times slower; `torch.__config__.show()` says BLAS_INFO=generic either way).
 
-  tools/bench-torch-siglip.py [--layers N] [--split] [--repeat N] [--threads N]
+  /usr/bin/python3 tools/bench-torch-siglip.py [--layers N] [--split] [--repeat N] [--threads N]
 """
 import argparse
 import math
