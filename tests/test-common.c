@@ -1,5 +1,6 @@
 #include "test-common.h"
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -101,4 +102,24 @@ rg_test_assert_close_f32 (const char *file, int line, const char *what,
                                               c.nmse, c.n_nonfinite);
       g_assertion_message (G_LOG_DOMAIN, file, line, G_STRFUNC, msg);
     }
+}
+
+char *
+rg_test_case_image_path (const char *model_dir, const char *relative)
+{
+  g_autofree char *dir = rg_test_fixture_path (model_dir);
+  g_autofree char *joined = g_build_filename (dir, relative, NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (joined);
+  char *path = g_file_get_path (file);
+
+  if (g_str_has_suffix (path, ".jpg"))
+    {
+      char *png;
+
+      path[strlen (path) - 4] = '\0';
+      png = g_strconcat (path, ".decoded.png", NULL);
+      g_free (path);
+      return png;
+    }
+  return path;
 }

@@ -17,6 +17,10 @@ G_BEGIN_DECLS
 
 /* Absolute path of a file under the fixtures folder (tests/fixtures). */
 char *rg_test_fixture_path (const char *relative);
+/* A golden case's image RELATIVE to fixture MODEL_DIR, as a normalized
+ * path; a JPEG is replaced by the pixels PIL decoded from it
+ * (*.decoded.png): JPEG decoders differ. */
+char *rg_test_case_image_path (const char *model_dir, const char *relative);
 
 /* Asserts ERROR is DOMAIN / CODE and its message holds each substring of
  * the NULL-terminated list ARGS (the message is logged). */

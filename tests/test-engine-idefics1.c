@@ -12,70 +12,15 @@
 
 #include "regard-engine.h"
 #include "test-common.h"
+#include "test-engine-common.h"
 
 static RegardEngine *shared_engine;
 static JsonArray *model_cases;
 
-typedef struct
-{
-  GArray *ids;
-  GString *text;
-  GAsyncResult *result;
-} AskState;
-
-static void
-on_token (gint32 id, const char *text, gpointer data)
-{
-  AskState *st = data;
-
-  g_array_append_val (st->ids, id);
-  g_string_append (st->text, text);
-}
-
-static void
-on_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  ((AskState *) data)->result = g_object_ref (result);
-}
-
-static gboolean
-ask_sync (RegardEngine *engine, RegardConversation *conv, const RegardAskParams *params,
-          GArray **ids, char **text, RegardAskStats *stats, GError **error)
-{
-  g_autoptr(GMainContext) ctx = g_main_context_new ();
-  AskState st = { g_array_new (FALSE, FALSE, sizeof (gint32)), g_string_new (NULL), NULL };
-  gboolean ok;
-
-  g_main_context_push_thread_default (ctx);
-  regard_engine_ask_async (engine, conv, params, NULL, on_token, &st, NULL, on_done, &st);
-  while (st.result == NULL)
-    g_main_context_iteration (ctx, TRUE);
-  g_main_context_pop_thread_default (ctx);
-  ok = regard_engine_ask_finish (engine, st.result, stats, error);
-  g_object_unref (st.result);
-  *ids = st.ids;
-  *text = g_string_free (st.text, FALSE);
-  return ok;
-}
-
 static char *
 image_path (const char *relative)
 {
-  g_autofree char *dir = rg_test_fixture_path ("idefics1-tiny");
-  g_autofree char *joined = g_build_filename (dir, relative, NULL);
-  g_autoptr(GFile) file = g_file_new_for_path (joined);
-  char *path = g_file_get_path (file);
-
-  if (g_str_has_suffix (path, ".jpg"))
-    {
-      char *png;
-
-      path[strlen (path) - 4] = '\0';
-      png = g_strconcat (path, ".decoded.png", NULL);
-      g_free (path);
-      return png;
-    }
-  return path;
+  return rg_test_case_image_path ("idefics1-tiny", relative);
 }
 
 /* The case's chat prompt as a chat: turns split at
@@ -118,34 +63,10 @@ static void
 test_golden_case (gconstpointer data)
 {
   JsonObject *c = (JsonObject *) data;
-  JsonArray *expect = json_object_get_array_member (c, "generated_ids");
   g_autoptr(RegardConversation) conv = case_conversation (c);
   RegardAskParams params = regard_ask_params_default ();
-  g_autoptr(GArray) ids = NULL;
-  g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
-  RegardAskStats stats;
 
-  params.max_new_tokens = 24;
-  g_assert_true (ask_sync (shared_engine, conv, &params, &ids, &text, &stats, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (stats.prompt_tokens + stats.cached_tokens, ==, json_object_get_int_member (c, "input_ids_len"));
-  g_assert_cmpuint (ids->len, ==, json_array_get_length (expect));
-  for (guint i = 0; i < ids->len; i++)
-    if (g_array_index (ids, gint32, i) != json_array_get_int_element (expect, i))
-      g_error ("token %u: got %d, expected %" G_GINT64_FORMAT, i, g_array_index (ids, gint32, i),
-               json_array_get_int_element (expect, i));
-  g_assert_cmpstr (text, ==, json_object_get_string_member (c, "generated_text_skip_special"));
-}
-
-static GString *
-ids_string (GArray *ids)
-{
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; i < ids->len; i++)
-    g_string_append_printf (s, "%d ", g_array_index (ids, gint32, i));
-  return s;
+  rg_test_engine_check_golden (shared_engine, c, conv, params);
 }
 
 static char *
@@ -160,7 +81,7 @@ ask_fresh (RegardConversation *conv, const RegardAskParams *params, GArray **ids
   g_assert_no_error (error);
   g_assert_true (regard_engine_load (fresh, model_dir, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (ask_sync (fresh, conv, params, ids, &text, stats, &error));
+  g_assert_true (rg_test_ask_sync (fresh, conv, params, ids, &text, stats, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats->cached_tokens, ==, 0);
   return text;
@@ -185,7 +106,7 @@ test_multi_turn_cache (void)
   params.max_new_tokens = 6;
   regard_conversation_add_image_file (conv, REGARD_ROLE_USER, landscape);
   regard_conversation_add_text (conv, REGARD_ROLE_USER, "What is this?");
-  g_assert_true (ask_sync (shared_engine, conv, &params, &ids1, &text1, &stats, &error));
+  g_assert_true (rg_test_ask_sync (shared_engine, conv, &params, &ids1, &text1, &stats, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.encoded_images, ==, 1);
   first_prompt = stats.prompt_tokens + stats.cached_tokens;
@@ -193,24 +114,24 @@ test_multi_turn_cache (void)
   regard_conversation_add_text (conv, REGARD_ROLE_ASSISTANT, text1);
   regard_conversation_add_image_file (conv, REGARD_ROLE_USER, gray);
   regard_conversation_add_text (conv, REGARD_ROLE_USER, "And this one?");
-  g_assert_true (ask_sync (shared_engine, conv, &params, &ids2, &text2, &stats, &error));
+  g_assert_true (rg_test_ask_sync (shared_engine, conv, &params, &ids2, &text2, &stats, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.cached_tokens, >=, first_prompt - 1);
 
   text_fresh = ask_fresh (conv, &params, &ids_fresh, &stats_fresh);
   g_assert_cmpuint (stats_fresh.encoded_images, ==, 2);
   g_assert_cmpuint (stats_fresh.prompt_tokens, ==, stats.prompt_tokens + stats.cached_tokens);
-  a = ids_string (ids2);
-  b = ids_string (ids_fresh);
+  a = rg_test_ids_string (ids2);
+  b = rg_test_ids_string (ids_fresh);
   g_assert_cmpstr (a->str, ==, b->str);
   g_assert_cmpstr (text2, ==, text_fresh);
 
   /* The same question again (regenerate): the images are the ones the
    * model holds, nothing is encoded, the answer is the same. */
-  g_assert_true (ask_sync (shared_engine, conv, &params, &ids3, &text3, &stats, &error));
+  g_assert_true (rg_test_ask_sync (shared_engine, conv, &params, &ids3, &text3, &stats, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.encoded_images, ==, 0);
-  c = ids_string (ids3);
+  c = rg_test_ids_string (ids3);
   g_assert_cmpstr (c->str, ==, a->str);
 }
 
@@ -232,15 +153,15 @@ test_text_only_after_image (void)
   params.max_new_tokens = 6;
   regard_conversation_add_image_file (with_image, REGARD_ROLE_USER, square);
   regard_conversation_add_text (with_image, REGARD_ROLE_USER, "Tell me a joke.");
-  g_assert_true (ask_sync (shared_engine, with_image, &params, &ids1, &text1, &stats, &error));
+  g_assert_true (rg_test_ask_sync (shared_engine, with_image, &params, &ids1, &text1, &stats, &error));
   g_assert_no_error (error);
   regard_conversation_add_text (text_only, REGARD_ROLE_USER, "Tell me a joke.");
-  g_assert_true (ask_sync (shared_engine, text_only, &params, &ids2, &text2, &stats, &error));
+  g_assert_true (rg_test_ask_sync (shared_engine, text_only, &params, &ids2, &text2, &stats, &error));
   g_assert_no_error (error);
   text_fresh = ask_fresh (text_only, &params, &ids_fresh, &stats_fresh);
   g_assert_cmpuint (stats_fresh.encoded_images, ==, 0);
-  a = ids_string (ids2);
-  b = ids_string (ids_fresh);
+  a = rg_test_ids_string (ids2);
+  b = rg_test_ids_string (ids_fresh);
   g_assert_cmpstr (a->str, ==, b->str);
   g_assert_cmpstr (text2, ==, text_fresh);
 }

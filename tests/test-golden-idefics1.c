@@ -7,6 +7,7 @@
  * embeddings), then 24 greedy tokens (bad words 32000/32001, the last
  * mask row for generated tokens) exactly. */
 #include "test-common.h"
+#include "test-golden-common.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -72,46 +73,7 @@ get_model (void)
 static RgSafetensors *
 open_case (const Case *c)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *rel = g_build_filename ("idefics1-tiny", c->file, NULL);
-  g_autofree char *path = rg_test_fixture_path (rel);
-  RgSafetensors *st = rg_safetensors_open (path, &error);
-
-  g_assert_no_error (error);
-  return st;
-}
-
-static float *
-golden_f32 (RgSafetensors *st, const char *name, size_t *n)
-{
-  const RgTensorInfo *t = rg_safetensors_find (st, name);
-  float *out;
-
-  g_assert_nonnull (t);
-  g_assert_cmpint (t->dtype, ==, RG_DTYPE_F32);
-  *n = t->n_elements;
-  out = g_new (float, MAX (*n, 1));
-  memcpy (out, t->data, *n * sizeof (float));
-  return out;
-}
-
-static int32_t *
-golden_i64 (RgSafetensors *st, const char *name, size_t *n)
-{
-  const RgTensorInfo *t = rg_safetensors_find (st, name);
-  int32_t *out;
-
-  g_assert_nonnull (t);
-  g_assert_cmpint (t->dtype, ==, RG_DTYPE_I64);
-  *n = t->n_elements;
-  out = g_new (int32_t, MAX (*n, 1));
-  for (size_t i = 0; i < *n; i++)
-    {
-      int64_t v;
-      memcpy (&v, (const uint8_t *) t->data + i * 8, 8);
-      out[i] = (int32_t) v;
-    }
-  return out;
+  return rg_test_golden_open ("idefics1-tiny", c->file);
 }
 
 /* The tap NAME against the golden tensor of the same name (GOLDEN, if
@@ -124,7 +86,7 @@ check_tap (RgSafetensors *st, const char *name, const char *golden, double tol)
   size_t n, got_n = 1;
   RgCompare cmp;
 
-  want = golden_f32 (st, golden ? golden : name, &n);
+  want = rg_test_golden_f32 (st, golden ? golden : name, &n);
   g_assert_nonnull (t);
   for (guint i = 0; i < t->n_dims; i++)
     got_n *= (size_t) t->shape[i];
@@ -147,9 +109,9 @@ prefill (const Case *c, RgSafetensors *st, float *logits, int32_t *last_index)
   g_autoptr(GError) error = NULL;
   RgModel *m = get_model ();
   size_t n_ids, n_index, n_px;
-  g_autofree int32_t *ids = golden_i64 (st, "input_ids", &n_ids);
-  g_autofree int32_t *index = golden_i64 (st, "image_index", &n_index);
-  g_autofree float *pixels = golden_f32 (st, "pixel_values", &n_px);
+  g_autofree int32_t *ids = rg_test_golden_i64 (st, "input_ids", &n_ids);
+  g_autofree int32_t *index = rg_test_golden_i64 (st, "image_index", &n_index);
+  g_autofree float *pixels = rg_test_golden_f32 (st, "pixel_values", &n_px);
   g_autofree float *features = NULL;
   size_t S = m->config.vision.image_size, n_images = 0;
 
@@ -218,7 +180,7 @@ test_forward (gconstpointer data)
       check_tap (st, name, NULL, TOL_HIDDEN);
     }
   check_tap (st, "text_last_hidden_state", NULL, tolerance (c, "text_last_hidden_state", TOL_HIDDEN));
-  want = golden_f32 (st, "prefill_last_logits", &n);
+  want = rg_test_golden_f32 (st, "prefill_last_logits", &n);
   g_assert_cmpuint (n, ==, m->config.text.vocab_size);
   rg_test_assert_close_f32 (__FILE__, __LINE__, "prefill_last_logits", logits, want, n,
                             tolerance (c, "prefill_last_logits", 5e-4));
@@ -233,7 +195,7 @@ test_generate (gconstpointer data)
   RgModel *m = get_model ();
   size_t vocab = m->config.text.vocab_size, n_want;
   g_autofree float *logits = g_new (float, vocab);
-  g_autofree int32_t *want = golden_i64 (st, "generated_ids", &n_want);
+  g_autofree int32_t *want = rg_test_golden_i64 (st, "generated_ids", &n_want);
   int32_t last;
   guint same = 0;
 

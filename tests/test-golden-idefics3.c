@@ -14,6 +14,7 @@
  * nowhere (square_split_4x4, multi_turn_split) run the text model on the
  * golden connector_output. */
 #include "test-common.h"
+#include "test-golden-common.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -111,45 +112,17 @@ get_model (void)
 static RgSafetensors *
 open_fixture (const char *rel)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *full = g_build_filename ("smolvlm-tiny", rel, NULL);
-  g_autofree char *path = rg_test_fixture_path (full);
-  RgSafetensors *st = rg_safetensors_open (path, &error);
-
-  g_assert_no_error (error);
-  return st;
+  return rg_test_golden_open ("smolvlm-tiny", rel);
 }
 
+/* the golden f32 tensor NAME, of N values */
 static float *
 golden_f32 (RgSafetensors *st, const char *name, size_t n)
 {
-  const RgTensorInfo *t = rg_safetensors_find (st, name);
-  float *out;
+  size_t got;
+  float *out = rg_test_golden_f32 (st, name, &got);
 
-  g_assert_nonnull (t);
-  g_assert_cmpint (t->dtype, ==, RG_DTYPE_F32);
-  g_assert_cmpuint (t->n_elements, ==, n);
-  out = g_new (float, MAX (n, 1));
-  memcpy (out, t->data, n * sizeof (float));
-  return out;
-}
-
-static int32_t *
-golden_ids (RgSafetensors *st, const char *name, size_t *n)
-{
-  const RgTensorInfo *t = rg_safetensors_find (st, name);
-  int32_t *out;
-
-  g_assert_nonnull (t);
-  g_assert_cmpint (t->dtype, ==, RG_DTYPE_I64);
-  *n = t->n_elements;
-  out = g_new (int32_t, MAX (*n, 1));
-  for (size_t i = 0; i < *n; i++)
-    {
-      int64_t v;
-      memcpy (&v, (const uint8_t *) t->data + i * 8, 8);
-      out[i] = (int32_t) v;
-    }
+  g_assert_cmpuint (got, ==, n);
   return out;
 }
 
@@ -320,7 +293,7 @@ test_prefill (gconstpointer data)
   g_autoptr(RgSafetensors) st = open_fixture (c->file);
   RgModel *m = get_model ();
   size_t T = m->config.text.hidden_size, vocab = m->config.text.vocab_size, n_ids;
-  g_autofree int32_t *ids = golden_ids (st, "input_ids", &n_ids);
+  g_autofree int32_t *ids = rg_test_golden_i64 (st, "input_ids", &n_ids);
   g_autofree float *logits = g_new (float, vocab);
   g_autofree float *want_emb = golden_f32 (st, "inputs_embeds", n_ids * T);
   g_autofree float *want_hid = golden_f32 (st, "text_last_hidden_state", n_ids * T);
@@ -341,9 +314,9 @@ test_generate (gconstpointer data)
   RgModel *m = get_model ();
   const RgProcessorConfig *proc = rg_snapshot_get_processor_config (snapshot);
   size_t vocab = m->config.text.vocab_size, n_ids, n_gen, n_top;
-  g_autofree int32_t *ids = golden_ids (st, "input_ids", &n_ids);
-  g_autofree int32_t *want_gen = golden_ids (st, "generated_ids", &n_gen);
-  g_autofree int32_t *want_top_ids = golden_ids (st, "step_top5_ids", &n_top);
+  g_autofree int32_t *ids = rg_test_golden_i64 (st, "input_ids", &n_ids);
+  g_autofree int32_t *want_gen = rg_test_golden_i64 (st, "generated_ids", &n_gen);
+  g_autofree int32_t *want_top_ids = rg_test_golden_i64 (st, "step_top5_ids", &n_top);
   g_autofree float *want_top = golden_f32 (st, "step_top5_logits", n_gen * N_TOP);
   g_autofree float *logits = g_new (float, vocab);
   g_autofree float *got_top = g_new (float, n_gen * N_TOP);
