@@ -337,6 +337,36 @@ rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_len
   return FALSE;
 }
 
+gboolean
+rg_budget_choose_default_context (const RgModelConfig *cfg, RgDType requested, guint *context_length,
+                                  gboolean image_splitting, guint64 budget_bytes, const char *device_name,
+                                  RgDType *chosen, char **reason, GError **error)
+{
+  g_autoptr(GError) full_error = NULL;
+  guint64 usable = (guint64) ((double) budget_bytes * (1.0 - RG_BUDGET_HEADROOM));
+  RgDType smallest = requested == RG_DTYPE_COUNT ? RG_DTYPE_Q4_0 : requested;
+  guint fit;
+  g_autofree char *why = NULL;
+
+  if (rg_budget_choose (cfg, requested, *context_length, image_splitting, budget_bytes, device_name,
+                        chosen, reason, &full_error))
+    return TRUE;
+  fit = fitting_context (cfg, smallest, image_splitting, usable);
+  if (!g_error_matches (full_error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY)
+      || fit < RG_BUDGET_MIN_DEFAULT_CONTEXT || fit >= *context_length
+      || !rg_budget_choose (cfg, requested, fit, image_splitting, budget_bytes, device_name,
+                            chosen, &why, NULL))
+    {
+      g_propagate_error (error, g_steal_pointer (&full_error));
+      return FALSE;
+    }
+  if (reason)
+    *reason = g_strdup_printf ("%s The context is %u tokens instead of %u so that it fits.", why, fit,
+                               *context_length);
+  *context_length = fit;
+  return TRUE;
+}
+
 guint64
 rg_budget_host_bytes (void)
 {

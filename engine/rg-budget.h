@@ -56,6 +56,20 @@ gboolean rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint co
                            gboolean image_splitting, guint64 budget_bytes, const char *device_name,
                            RgDType *chosen, char **reason, GError **error);
 
+/* The shortest context the engine shortens its default to (a few images
+ * and a conversation) rather than refuse a model. */
+#define RG_BUDGET_MIN_DEFAULT_CONTEXT 1024
+
+/* rg_budget_choose for a default *CONTEXT_LENGTH (the caller did not ask
+ * for one): when nothing fits at it, the longest context (a multiple of
+ * 256, at least RG_BUDGET_MIN_DEFAULT_CONTEXT) with which the smallest
+ * allowed format fits is taken instead, said in REASON and stored in
+ * *CONTEXT_LENGTH; otherwise the same error as rg_budget_choose. */
+gboolean rg_budget_choose_default_context (const RgModelConfig *cfg, RgDType requested, guint *context_length,
+                                           gboolean image_splitting, guint64 budget_bytes,
+                                           const char *device_name, RgDType *chosen, char **reason,
+                                           GError **error);
+
 /* Host memory available for a model now: $REGARD_HOST_MEMORY_BYTES (for
  * tests), else /proc/meminfo's MemAvailable, else free physical pages. */
 guint64 rg_budget_host_bytes (void);

@@ -110,8 +110,11 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
         case REGARD_PRECISION_AUTO:
         default: requested = RG_DTYPE_COUNT; break;
         }
-      if (!rg_budget_choose (cfg, requested, context_length,
-                             m->pre.do_split, dev->budget_bytes, dev->name, &chosen, &reason, error))
+      if (params->context_length != 0
+          ? !rg_budget_choose (cfg, requested, context_length, m->pre.do_split, dev->budget_bytes,
+                               dev->name, &chosen, &reason, error)
+          : !rg_budget_choose_default_context (cfg, requested, &context_length, m->pre.do_split,
+                                               dev->budget_bytes, dev->name, &chosen, &reason, error))
         return FALSE;
       switch (chosen)
         {

@@ -98,6 +98,46 @@ test_9b_fits_8gb (void)
   g_assert_cmpint (chosen, ==, RG_DTYPE_Q4_0);
 }
 
+/* The engine's default context for 9b is its trained 2048, which needs
+ * 8.53 GB in Q4_0: on an 8 GB GPU the default is shortened to what fits
+ * rather than the load refused, and the reason says so. */
+static void
+test_9b_default_context_shortened (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  RgModelConfig cfg = parse (idefics_9b);
+  guint64 budget = (guint64) (7.6 * 1024 * 1024 * 1024);
+  guint context = 2048;
+  RgDType chosen;
+
+  g_assert_false (rg_budget_choose (&cfg, RG_DTYPE_COUNT, 2048, FALSE, budget, "8 GB GPU", &chosen, NULL, NULL));
+  g_assert_true (rg_budget_choose_default_context (&cfg, RG_DTYPE_COUNT, &context, FALSE, budget, "8 GB GPU",
+                                                   &chosen, &reason, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (chosen, ==, RG_DTYPE_Q4_0);
+  g_assert_cmpuint (context, >=, RG_BUDGET_MIN_DEFAULT_CONTEXT);
+  g_assert_cmpuint (context, <, 2048);
+  g_assert_cmpuint (context % 256, ==, 0);
+  g_assert_nonnull (strstr (reason, "instead of 2048"));
+}
+
+/* Too small even at the shortest default context: the usual error. */
+static void
+test_9b_default_context_too_small (void)
+{
+  g_autoptr(GError) error = NULL;
+  RgModelConfig cfg = parse (idefics_9b);
+  guint context = 2048;
+  RgDType chosen;
+
+  g_assert_false (rg_budget_choose_default_context (&cfg, RG_DTYPE_COUNT, &context, FALSE,
+                                                    (guint64) 4 * 1024 * 1024 * 1024, "4 GB GPU",
+                                                    &chosen, NULL, &error));
+  g_assert_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY);
+  g_assert_cmpuint (context, ==, 2048);
+}
+
 static void
 test_80b (void)
 {
@@ -117,6 +157,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/budget/idefics1/9b", test_9b);
   g_test_add_func ("/engine/budget/idefics1/9b-fits-8gb", test_9b_fits_8gb);
+  g_test_add_func ("/engine/budget/idefics1/9b-default-context-shortened", test_9b_default_context_shortened);
+  g_test_add_func ("/engine/budget/idefics1/9b-default-context-too-small", test_9b_default_context_too_small);
   g_test_add_func ("/engine/budget/idefics1/80b", test_80b);
   return g_test_run ();
 }
