@@ -78,7 +78,7 @@ tap (Run *r, const char *name, const float *data, uint64_t rows, uint64_t cols)
 #pragma GCC diagnostic pop
       name = numbered;
     }
-  rg_taps_store_part (r->model->taps, name, r->run->stacked, r->run->part, rows, cols, data);
+  rg_exec_run_tap (r->run, r->model->taps, name, rows, cols, data);
 }
 
 /* The number of gates of a TANH_GATE_ADD weight (1 or the row length). */

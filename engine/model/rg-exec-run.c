@@ -5,6 +5,8 @@
 
 #include "regard-error.h"
 
+#include <string.h>
+
 void
 rg_model_set_shape (RgModel *model, const RgArch *arch, const RgArchDims *dims,
                     const RgModelVTable *cross_vtable)
@@ -35,6 +37,22 @@ rg_exec_run_bind (RgExecRun *run, const RgArch *arch, RgRole role, gpointer data
   for (guint b = 1; b < arch->n_buffers && b < RG_ARCH_MAX_BUFFERS; b++)
     if (arch->buffers[b].role == role)
       run->io[b] = data;
+}
+
+/* RUN's rows for a grid of GH x GW patches */
+static void
+set_grid (RgExecRun *run, uint32_t gh, uint32_t gw, uint32_t height, uint32_t width)
+{
+  uint64_t NP = (uint64_t) gh * gw, NL = run->rows[RG_ROWS_LATENTS];
+
+  run->grid_h = gh;
+  run->grid_w = gw;
+  run->height = height;
+  run->width = width;
+  run->rows[RG_ROWS_PATCHES] = NP;
+  run->rows[RG_ROWS_CONTEXT] = NP + NL;
+  run->rows[RG_ROWS_CLS_PATCHES] = NP + 1;
+  run->rows[RG_ROWS_CLS_CONTEXT] = NP + 1 + NL;
 }
 
 RgPatchGrid *
@@ -94,18 +112,81 @@ rg_exec_run_prepare_encode (RgExecRun          *run,
         }
     }
   run->stacked = TRUE;
-  run->grid_h = grid->rows;
-  run->grid_w = grid->cols;
-  run->height = batch->height;
-  run->width = batch->width;
+  run->whole_grid = dims->d[RG_DIM_SCALE] > 0;
   run->rows[RG_ROWS_ONE] = 1;
-  run->rows[RG_ROWS_PATCHES] = NP;
   run->rows[RG_ROWS_LATENTS] = NL;
-  run->rows[RG_ROWS_CONTEXT] = NP + NL;
-  run->rows[RG_ROWS_CLS_PATCHES] = NP + 1;
-  run->rows[RG_ROWS_CLS_CONTEXT] = NP + 1 + NL;
   run->rows[RG_ROWS_SUB_IMAGES_LATENTS] = n * NL;
+  set_grid (run, grid->rows, grid->cols, batch->height, batch->width);
   return g_steal_pointer (&grid);
+}
+
+gboolean
+rg_exec_run_narrow (RgExecRun *run, const RgPatchGrid *grid, const RgPixelBatch *batch,
+                    guint s, guint channels, guint patch, float **pixels, int32_t **ids)
+{
+  guint nb_h = grid->valid_grid[2 * s], nb_w = grid->valid_grid[2 * s + 1];
+  size_t NP = (size_t) grid->rows * grid->cols;
+  const uint8_t *mask = grid->patch_mask + s * NP;
+  const float *src = batch->pixel_values + (size_t) s * channels * batch->height * batch->width;
+  size_t h = (size_t) nb_h * patch, w = (size_t) nb_w * patch;
+  float *px;
+  int32_t *pid;
+
+  if (run->whole_grid || nb_h == 0 || nb_w == 0 || (nb_h == grid->rows && nb_w == grid->cols))
+    return FALSE;
+  /* the valid patches must be exactly the top-left nb_h x nb_w rectangle */
+  for (guint r = 0; r < grid->rows; r++)
+    for (guint c = 0; c < grid->cols; c++)
+      if ((mask[(size_t) r * grid->cols + c] != 0) != (r < nb_h && c < nb_w))
+        return FALSE;
+  /* a narrowed grid whose row count is the latents' would make its taps ambiguous */
+  if ((uint64_t) nb_h * nb_w == run->rows[RG_ROWS_LATENTS])
+    return FALSE;
+
+  px = g_new (float, channels * h * w);
+  for (size_t ch = 0; ch < channels; ch++)
+    for (size_t y = 0; y < h; y++)
+      memcpy (px + (ch * h + y) * w, src + (ch * batch->height + y) * batch->width, w * sizeof (float));
+  pid = g_new (int32_t, (size_t) nb_h * nb_w);
+  for (guint r = 0; r < nb_h; r++)
+    memcpy (pid + (size_t) r * nb_w, grid->position_ids + s * NP + (size_t) r * grid->cols, nb_w * sizeof (int32_t));
+  *pixels = px;
+  *ids = pid;
+  set_grid (run, nb_h, nb_w, (uint32_t) h, (uint32_t) w);
+  run->pad_h = grid->rows;
+  run->pad_w = grid->cols;
+  return TRUE;
+}
+
+void
+rg_exec_run_widen (RgExecRun *run, const RgPatchGrid *grid, const RgPixelBatch *batch, guint patch)
+{
+  (void) patch;
+  set_grid (run, grid->rows, grid->cols, batch->height, batch->width);
+  run->pad_h = run->pad_w = 0;
+}
+
+void
+rg_exec_run_tap (const RgExecRun *run, RgTaps *taps, const char *name,
+                 uint64_t rows, uint64_t cols, const float *data)
+{
+  uint64_t NPv = (uint64_t) run->grid_h * run->grid_w, NPp = (uint64_t) run->pad_h * run->pad_w;
+  uint64_t extra;
+  g_autofree float *full = NULL;
+
+  if (run->pad_h == 0 || rows < NPv || (rows != NPv && rows != NPv + run->rows[RG_ROWS_LATENTS]))
+    {
+      rg_taps_store_part (taps, name, run->stacked, run->part, rows, cols, data);
+      return;
+    }
+  /* patch rows (and the perceiver's latents after them): padded patches read 0 */
+  extra = rows - NPv;
+  full = g_new0 (float, (NPp + extra) * cols);
+  for (uint32_t r = 0; r < run->grid_h; r++)
+    memcpy (full + (size_t) r * run->pad_w * cols, data + (size_t) r * run->grid_w * cols,
+            run->grid_w * cols * sizeof (float));
+  memcpy (full + NPp * cols, data + NPv * cols, extra * cols * sizeof (float));
+  rg_taps_store_part (taps, name, run->stacked, run->part, NPp + extra, cols, full);
 }
 
 GArray *

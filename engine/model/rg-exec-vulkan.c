@@ -145,8 +145,7 @@ submit (Run *r, GError **error)
 
       if (!rg_vk_buffer_download (r->tap_bufs->pdata[i], 0, data, rows * cols * 4, error))
         return FALSE;
-      rg_taps_store_part (r->model->taps, r->tap_names->pdata[i], r->run->stacked, r->run->part,
-                          rows, cols, data);
+      rg_exec_run_tap (r->run, r->model->taps, r->tap_names->pdata[i], rows, cols, data);
     }
   g_ptr_array_set_size (r->tap_bufs, 0);
   g_ptr_array_set_size (r->tap_names, 0);

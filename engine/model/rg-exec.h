@@ -21,6 +21,10 @@ typedef struct
   gboolean stacked;         /* taps: one part per sub-image (encode) */
   gboolean split;           /* Vulkan: may be split into several submits (not a decode step) */
   guint part;
+  /* a sub-image narrowed to its valid patches (rg_exec_run_narrow): the
+   * padded grid its taps are scattered back into; 0 when not narrowed */
+  uint32_t pad_h, pad_w;
+  gboolean whole_grid;      /* every patch row is read (a pixel shuffle): never narrowed */
 } RgExecRun;
 
 /* A loaded model's shape fields from its description (image_seq_len,
@@ -37,6 +41,21 @@ void rg_exec_run_bind (RgExecRun *run, const RgArch *arch, RgRole role, gpointer
 RgPatchGrid *rg_exec_run_prepare_encode (RgExecRun *run, const RgModel *model,
                                          const RgArchDims *dims, const RgPixelBatch *batch,
                                          GError **error);
+
+/* Narrows RUN to sub-image S of BATCH when its valid patches are a
+ * rectangle of whole patches at the top left (all other patches of the
+ * padded frame are masked keys whose own rows nothing reads): *PIXELS gets
+ * that rectangle's pixels and *IDS its position ids, and the run's rows are
+ * those of the rectangle. FALSE (RUN keeps the padded grid) when the
+ * sub-image is all valid or its mask is no such rectangle. */
+gboolean rg_exec_run_narrow (RgExecRun *run, const RgPatchGrid *grid, const RgPixelBatch *batch,
+                             guint s, guint channels, guint patch, float **pixels, int32_t **ids);
+/* Back to the padded grid of GRID after a narrowed sub-image. */
+void rg_exec_run_widen (RgExecRun *run, const RgPatchGrid *grid, const RgPixelBatch *batch, guint patch);
+/* Stores a tap of RUN, its patch rows scattered into the padded grid when
+ * the run is narrowed (the layout the goldens and --dump present). */
+void rg_exec_run_tap (const RgExecRun *run, RgTaps *taps, const char *name,
+                      uint64_t rows, uint64_t cols, const float *data);
 
 /* A forward of IDS: the arguments checked (rg_model_check_forward), RUN's
  * row counts, and the rows of IDS that take image features (int32). */

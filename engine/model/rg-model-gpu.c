@@ -365,7 +365,7 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
   RgModelGpu *self = (RgModelGpu *) model;
   const RgArch *arch = self->ex.arch;
   const RgArchDims *d = &self->ex.dims;
-  uint32_t C = (uint32_t) d->d[RG_DIM_CHANNELS];
+  uint32_t C = (uint32_t) d->d[RG_DIM_CHANNELS], P = (uint32_t) d->d[RG_DIM_PATCH];
   uint64_t T = model->feature_width, NL = model->image_seq_len;
   uint64_t n = batch->n, NP, n_mask;
   g_autoptr(RgPatchGrid) grid = NULL;
@@ -391,9 +391,12 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
   for (uint64_t s = 0; s < n; s++)
     {
       const float *pixels = batch->pixel_values + s * C * batch->height * batch->width;
+      const int32_t *pos = grid->position_ids + s * NP;
       const uint8_t *patch_mask = grid->patch_mask + s * NP;
       g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) rg_vk_buffer_free);
-      gboolean all_valid = TRUE;
+      g_autofree float *narrow_px = NULL;
+      g_autofree int32_t *narrow_ids = NULL;
+      gboolean all_valid = TRUE, ok;
       RgVkBuffer *px, *ids, *mask = NULL;
 
       for (uint64_t i = 0; i < n_mask; i++)
@@ -401,18 +404,30 @@ gpu_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
           mask32[i] = i >= NP || patch_mask[i] != 0;
           all_valid = all_valid && mask32[i];
         }
-      px = upload (self, inputs, "pixels", pixels, (uint64_t) C * batch->height * batch->width * 4, error);
-      ids = px ? upload (self, inputs, "position ids", grid->position_ids + s * NP, NP * 4, error) : NULL;
+      /* only the valid patches when they are a rectangle: no key mask */
+      if (rg_exec_run_narrow (&run, grid, batch, (guint) s, C, P, &narrow_px, &narrow_ids))
+        {
+          pixels = narrow_px;
+          pos = narrow_ids;
+          all_valid = TRUE;
+        }
+      px = upload (self, inputs, "pixels", pixels, (uint64_t) C * run.height * run.width * 4, error);
+      ids = px ? upload (self, inputs, "position ids", pos, run.rows[RG_ROWS_PATCHES] * 4, error) : NULL;
       if (ids && !all_valid)
         mask = upload (self, inputs, "patch mask", mask32, n_mask * 4, error);
       if (ids == NULL || (!all_valid && mask == NULL))
-        return FALSE;
+        {
+          rg_exec_run_widen (&run, grid, batch, P);
+          return FALSE;
+        }
       run.part = (guint) s;
       run.rows[RG_ROWS_SUB_IMAGE] = s * NL;
       rg_exec_run_bind (&run, arch, RG_ROLE_PIXELS, px);
       rg_exec_run_bind (&run, arch, RG_ROLE_POSITION_IDS, ids);
       rg_exec_run_bind (&run, arch, RG_ROLE_PATCH_MASK, mask);
-      if (!rg_exec_vk_run (&self->ex, model, &arch->encode, &run, error))
+      ok = rg_exec_vk_run (&self->ex, model, &arch->encode, &run, error);
+      rg_exec_run_widen (&run, grid, batch, P);
+      if (!ok)
         return FALSE;
     }
   if (!download (feat, features, n * NL * T, error))

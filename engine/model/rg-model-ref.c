@@ -106,7 +106,7 @@ ref_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
 {
   RgModelRef *self = (RgModelRef *) model;
   const RgArchDims *d = &self->ex.dims;
-  size_t C = d->d[RG_DIM_CHANNELS], NL = model->image_seq_len, T = model->feature_width;
+  size_t C = d->d[RG_DIM_CHANNELS], P = d->d[RG_DIM_PATCH], NL = model->image_seq_len, T = model->feature_width;
   size_t n = batch->n, NP;
   g_autoptr(RgPatchGrid) grid = NULL;
   RgExecRun run = { 0 };
@@ -119,17 +119,24 @@ ref_encode_images (RgModel *model, const RgPixelBatch *batch, float *features, G
   for (size_t s = 0; s < n; s++)
     {
       const uint8_t *patch_mask = grid->patch_mask + s * NP;
-      gboolean all_valid = TRUE;
+      g_autofree float *pixels = NULL;
+      g_autofree int32_t *ids = NULL;
+      gboolean all_valid = TRUE, ok;
 
       for (size_t i = 0; i < NP; i++)
         all_valid = all_valid && patch_mask[i];
       run.part = s;
       run.rows[RG_ROWS_SUB_IMAGE] = s * NL;
+      /* only the valid patches when they are a rectangle: no key mask */
+      if (rg_exec_run_narrow (&run, grid, batch, s, C, P, &pixels, &ids))
+        all_valid = TRUE;
       rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_PIXELS,
-                        (float *) batch->pixel_values + s * C * batch->height * batch->width);
-      rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_POSITION_IDS, grid->position_ids + s * NP);
+                        pixels ? pixels : (float *) batch->pixel_values + s * C * batch->height * batch->width);
+      rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_POSITION_IDS, ids ? ids : grid->position_ids + s * NP);
       rg_exec_run_bind (&run, self->ex.arch, RG_ROLE_PATCH_MASK, all_valid ? NULL : (gpointer) patch_mask);
-      if (!rg_exec_ref_run (&self->ex, model, &self->ex.arch->encode, &run, error))
+      ok = rg_exec_ref_run (&self->ex, model, &self->ex.arch->encode, &run, error);
+      rg_exec_run_widen (&run, grid, batch, P);
+      if (!ok)
         return FALSE;
     }
   if (model->taps)
