@@ -79,6 +79,12 @@ set_search (RegardHistorySidebar *sidebar, const char *text)
   rg_app_test_settle (500);
 }
 
+static gboolean
+window_drawn (RegardWindow *window)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (window)) && gtk_widget_get_width (GTK_WIDGET (window)) > 0;
+}
+
 static void
 test_sidebar (void)
 {
@@ -94,6 +100,11 @@ test_sidebar (void)
   window = rg_app_test_window (app, NULL);
   sidebar = regard_window_get_history_sidebar (window);
   g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (sidebar)));
+  /* Let the window map and draw first, as it has before anyone can press
+   * F9: AdwFlap's reveal started before the first frame was once seen to
+   * lay the content out at a width of INT_MIN (a GTK warning, fatal here). */
+  rg_app_test_wait (window, window_drawn, 30, "the window's first frame");
+  rg_app_test_settle (200);
 
   /* Open: F9's action shows the sidebar, every chat listed. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-history", NULL);
