@@ -50,3 +50,26 @@ rg_test_golden_i64 (RgSafetensors *st, const char *name, size_t *n)
     }
   return out;
 }
+
+RgImage *
+rg_test_golden_case_image (const char *model_dir, const char *relative)
+{
+  g_autofree char *dir = rg_test_fixture_path (model_dir);
+  g_autofree char *path = g_build_filename (dir, relative, NULL);
+  g_autoptr(GError) error = NULL;
+  RgImage *image;
+
+  if (g_str_has_suffix (path, ".jpg"))
+    {
+      char *png;
+
+      path[strlen (path) - 4] = '\0';
+      png = g_strconcat (path, ".decoded.png", NULL);
+      g_free (path);
+      path = png;
+    }
+  image = rg_image_decode_file (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (image);
+  return image;
+}

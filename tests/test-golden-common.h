@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rg-image.h"
 #include "rg-safetensors.h"
 
 G_BEGIN_DECLS
@@ -15,5 +16,10 @@ RgSafetensors *rg_test_golden_open (const char *model_dir, const char *relative)
 float *rg_test_golden_f32 (RgSafetensors *st, const char *name, size_t *n);
 /* The int64 tensor NAME (ids, indices) as int32; *N its size. */
 int32_t *rg_test_golden_i64 (RgSafetensors *st, const char *name, size_t *n);
+
+/* The image RELATIVE (to the fixture MODEL_DIR, e.g. "idefics1-tiny")
+ * decoded as the goldens saw it: a JPEG through the lossless
+ * ".decoded.png" of the pixels PIL decoded. Asserts it decodes. */
+RgImage *rg_test_golden_case_image (const char *model_dir, const char *relative);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
  * preprocess case's pixel_values bit for bit (JPEG inputs through their
  * *.decoded.png, as in test-preprocess). */
 #include "test-common.h"
+#include "test-golden-common.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -218,23 +219,7 @@ test_dispatch (void)
 static RgImage *
 load_case_image (JsonObject *c)
 {
-  g_autofree char *dir = rg_test_fixture_path ("idefics1-tiny");
-  g_autofree char *path = g_build_filename (dir, json_object_get_string_member (c, "image"), NULL);
-  g_autoptr(GError) error = NULL;
-  RgImage *image;
-
-  if (g_str_has_suffix (path, ".jpg"))
-    {
-      char *png;
-
-      path[strlen (path) - 4] = '\0';
-      png = g_strconcat (path, ".decoded.png", NULL);
-      g_free (path);
-      path = png;
-    }
-  image = rg_image_decode_file (path, &error);
-  g_assert_no_error (error);
-  return image;
+  return rg_test_golden_case_image ("idefics1-tiny", json_object_get_string_member (c, "image"));
 }
 
 static void

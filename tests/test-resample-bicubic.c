@@ -6,6 +6,7 @@
  * byte and its FNV-1a checksum. JPEG inputs use their *.decoded.png (PIL's
  * own decoding; gdk-pixbuf's libjpeg may differ by a level). */
 #include "test-common.h"
+#include "test-golden-common.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -20,24 +21,7 @@ static JsonArray *cases;
 static RgImage *
 load_case_image (JsonObject *c)
 {
-  g_autofree char *dir = rg_test_fixture_path ("idefics1-tiny");
-  g_autofree char *path = g_build_filename (dir, json_object_get_string_member (c, "image"), NULL);
-  g_autoptr(GError) error = NULL;
-  RgImage *image;
-
-  if (g_str_has_suffix (path, ".jpg"))
-    {
-      char *png;
-
-      path[strlen (path) - 4] = '\0';
-      png = g_strconcat (path, ".decoded.png", NULL);
-      g_free (path);
-      path = png;
-    }
-  image = rg_image_decode_file (path, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (image);
-  return image;
+  return rg_test_golden_case_image ("idefics1-tiny", json_object_get_string_member (c, "image"));
 }
 
 static void

@@ -10,6 +10,7 @@
  * premultiplied and are not covered here; JPEG inputs use their
  * *.decoded.png (see test-preprocess). */
 #include "test-common.h"
+#include "test-golden-common.h"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <json-glib/json-glib.h>
@@ -31,23 +32,7 @@ static JsonArray *cases;
 static RgImage *
 load_case_image (JsonObject *c)
 {
-  g_autofree char *dir = rg_test_fixture_path ("smolvlm-tiny");
-  g_autofree char *path = g_build_filename (dir, json_object_get_string_member (c, "image"), NULL);
-  g_autoptr(GError) error = NULL;
-  RgImage *image;
-
-  if (g_str_has_suffix (path, ".jpg"))
-    {
-      char *png;
-      path[strlen (path) - 4] = '\0';
-      png = g_strconcat (path, ".decoded.png", NULL);
-      g_free (path);
-      path = png;
-    }
-  image = rg_image_decode_file (path, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (image);
-  return image;
+  return rg_test_golden_case_image ("smolvlm-tiny", json_object_get_string_member (c, "image"));
 }
 
 /* The filter of every step of the case: LANCZOS on RGB, NEAREST on P (the
