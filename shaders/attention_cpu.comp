@@ -48,9 +48,14 @@ vec4 load_k4(uint i) { return uintBitsToFloat(texelFetch(k_texels, int(i >> 2)))
 vec4 load_v4(uint i) { return uintBitsToFloat(texelFetch(v_texels, int(i >> 2))); }
 vec4 load_q4(uint i) { return uintBitsToFloat(texelFetch(q_texels, int(i >> 2))); }
 #else
-vec4 load_k4(uint i) { return vec4(k[i], k[i + 1u], k[i + 2u], k[i + 3u]); }
-vec4 load_v4(uint i) { return vec4(v[i], v[i + 1u], v[i + 2u], v[i + 3u]); }
-vec4 load_q4(uint i) { return vec4(q[i], q[i + 1u], q[i + 2u], q[i + 3u]); }
+// q, K and V as vec4s (HD is a multiple of 4): bindings 0-2 again, a
+// 16-byte load per lane rather than four scalar ones
+layout(binding = 0) readonly buffer Q4 { vec4 q4[]; };
+layout(binding = 1) readonly buffer K4 { vec4 k4[]; };
+layout(binding = 2) readonly buffer V4 { vec4 v4[]; };
+vec4 load_k4(uint i) { return k4[i >> 2]; }
+vec4 load_v4(uint i) { return v4[i >> 2]; }
+vec4 load_q4(uint i) { return q4[i >> 2]; }
 #endif
 
 void main()
