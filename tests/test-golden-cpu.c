@@ -51,14 +51,24 @@ typedef struct
   guint n_feature_rows;
 } Case;
 
-/* Built twice: test-golden-cpu (the plain-C reference) and, with
- * GOLDEN_GPU, test-golden-gpu (the Vulkan model with f32 weights). */
-#if defined(GOLDEN_F16)
+/* Built several times: test-golden-cpu (the plain-C reference) and, with
+ * GOLDEN_GPU, test-golden-gpu (the Vulkan model with f32 weights); with
+ * GOLDEN_F16 too, test-golden-gpu-f16 (f16 weights and the default KV
+ * cache for them, f16) and, with GOLDEN_KV_F16, test-golden-gpu-kv16 (f32
+ * weights, an f16 KV cache). The fp32 builds pin an f32 KV cache: their
+ * tolerances need it exact, whatever $REGARD_KV_CACHE says. */
+#if defined(GOLDEN_KV_F16)
+#define BACKEND "gpu-kv16"
+#define KV_TYPE RG_KV_F16
+#elif defined(GOLDEN_F16)
 #define BACKEND "gpu-f16"
+#define KV_TYPE RG_KV_AUTO
 #elif defined(GOLDEN_GPU)
 #define BACKEND "gpu"
+#define KV_TYPE RG_KV_F32
 #else
 #define BACKEND "cpu"
+#define KV_TYPE RG_KV_F32
 #endif
 
 static RgSnapshot *snapshot;
@@ -83,15 +93,20 @@ get_model (void)
 #ifdef GOLDEN_GPU
   vk = rg_vk_context_new (NULL, &error);
   g_assert_no_error (error);
-#ifdef GOLDEN_F16
-  model = rg_model_gpu_new (snapshot, vk, RG_WEIGHTS_F16, 1024, NULL, NULL, NULL, &error);
+#if defined(GOLDEN_F16) && !defined(GOLDEN_KV_F16)
+  model = rg_model_gpu_new_full (snapshot, vk, RG_WEIGHTS_F16, KV_TYPE, 1024, NULL, NULL, NULL, &error);
 #else
-  model = rg_model_gpu_new (snapshot, vk, RG_WEIGHTS_F32, 1024, NULL, NULL, NULL, &error);
+  model = rg_model_gpu_new_full (snapshot, vk, RG_WEIGHTS_F32, KV_TYPE, 1024, NULL, NULL, NULL, &error);
 #endif
 #else
-  model = rg_model_ref_new (snapshot, 1024, NULL, NULL, NULL, &error);
+  model = rg_model_ref_new_full (snapshot, KV_TYPE, 1024, NULL, NULL, NULL, &error);
 #endif
   g_assert_no_error (error);
+#if defined(GOLDEN_F16)
+  g_assert_cmpint (model->kv_type, ==, RG_KV_F16);
+#else
+  g_assert_cmpint (model->kv_type, ==, RG_KV_F32);
+#endif
   taps = rg_taps_new ();
   model->taps = taps;
   return model;

@@ -248,7 +248,8 @@ record_decode (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const Rg
                      MAX (rg_vk_buffer_get_size (k), rg_vk_buffer_get_size (v)) <= rg_vk_context_get_max_texel_bytes (ctx);
     const RgVkBuffer *kv[2] = { k, v };
     RgVkDispatch d = {
-      .shader = texel ? "attention_decode_f32_tex" : "attention_decode_f32",
+      .shader = p->kv_f16 ? (texel ? "attention_decode_kv16_tex" : "attention_decode_kv16")
+                          : (texel ? "attention_decode_f32_tex" : "attention_decode_f32"),
       .texels = kv,
       .n_texels = texel ? 2 : 0,
       .spec = { sg, group, ds, hd },
@@ -295,14 +296,14 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
 
   if (p->n_q == 0 || p->n_heads == 0)
     return;
-  if (p->n_kv_heads == 0 || p->n_heads % p->n_kv_heads != 0 || hd == 0)
+  if (p->n_kv_heads == 0 || p->n_heads % p->n_kv_heads != 0 || hd == 0 || (p->kv_f16 && hd % 2 != 0))
     {
       attn_error (rec, "invalid head layout", p);
       return;
     }
   group = p->n_heads / p->n_kv_heads;
   q_bytes = (uint64_t) p->n_q * p->n_heads * hd * 4;
-  kv_bytes = (uint64_t) p->n_kv * p->n_kv_heads * hd * 4;
+  kv_bytes = (uint64_t) p->n_kv * p->n_kv_heads * hd * (p->kv_f16 ? 2 : 4);
   mask_bytes = (uint64_t) p->n_kv * 4;
   if (q_bytes > G_MAXUINT32 || kv_bytes > G_MAXUINT32 || (uint64_t) p->q_pos0 + p->n_q > G_MAXUINT32)
     {
@@ -408,7 +409,7 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
       bindings[5] = part_o ? rg_vk_bind (part_o) : bindings[4];  /* unused dummies */
       bindings[6] = part_ml ? rg_vk_bind (part_ml) : bindings[4];
 
-      d.shader = "attention_f32";
+      d.shader = p->kv_f16 ? "attention_kv16" : "attention_f32";
       d.spec[0] = wg;
       d.spec[1] = bq;
       d.spec[2] = bk;
