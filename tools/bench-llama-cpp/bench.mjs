@@ -21,6 +21,7 @@ const { values: opt } = parseArgs({
     "batch-size": { type: "string", default: "512" },
     "flash-attention": { type: "boolean", default: false },
     repeat: { type: "string", default: "1" },
+    "no-warmup": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -35,6 +36,7 @@ if (opt.help || !opt.model) {
   --batch-size N      llama.cpp batch (512)
   --flash-attention   use llama.cpp's flash attention (off: node-llama-cpp's default)
   --repeat N          prefill and decode N times: the median and the best (1)
+  --no-warmup         time the first evaluation too (default: one token first)
   --json              print JSON`);
   process.exit(opt.help ? 0 : 2);
 }
@@ -93,6 +95,13 @@ for (let i = 1; i < nPrompt; i++) {
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const prefillRuns = [], decodeRuns = [];
 const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+// One token first, as llama-bench warms up: the mapped weights are read
+// once before timing (Regard's load has already copied them to the device).
+if (!opt["no-warmup"]) {
+  await seq.evaluateWithoutGeneratingNewTokens([1]);
+  await seq.clearHistory();
+}
 
 for (let r = 0; r < runs; r++) {
   await seq.clearHistory();
