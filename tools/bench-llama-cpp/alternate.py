@@ -9,8 +9,8 @@ print the medians as a Markdown table (docs/performance.md).
 
 Each round runs Regard then llama.cpp once per format and case (each a
 fresh process, --repeat 1), so a noisy minute hits both; the table gives
-each figure's median over the rounds and the 1-minute load average seen
-before each run (max over the runs).
+each figure's median over the rounds and, as a noise gauge, the largest
+share of the CPUs other processes used during any of those runs.
 """
 
 import argparse
@@ -19,6 +19,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 here = os.path.dirname(os.path.abspath(__file__))
 
@@ -28,16 +29,30 @@ def load1():
         return float(f.read().split()[0])
 
 
+def busy_s():
+    """CPU seconds all processes have spent busy (/proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")   # less idle and iowait
+
+
 def run(cmd, log):
-    before = load1()
+    """The run's JSON and how busy other processes kept the CPUs meanwhile
+    (all busy time less this run's own, over wall time x CPUs): the load
+    average would count our own previous run."""
+    b0, t0, c0 = busy_s(), time.monotonic(), os.times()
     p = subprocess.run(cmd, capture_output=True, text=True)
+    b1, t1, c1 = busy_s(), time.monotonic(), os.times()
+    own = (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
+    others = max(0.0, (b1 - b0 - own) / ((t1 - t0) * os.cpu_count()))
     print("$ " + " ".join(cmd), file=log)
     print(p.stdout.strip(), file=log)
+    print(f"# others kept {100 * others:.0f}% of the CPUs busy; load {load1():.2f}", file=log)
     if p.returncode != 0:
         sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
     j = json.loads(p.stdout.strip().splitlines()[-1])
     return (j.get("prefill_tokens_per_s", j.get("prefill_tps")),
-            j.get("decode_tokens_per_s", j.get("decode_tps")), before, j)
+            j.get("decode_tokens_per_s", j.get("decode_tps")), others, j)
 
 
 def main():
@@ -54,7 +69,8 @@ def main():
     ggufs = [g.split("=", 1) for g in args.gguf]
     cases = [tuple(int(x) for x in c.split(":")) for c in args.case]
 
-    res = {}   # (fmt, prompt, gen, who) -> [(prefill, decode, load)]
+    print(f"load average at the start: {open('/proc/loadavg').read().strip()}", file=sys.stderr)
+    res = {}   # (fmt, prompt, gen, who) -> [(prefill, decode, others)]
     meta = {}
     for _ in range(args.rounds):
         for fmt, gguf in ggufs:
@@ -71,17 +87,18 @@ def main():
     m = meta["llama"]
     print(f"llama.cpp: {m['llama_cpp']} via node-llama-cpp {m['node_llama_cpp']} ({m['build']}), "
           f"{args.threads} threads; Regard: {meta['regard', ggufs[0][0]]['device']}; "
-          f"medians of {args.rounds} alternated runs\n")
-    print("| format | prompt | figure | Regard | llama.cpp CPU | Regard / llama.cpp | load (1 min, max) |")
+          f"medians of {args.rounds} alternated runs; load average at the end: "
+          f"{open('/proc/loadavg').read().split()[:3]}\n")
+    print("| format | prompt | figure | Regard | llama.cpp CPU | Regard / llama.cpp | others' CPU (max) |")
     print("|---|---|---|---|---|---|---|")
     for fmt, _ in ggufs:
         for n_prompt, n_gen in cases:
             a, b = res[fmt, n_prompt, n_gen, "regard"], res[fmt, n_prompt, n_gen, "llama"]
-            load = max(x[2] for x in a + b)
+            others = max(x[2] for x in a + b)
             for i, name in ((0, f"prefill {n_prompt} tokens"), (1, f"decode {n_gen} tokens")):
                 ra, rb = statistics.median(x[i] for x in a), statistics.median(x[i] for x in b)
                 print(f"| {fmt} | {n_prompt} | {name} | {ra:.2f} tokens/s | {rb:.2f} tokens/s | "
-                      f"{ra / rb:.2f}x | {load:.2f} |")
+                      f"{ra / rb:.2f}x | {100 * others:.0f}% |")
 
 
 if __name__ == "__main__":
