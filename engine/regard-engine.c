@@ -387,6 +387,7 @@ regard_engine_params_default (void)
     .device = NULL,
     .precision = REGARD_PRECISION_AUTO,
     .context_length = 0,   /* the model's own, see rg-engine-load.c */
+    .kv_cache = REGARD_KV_CACHE_AUTO,
   };
 }
 

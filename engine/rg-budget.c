@@ -13,6 +13,16 @@
  * activations: the chat template and a question. */
 #define PROMPT_TEXT_TOKENS 64u
 
+/* Bytes of one KV cache element: AUTO as the model resolves it without
+ * $REGARD_KV_CACHE (f32 for f32 weights, f16 otherwise). */
+static guint64
+kv_bytes (RgDType format, RgKvType kv)
+{
+  if (kv == RG_KV_AUTO)
+    kv = format == RG_DTYPE_F32 ? RG_KV_F32 : RG_KV_F16;
+  return kv == RG_KV_F16 ? 2 : 4;
+}
+
 /* Bytes of a [rows, cols] matrix of the language model in FORMAT: rows
  * that are not whole blocks stay f16, as the loader keeps them. */
 static guint64
@@ -80,7 +90,7 @@ arch_weights (const RgModelConfig *cfg, RgDType format, gboolean text_only, guin
  * states): weights from its description, one image's vision + perceiver
  * activations, or a prompt's with the gated blocks' k/v of its images. */
 static void
-estimate_idefics1 (const RgModelConfig *cfg, RgDType format, guint context_length, RgBudgetEstimate *out)
+estimate_idefics1 (const RgModelConfig *cfg, RgDType format, RgKvType kv, guint context_length, RgBudgetEstimate *out)
 {
   const RgVisionConfig *vc = &cfg->vision;
   const RgPerceiverConfig *pc = &cfg->perceiver;
@@ -96,7 +106,7 @@ estimate_idefics1 (const RgModelConfig *cfg, RgDType format, guint context_lengt
   arch_weights (cfg, format, FALSE, &m, &v);
   out->matrices = m;
   out->vectors = (v + ctx * tc->head_dim) * 4;
-  out->kv_cache = (guint64) tc->num_hidden_layers * ctx * KV * 4 * 2;
+  out->kv_cache = (guint64) tc->num_hidden_layers * ctx * KV * kv_bytes (format, kv) * 2;
 
   vision_act = C * S * S + NP * C * P * P + NP * V + 6 * NP1 * V + NP1 * Vi;
   vision_act += (NP1 + NL) * (V + 2 * pq) + 3 * NL * V + 2 * NL * pq + 4 * NL * V + n_img * seq * V;
@@ -109,7 +119,7 @@ estimate_idefics1 (const RgModelConfig *cfg, RgDType format, guint context_lengt
 }
 
 void
-rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_length,
+rg_budget_estimate (const RgModelConfig *cfg, RgDType format, RgKvType kv, guint context_length,
                     gboolean image_splitting, RgBudgetEstimate *out)
 {
   const RgVisionConfig *vc = &cfg->vision;
@@ -131,7 +141,7 @@ rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_leng
 
   if (cfg->family == RG_MODEL_FAMILY_IDEFICS1)
     {
-      estimate_idefics1 (cfg, format, context_length, out);
+      estimate_idefics1 (cfg, format, kv, context_length, out);
       return;
     }
 
@@ -158,7 +168,7 @@ rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_leng
 
   out->matrices = m;
   out->vectors = v * 4;
-  out->kv_cache = (guint64) tc->num_hidden_layers * ctx * Hkv * D * 4 * 2;
+  out->kv_cache = (guint64) tc->num_hidden_layers * ctx * Hkv * D * kv_bytes (format, kv) * 2;
 
   /* one sub-image: pixels, im2col, x, positions, context, features, then
    * the largest of a vision layer, the projection and a perceiver layer */
@@ -179,7 +189,7 @@ rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_leng
 }
 
 guint64
-rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, guint n_past)
+rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, RgKvType kv, guint n_past)
 {
   const RgTextConfig *tc = &cfg->text;
   guint64 T = tc->hidden_size, I = tc->intermediate_size, vocab = tc->vocab_size;
@@ -194,12 +204,12 @@ rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, guint n_past)
       /* every decoder and gated-block matrix (but the cross k/v, applied
        * once per image states) and lm_head */
       arch_weights (cfg, format, TRUE, &m, &v);
-      return m + (guint64) tc->num_hidden_layers * n_past * Hkv * D * 4 * 2;
+      return m + (guint64) tc->num_hidden_layers * n_past * Hkv * D * kv_bytes (format, kv) * 2;
     }
   layer = 2 * text_matrix (format, H * D, T) + 2 * text_matrix (wide, Hkv * D, T) +
                   2 * text_matrix (format, I, T) + text_matrix (format, T, I);
 
-  return tc->num_hidden_layers * (layer + (guint64) n_past * Hkv * D * 4 * 2) + text_matrix (wide, vocab, T);
+  return tc->num_hidden_layers * (layer + (guint64) n_past * Hkv * D * kv_bytes (format, kv) * 2) + text_matrix (wide, vocab, T);
 }
 
 static double
@@ -225,7 +235,7 @@ format_label (RgDType format)
 /* The longest context (a multiple of 256) with which FORMAT fits USABLE,
  * or 0. */
 static guint
-fitting_context (const RgModelConfig *cfg, RgDType format, gboolean splitting, guint64 usable)
+fitting_context (const RgModelConfig *cfg, RgDType format, RgKvType kv, gboolean splitting, guint64 usable)
 {
   guint best = 0;
 
@@ -233,7 +243,7 @@ fitting_context (const RgModelConfig *cfg, RgDType format, gboolean splitting, g
     {
       RgBudgetEstimate e;
 
-      rg_budget_estimate (cfg, format, ctx, splitting, &e);
+      rg_budget_estimate (cfg, format, kv, ctx, splitting, &e);
       if (e.total > usable)
         break;
       best = ctx;
@@ -242,7 +252,7 @@ fitting_context (const RgModelConfig *cfg, RgDType format, gboolean splitting, g
 }
 
 gboolean
-rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_length,
+rg_budget_choose (const RgModelConfig *cfg, RgDType requested, RgKvType kv, guint context_length,
                   gboolean image_splitting, guint64 budget_bytes, const char *device_name,
                   RgDType *chosen, char **reason, GError **error)
 {
@@ -258,7 +268,7 @@ rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_len
     {
       RgDType f = is_auto ? auto_order[i] : requested;
 
-      rg_budget_estimate (cfg, f, context_length, image_splitting, &e);
+      rg_budget_estimate (cfg, f, kv, context_length, image_splitting, &e);
       if (e.total <= usable)
         {
           *chosen = f;
@@ -274,7 +284,7 @@ rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_len
                 {
                   RgBudgetEstimate better;
 
-                  rg_budget_estimate (cfg, auto_order[i - 1], context_length, image_splitting, &better);
+                  rg_budget_estimate (cfg, auto_order[i - 1], kv, context_length, image_splitting, &better);
                   *reason = g_strdup_printf ("%s weights: %s would need %.1f GB but %s has %.1f GB; %s needs "
                                              "%.1f GB.", format_label (f), format_label (auto_order[i - 1]),
                                              gb (better.total), dev, gb (budget_bytes), format_label (f),
@@ -297,7 +307,7 @@ rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_len
 
           if (order_after[i] == requested)
             continue;
-          rg_budget_estimate (cfg, order_after[i], context_length, image_splitting, &a);
+          rg_budget_estimate (cfg, order_after[i], kv, context_length, image_splitting, &a);
           if (a.total <= usable && a.total < e.total)
             alt = g_strdup_printf ("the smaller %s format (%.1f GB)", format_label (order_after[i]), gb (a.total));
         }
@@ -310,18 +320,18 @@ rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_len
 
       /* sub-images are encoded one at a time: splitting only adds image
        * tokens, so this rarely matters, but say so when it does */
-      rg_budget_estimate (cfg, is_auto ? RG_DTYPE_Q4_0 : requested, context_length, FALSE, &ns);
+      rg_budget_estimate (cfg, is_auto ? RG_DTYPE_Q4_0 : requested, kv, context_length, FALSE, &ns);
       if (ns.total <= usable)
         g_string_append_printf (help, "turning image splitting off (%.1f GB); ", gb (ns.total));
     }
-  ctx_fit = fitting_context (cfg, is_auto ? RG_DTYPE_Q4_0 : requested, image_splitting, usable);
+  ctx_fit = fitting_context (cfg, is_auto ? RG_DTYPE_Q4_0 : requested, kv, image_splitting, usable);
   if (ctx_fit > 0 && ctx_fit < context_length)
     g_string_append_printf (help, "a context of %u tokens instead of %u; ", ctx_fit, context_length);
   if (help->len == 0)
     {
       RgBudgetEstimate least;
 
-      rg_budget_estimate (cfg, RG_DTYPE_Q4_0, 256, FALSE, &least);
+      rg_budget_estimate (cfg, RG_DTYPE_Q4_0, kv, 256, FALSE, &least);
       g_string_append_printf (help, "another device with more memory: even q4_0 (the smallest format) without "
                                     "image splitting and with a context of 256 tokens needs %.1f GB",
                               gb (least.total));
@@ -338,7 +348,7 @@ rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_len
 }
 
 gboolean
-rg_budget_choose_default_context (const RgModelConfig *cfg, RgDType requested, guint *context_length,
+rg_budget_choose_default_context (const RgModelConfig *cfg, RgDType requested, RgKvType kv, guint *context_length,
                                   gboolean image_splitting, guint64 budget_bytes, const char *device_name,
                                   RgDType *chosen, char **reason, GError **error)
 {
@@ -348,13 +358,13 @@ rg_budget_choose_default_context (const RgModelConfig *cfg, RgDType requested, g
   guint fit;
   g_autofree char *why = NULL;
 
-  if (rg_budget_choose (cfg, requested, *context_length, image_splitting, budget_bytes, device_name,
+  if (rg_budget_choose (cfg, requested, kv, *context_length, image_splitting, budget_bytes, device_name,
                         chosen, reason, &full_error))
     return TRUE;
-  fit = fitting_context (cfg, smallest, image_splitting, usable);
+  fit = fitting_context (cfg, smallest, kv, image_splitting, usable);
   if (!g_error_matches (full_error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY)
       || fit < RG_BUDGET_MIN_DEFAULT_CONTEXT || fit >= *context_length
-      || !rg_budget_choose (cfg, requested, fit, image_splitting, budget_bytes, device_name,
+      || !rg_budget_choose (cfg, requested, kv, fit, image_splitting, budget_bytes, device_name,
                             chosen, &why, NULL))
     {
       g_propagate_error (error, g_steal_pointer (&full_error));
@@ -388,13 +398,13 @@ rg_budget_host_bytes (void)
 }
 
 gboolean
-rg_budget_check_host (const RgModelConfig *cfg, guint context_length, gboolean image_splitting,
+rg_budget_check_host (const RgModelConfig *cfg, RgKvType kv, guint context_length, gboolean image_splitting,
                       guint64 host_bytes, GError **error)
 {
   guint64 usable = (guint64) ((double) host_bytes * (1.0 - RG_BUDGET_HEADROOM));
   RgBudgetEstimate e;
 
-  rg_budget_estimate (cfg, RG_DTYPE_F32, context_length, image_splitting, &e);
+  rg_budget_estimate (cfg, RG_DTYPE_F32, kv, context_length, image_splitting, &e);
   if (e.total <= usable)
     return TRUE;
   g_set_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY,

@@ -4,8 +4,10 @@
  * The estimate follows what rg-model-gpu.c allocates: every matrix in the
  * chosen format (block-quantized formats quantize only the language model's
  * matrices whose rows are whole blocks; the vision tower, the connector and
- * the other matrices stay f16, and Q4_0 keeps lm_head in Q8_0), f32 vectors, the f32 KV cache
- * [layers, context, kv_heads, head_dim] for keys and values, the RoPE table,
+ * the other matrices stay f16, and Q4_0 keeps lm_head in Q8_0), f32 vectors, the KV cache
+ * [layers, context, kv_heads, head_dim] for keys and values (KV: f32 or f16;
+ * AUTO: f32 for f32 weights, f16 otherwise, so a quantized model's default
+ * context costs half), the RoPE table,
  * and the peak of the scratch activations: one vision sub-image (at most
  * (image_size / patch_size)^2 patches, one at a time) or the prefill of a
  * prompt with its image tokens, whichever is larger, for one layer at a
@@ -17,6 +19,7 @@
 
 #include "rg-config.h"
 #include "rg-dtype.h"
+#include "rg-model.h"
 
 G_BEGIN_DECLS
 
@@ -32,14 +35,14 @@ typedef struct
 /* FORMAT: the language model's matrix type (F32, F16, BF16, Q8_0, Q4_0).
  * IMAGE_SPLITTING: prompts carry 5 sub-images per image (more image
  * tokens in the prefill). */
-void rg_budget_estimate (const RgModelConfig *cfg, RgDType format, guint context_length,
+void rg_budget_estimate (const RgModelConfig *cfg, RgDType format, RgKvType kv, guint context_length,
                          gboolean image_splitting, RgBudgetEstimate *out);
 
 /* Bytes one decoded token reads at N_PAST cached tokens: every decoder
  * matrix and lm_head once (the embedding only gives one row) plus the KV
  * cache; the bandwidth roofline of decode is this over the device's
  * bandwidth. */
-guint64 rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, guint n_past);
+guint64 rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, RgKvType kv, guint n_past);
 
 /* Share of the budget kept free for the driver, other programs' growth
  * and block fragmentation. */
@@ -52,7 +55,7 @@ guint64 rg_budget_decode_bytes (const RgModelConfig *cfg, RgDType format, guint 
  * sentence saying what was chosen and why; the error (OUT_OF_MEMORY) names
  * what would help: a smaller format, a shorter context, no image splitting,
  * another device. */
-gboolean rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint context_length,
+gboolean rg_budget_choose (const RgModelConfig *cfg, RgDType requested, RgKvType kv, guint context_length,
                            gboolean image_splitting, guint64 budget_bytes, const char *device_name,
                            RgDType *chosen, char **reason, GError **error);
 
@@ -65,7 +68,7 @@ gboolean rg_budget_choose (const RgModelConfig *cfg, RgDType requested, guint co
  * 256, at least RG_BUDGET_MIN_DEFAULT_CONTEXT) with which the smallest
  * allowed format fits is taken instead, said in REASON and stored in
  * *CONTEXT_LENGTH; otherwise the same error as rg_budget_choose. */
-gboolean rg_budget_choose_default_context (const RgModelConfig *cfg, RgDType requested, guint *context_length,
+gboolean rg_budget_choose_default_context (const RgModelConfig *cfg, RgDType requested, RgKvType kv, guint *context_length,
                                            gboolean image_splitting, guint64 budget_bytes,
                                            const char *device_name, RgDType *chosen, char **reason,
                                            GError **error);
@@ -77,7 +80,7 @@ guint64 rg_budget_host_bytes (void);
 /* Whether the reference backend (every weight upcast to f32 in RAM) fits
  * in HOST_BYTES for this context, with the same estimate and headroom as
  * a device; otherwise an error (OUT_OF_MEMORY) naming both sizes. */
-gboolean rg_budget_check_host (const RgModelConfig *cfg, guint context_length, gboolean image_splitting,
+gboolean rg_budget_check_host (const RgModelConfig *cfg, RgKvType kv, guint context_length, gboolean image_splitting,
                                guint64 host_bytes, GError **error);
 
 G_END_DECLS

@@ -70,6 +70,8 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
   const RgModelConfig *cfg = rg_snapshot_get_config (snap);
   g_autoptr(GError) vk_error = NULL;
   RgWeightFormat format;
+  RgKvType kv = params->kv_cache == REGARD_KV_CACHE_F32 ? RG_KV_F32
+              : params->kv_cache == REGARD_KV_CACHE_F16 ? RG_KV_F16 : RG_KV_AUTO;
   /* By default no longer than the model was trained for (idefics-9b: 2048;
    * positions past it are garbage) and at most 4096 tokens of KV cache. */
   guint context_length = params->context_length
@@ -111,9 +113,9 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
         default: requested = RG_DTYPE_COUNT; break;
         }
       if (params->context_length != 0
-          ? !rg_budget_choose (cfg, requested, context_length, m->pre.do_split, dev->budget_bytes,
+          ? !rg_budget_choose (cfg, requested, kv, context_length, m->pre.do_split, dev->budget_bytes,
                                dev->name, &chosen, &reason, error)
-          : !rg_budget_choose_default_context (cfg, requested, &context_length, m->pre.do_split,
+          : !rg_budget_choose_default_context (cfg, requested, kv, &context_length, m->pre.do_split,
                                                dev->budget_bytes, dev->name, &chosen, &reason, error))
         return FALSE;
       switch (chosen)
@@ -125,14 +127,14 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
         default: format = params->precision == REGARD_PRECISION_F16 ? RG_WEIGHTS_F16 : RG_WEIGHTS_AUTO; break;
         }
       m->format_reason = g_steal_pointer (&reason);
-      m->model = rg_model_gpu_new (snap, m->vk, format, context_length, cancellable,
+      m->model = rg_model_gpu_new_full (snap, m->vk, format, kv, context_length, cancellable,
                                    progress, progress_data, error);
     }
   else
     {
       g_autoptr(GError) ram_error = NULL;
 
-      if (!rg_budget_check_host (cfg, context_length, m->pre.do_split,
+      if (!rg_budget_check_host (cfg, kv, context_length, m->pre.do_split,
                                  rg_budget_host_bytes (), &ram_error))
         {
           if (vk_error)
@@ -144,7 +146,7 @@ create_model (RgLoadedModel *m, RgSnapshot *snap, const RegardEngineParams *para
         }
       if (vk_error)
         g_message ("No Vulkan device (%s): using the reference backend (plain C, slow)", vk_error->message);
-      m->model = rg_model_ref_new (snap, context_length, cancellable, progress, progress_data, error);
+      m->model = rg_model_ref_new_full (snap, kv, context_length, cancellable, progress, progress_data, error);
     }
   return m->model != NULL;
 }

@@ -126,11 +126,11 @@ void main()
       vec4 vx = vec4(0.0);
       if (ok) {
         uint b = (j * p.n_kv_heads + kvh) * HD + d;
-        kx.x = k[b];
-        vx.x = v[b];
-        if (d + 1 < HD) { kx.y = k[b + 1]; vx.y = v[b + 1]; }
-        if (d + 2 < HD) { kx.z = k[b + 2]; vx.z = v[b + 2]; }
-        if (d + 3 < HD) { kx.w = k[b + 3]; vx.w = v[b + 3]; }
+        kx.x = k_at(b);
+        vx.x = v_at(b);
+        if (d + 1 < HD) { kx.y = k_at(b + 1); vx.y = v_at(b + 1); }
+        if (d + 2 < HD) { kx.z = k_at(b + 2); vx.z = v_at(b + 2); }
+        if (d + 3 < HD) { kx.w = k_at(b + 3); vx.w = v_at(b + 3); }
       }
       sK[e] = kx;
       sV[e] = vx;

@@ -17,7 +17,8 @@
 // Specialization: 0 WG_SIZE, 1 BQ, 2 BK (a multiple of 4), 3 HD (the head
 // dim, so arrays are sized exactly and the d loops have constant bounds);
 // threads per row and rows per thread follow from WG_SIZE and BQ.
-// Bindings: 0 q [Lq, Hq, HD], 1 k, 2 v [Lk, Hkv, HD], 3 key mask uint [Lk]
+// Bindings: 0 q [Lq, Hq, HD], 1 k, 2 v [Lk, Hkv, HD] (f32, or f16 under
+// KV_F16: read them through k_at, v_at), 3 key mask uint [Lk]
 // (a dummy when p.has_mask == 0), 4 out [Lq, Hq, HD], 5 partial O
 // [n_split, Lq, Hq, HD], 6 partial (max, sum) [n_split, Lq, Hq, 2]
 // (5 and 6 are dummies when n_split == 1). attention_combine.comp reads 5 and 6, writes 4.
@@ -27,8 +28,18 @@ layout(constant_id = 2) const uint BK = 16;
 layout(constant_id = 3) const uint HD = 128;
 
 layout(binding = 0) readonly buffer Q { float q[]; };
+#ifdef KV_F16
+// An f16 KV cache: two halves per word (head_dim even, rows whole words).
+layout(binding = 1) readonly buffer K { uint k[]; };
+layout(binding = 2) readonly buffer V { uint v[]; };
+float k_at(uint i) { return unpackHalf2x16(k[i >> 1u])[i & 1u]; }
+float v_at(uint i) { return unpackHalf2x16(v[i >> 1u])[i & 1u]; }
+#else
 layout(binding = 1) readonly buffer K { float k[]; };
 layout(binding = 2) readonly buffer V { float v[]; };
+float k_at(uint i) { return k[i]; }
+float v_at(uint i) { return v[i]; }
+#endif
 layout(binding = 3) readonly buffer M { uint key_mask[]; };
 layout(binding = 4) writeonly buffer O { float o[]; };
 layout(binding = 5) buffer PO { float part_o[]; };

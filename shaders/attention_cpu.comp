@@ -12,7 +12,7 @@
 // per row in registers (every loop over them [[unroll]]ed: lavapipe keeps
 // other local arrays in memory), and walks keys 4 at a time: keys
 // j0 + u * S + lane (u < 4). Per step: the 4 key rows fetched back to
-// back (texels where the device reads them faster), NQ x 4 scores, the
+// back (as texels), NQ x 4 scores, the
 // online softmax once per step (no branch: the rescale of a row's
 // accumulator rides on its P V update), then the 4 value rows fetched and
 // accumulated. At the end the lanes are merged once: subgroupMax of the
@@ -37,7 +37,12 @@ const uint HD4 = HD / 4u;
 const bool KEY_MASK = (BK & 1u) != 0u;   // = p.has_mask
 const bool CAUSAL = (BK & 2u) != 0u;     // = p.causal
 
-#ifdef KV_TEXEL
+#ifndef KV_TEXEL
+// Through storage buffers, llvmpipe took minutes to compile this shader
+// (a bounds-checked loop over the lanes per load, ~150 loads per step):
+// without texels the host takes attention.comp.
+#error "attention_cpu.comp reads q, K and V as texels"
+#endif
 // q, K and V through uniform texel buffers (bindings 8, 9, 10): on CPU
 // devices a 16-byte texel fetch costs what one storage read per lane does.
 layout(binding = 8) uniform usamplerBuffer k_texels;
@@ -47,16 +52,6 @@ layout(binding = 10) uniform usamplerBuffer q_texels;
 vec4 load_k4(uint i) { return uintBitsToFloat(texelFetch(k_texels, int(i >> 2))); }
 vec4 load_v4(uint i) { return uintBitsToFloat(texelFetch(v_texels, int(i >> 2))); }
 vec4 load_q4(uint i) { return uintBitsToFloat(texelFetch(q_texels, int(i >> 2))); }
-#else
-// q, K and V as vec4s (HD is a multiple of 4): bindings 0-2 again, a
-// 16-byte load per lane rather than four scalar ones
-layout(binding = 0) readonly buffer Q4 { vec4 q4[]; };
-layout(binding = 1) readonly buffer K4 { vec4 k4[]; };
-layout(binding = 2) readonly buffer V4 { vec4 v4[]; };
-vec4 load_k4(uint i) { return k4[i >> 2]; }
-vec4 load_v4(uint i) { return v4[i >> 2]; }
-vec4 load_q4(uint i) { return q4[i >> 2]; }
-#endif
 
 void main()
 {

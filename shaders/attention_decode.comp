@@ -19,15 +19,29 @@
 
 #ifdef KV_TEXEL
 // K and V through uniform texel buffers (bindings 8, 9): on CPU devices a
-// 16-byte texel fetch costs what one storage read per lane does.
+// 16-byte texel fetch costs what one storage read per lane does. An f16
+// cache's texel holds 8 halves: a lane takes the half it owns.
 layout(binding = 8) uniform usamplerBuffer k_texels;
 layout(binding = 9) uniform usamplerBuffer v_texels;
-vec4 load4(uint which, uint i)   // i: a float index, a multiple of 4
+vec4 load4(uint which, uint i)   // i: an element index, a multiple of 4
 {
+#ifdef KV_F16
+  uvec4 w = which == 0u ? texelFetch(k_texels, int(i >> 3)) : texelFetch(v_texels, int(i >> 3));
+  uvec2 h = (i & 4u) != 0u ? w.zw : w.xy;
+  return vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y));
+#else
   return uintBitsToFloat(which == 0u ? texelFetch(k_texels, int(i >> 2)) : texelFetch(v_texels, int(i >> 2)));
+#endif
+}
+#elif defined(KV_F16)
+vec4 load4(uint which, uint i)   // i: an element index, a multiple of 4
+{
+  uint w = i >> 1;
+  uvec2 h = which == 0u ? uvec2(k[w], k[w + 1u]) : uvec2(v[w], v[w + 1u]);
+  return vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y));
 }
 #else
-vec4 load4(uint which, uint i)   // i: a float index, a multiple of 4
+vec4 load4(uint which, uint i)   // i: an element index, a multiple of 4
 {
   return which == 0u ? vec4(k[i], k[i + 1u], k[i + 2u], k[i + 3u]) : vec4(v[i], v[i + 1u], v[i + 2u], v[i + 3u]);
 }

@@ -55,11 +55,11 @@ report (const char *name, const RgModelConfig *cfg, guint ctx)
     {
       RgBudgetEstimate e;
 
-      rg_budget_estimate (cfg, formats[i], ctx, FALSE, &e);
+      rg_budget_estimate (cfg, formats[i], RG_KV_F32, ctx, FALSE, &e);
       g_test_message ("%s %s ctx %u: total %.2f GB (matrices %.2f, vectors %.3f, kv %.2f, act %.3f); "
                       "decode reads %.2f GB/token", name, rg_dtype_name (formats[i]), ctx, e.total / GB,
                       e.matrices / GB, e.vectors / GB, e.kv_cache / GB, e.activations / GB,
-                      rg_budget_decode_bytes (cfg, formats[i], ctx) / GB);
+                      rg_budget_decode_bytes (cfg, formats[i], RG_KV_F32, ctx) / GB);
     }
 }
 
@@ -71,13 +71,13 @@ test_9b (void)
 
   report ("idefics-9b", &cfg, 2048);
   report ("idefics-9b", &cfg, 1024);
-  rg_budget_estimate (&cfg, RG_DTYPE_F16, 2048, FALSE, &f16);
+  rg_budget_estimate (&cfg, RG_DTYPE_F16, RG_KV_F32, 2048, FALSE, &f16);
   /* 8.93e9 parameters: LLaMA-7B 6.74e9, 8 gated blocks 1.43e9, ViT-H 0.63e9, perceiver 0.13e9 */
   g_assert_cmpfloat (f16.matrices / GB, >, 17.7);
   g_assert_cmpfloat (f16.matrices / GB, <, 17.9);
   /* 32 layers x 2048 tokens x 4096 x f32 x (K, V) */
   g_assert_cmpuint (f16.kv_cache, ==, 32ull * 2048 * 4096 * 4 * 2);
-  rg_budget_estimate (&cfg, RG_DTYPE_Q4_0, 1024, FALSE, &q4);
+  rg_budget_estimate (&cfg, RG_DTYPE_Q4_0, RG_KV_F32, 1024, FALSE, &q4);
   g_assert_cmpfloat (q4.total / GB, <, 8.0);
 }
 
@@ -91,7 +91,7 @@ test_9b_fits_8gb (void)
   RgModelConfig cfg = parse (idefics_9b);
   RgDType chosen;
 
-  g_assert_true (rg_budget_choose (&cfg, RG_DTYPE_COUNT, 1024, FALSE, (guint64) (7.6 * 1024 * 1024 * 1024),
+  g_assert_true (rg_budget_choose (&cfg, RG_DTYPE_COUNT, RG_KV_F32, 1024, FALSE, (guint64) (7.6 * 1024 * 1024 * 1024),
                                    "8 GB GPU", &chosen, &reason, &error));
   g_assert_no_error (error);
   g_test_message ("%s", reason);
@@ -111,8 +111,8 @@ test_9b_default_context_shortened (void)
   guint context = 2048;
   RgDType chosen;
 
-  g_assert_false (rg_budget_choose (&cfg, RG_DTYPE_COUNT, 2048, FALSE, budget, "8 GB GPU", &chosen, NULL, NULL));
-  g_assert_true (rg_budget_choose_default_context (&cfg, RG_DTYPE_COUNT, &context, FALSE, budget, "8 GB GPU",
+  g_assert_false (rg_budget_choose (&cfg, RG_DTYPE_COUNT, RG_KV_F32, 2048, FALSE, budget, "8 GB GPU", &chosen, NULL, NULL));
+  g_assert_true (rg_budget_choose_default_context (&cfg, RG_DTYPE_COUNT, RG_KV_F32, &context, FALSE, budget, "8 GB GPU",
                                                    &chosen, &reason, &error));
   g_assert_no_error (error);
   g_assert_cmpint (chosen, ==, RG_DTYPE_Q4_0);
@@ -131,7 +131,7 @@ test_9b_default_context_too_small (void)
   guint context = 2048;
   RgDType chosen;
 
-  g_assert_false (rg_budget_choose_default_context (&cfg, RG_DTYPE_COUNT, &context, FALSE,
+  g_assert_false (rg_budget_choose_default_context (&cfg, RG_DTYPE_COUNT, RG_KV_F32, &context, FALSE,
                                                     (guint64) 4 * 1024 * 1024 * 1024, "4 GB GPU",
                                                     &chosen, NULL, &error));
   g_assert_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY);
@@ -145,7 +145,7 @@ test_80b (void)
   RgBudgetEstimate q4;
 
   report ("idefics-80b", &cfg, 2048);
-  rg_budget_estimate (&cfg, RG_DTYPE_Q4_0, 2048, FALSE, &q4);
+  rg_budget_estimate (&cfg, RG_DTYPE_Q4_0, RG_KV_F32, 2048, FALSE, &q4);
   /* LLaMA-65B + 20 gated blocks: about 80e9 parameters, over 40 GB in Q4_0 */
   g_assert_cmpfloat (q4.matrices / GB, >, 40);
   g_assert_cmpuint (q4.kv_cache, ==, 80ull * 2048 * 8192 * 4 * 2);

@@ -23,16 +23,52 @@ idefics2_8b (void)
   return c;
 }
 
+/* An f16 KV cache counts 2 bytes per element; AUTO is f32 for f32 weights
+ * and f16 for the others, and a default context shortened for an f32
+ * cache is longer with an f16 one. */
+static void
+test_kv_cache_f16 (void)
+{
+  RgModelConfig cfg = idefics2_8b ();
+  RgBudgetEstimate f32, f16, auto_q8, auto_f32;
+  RgDType chosen;
+  guint ctx32 = 4096, ctx16 = 4096;
+
+  rg_budget_estimate (&cfg, RG_DTYPE_Q8_0, RG_KV_F32, 4096, TRUE, &f32);
+  rg_budget_estimate (&cfg, RG_DTYPE_Q8_0, RG_KV_F16, 4096, TRUE, &f16);
+  rg_budget_estimate (&cfg, RG_DTYPE_Q8_0, RG_KV_AUTO, 4096, TRUE, &auto_q8);
+  rg_budget_estimate (&cfg, RG_DTYPE_F32, RG_KV_AUTO, 4096, TRUE, &auto_f32);
+  /* 32 layers x 4096 tokens x 8 heads x 128 x f16 x (K, V) */
+  g_assert_cmpuint (f16.kv_cache, ==, 32ull * 4096 * 8 * 128 * 2 * 2);
+  g_assert_cmpuint (f32.kv_cache, ==, 2 * f16.kv_cache);
+  g_assert_cmpuint (f32.total - f16.total, ==, f16.kv_cache);
+  g_assert_cmpuint (auto_q8.kv_cache, ==, f16.kv_cache);
+  g_assert_cmpuint (auto_f32.kv_cache, ==, f32.kv_cache);
+  g_assert_cmpuint (rg_budget_decode_bytes (&cfg, RG_DTYPE_Q8_0, RG_KV_F32, 1000) -
+                    rg_budget_decode_bytes (&cfg, RG_DTYPE_Q8_0, RG_KV_F16, 1000), ==, 32ull * 1000 * 8 * 128 * 2 * 2);
+
+  /* Q4_0 on a budget where 4096 tokens of f32 cache (1 GiB) do not fit
+   * (7.87 GiB in all) but 4096 of f16 do */
+  g_assert_true (rg_budget_choose_default_context (&cfg, RG_DTYPE_Q4_0, RG_KV_F32, &ctx32, FALSE,
+                                                   (guint64) (7.85 * GiB), "Test GPU", &chosen, NULL, NULL));
+  g_assert_true (rg_budget_choose_default_context (&cfg, RG_DTYPE_Q4_0, RG_KV_F16, &ctx16, FALSE,
+                                                   (guint64) (7.85 * GiB), "Test GPU", &chosen, NULL, NULL));
+  g_test_message ("default context at 7.85 GiB: %u (f32 cache), %u (f16 cache)", ctx32, ctx16);
+  g_assert_cmpuint (ctx32, <, 4096);
+  g_assert_cmpuint (ctx32, >=, RG_BUDGET_MIN_DEFAULT_CONTEXT);
+  g_assert_cmpuint (ctx16, ==, 4096);
+}
+
 static void
 test_estimate_8b (void)
 {
   RgModelConfig cfg = idefics2_8b ();
   RgBudgetEstimate f16, q8, q4, f32;
 
-  rg_budget_estimate (&cfg, RG_DTYPE_F16, 4096, TRUE, &f16);
-  rg_budget_estimate (&cfg, RG_DTYPE_Q8_0, 4096, TRUE, &q8);
-  rg_budget_estimate (&cfg, RG_DTYPE_Q4_0, 4096, TRUE, &q4);
-  rg_budget_estimate (&cfg, RG_DTYPE_F32, 4096, TRUE, &f32);
+  rg_budget_estimate (&cfg, RG_DTYPE_F16, RG_KV_F32, 4096, TRUE, &f16);
+  rg_budget_estimate (&cfg, RG_DTYPE_Q8_0, RG_KV_F32, 4096, TRUE, &q8);
+  rg_budget_estimate (&cfg, RG_DTYPE_Q4_0, RG_KV_F32, 4096, TRUE, &q4);
+  rg_budget_estimate (&cfg, RG_DTYPE_F32, RG_KV_F32, 4096, TRUE, &f32);
   g_test_message ("f16 %.2f GB (matrices %.2f, kv %.2f, act %.2f); q8_0 %.2f; q4_0 %.2f",
                   f16.total / 1e9, f16.matrices / 1e9, f16.kv_cache / 1e9, f16.activations / 1e9,
                   q8.total / 1e9, q4.total / 1e9);
@@ -67,7 +103,7 @@ choose (guint64 budget, guint ctx, gboolean split, GError **error, char **reason
   RgModelConfig cfg = idefics2_8b ();
   RgDType chosen = RG_DTYPE_COUNT;
 
-  if (!rg_budget_choose (&cfg, RG_DTYPE_COUNT, ctx, split, budget, "Test GPU", &chosen, reason, error))
+  if (!rg_budget_choose (&cfg, RG_DTYPE_COUNT, RG_KV_F32, ctx, split, budget, "Test GPU", &chosen, reason, error))
     return RG_DTYPE_COUNT;
   return chosen;
 }
@@ -145,13 +181,13 @@ test_requested_format (void)
   RgDType chosen = RG_DTYPE_COUNT;
 
   /* f16 asked for on 12 GiB: refused, pointing at q8_0 or q4_0 */
-  g_assert_false (rg_budget_choose (&cfg, RG_DTYPE_F16, 2048, FALSE, 12 * GiB, "Test GPU", &chosen, NULL, &error));
+  g_assert_false (rg_budget_choose (&cfg, RG_DTYPE_F16, RG_KV_F32, 2048, FALSE, 12 * GiB, "Test GPU", &chosen, NULL, &error));
   g_assert_error (error, REGARD_ERROR, REGARD_ERROR_OUT_OF_MEMORY);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "smaller q8_0 format"));
   g_clear_error (&error);
 
-  g_assert_true (rg_budget_choose (&cfg, RG_DTYPE_Q4_0, 2048, FALSE, 12 * GiB, "Test GPU", &chosen, &reason, &error));
+  g_assert_true (rg_budget_choose (&cfg, RG_DTYPE_Q4_0, RG_KV_F32, 2048, FALSE, 12 * GiB, "Test GPU", &chosen, &reason, &error));
   g_assert_cmpint (chosen, ==, RG_DTYPE_Q4_0);
   g_assert_nonnull (strstr (reason, "as requested"));
 }
@@ -180,7 +216,7 @@ test_estimate_smolvlm_256m (void)
 
   g_assert_true (rg_model_config_parse (json, strlen (json), "config.json", &cfg, &error));
   g_assert_no_error (error);
-  rg_budget_estimate (&cfg, RG_DTYPE_F16, 4096, TRUE, &f16);
+  rg_budget_estimate (&cfg, RG_DTYPE_F16, RG_KV_F32, 4096, TRUE, &f16);
   g_assert_cmpuint (params, ==, 256327680);
   g_assert_cmpuint (f16.matrices, ==, 2 * params);
   /* 30 layers x 4096 tokens x 3 heads x 64 x f32 x (K, V) */
@@ -192,6 +228,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/budget/estimate-8b", test_estimate_8b);
+  g_test_add_func ("/budget/kv-cache-f16", test_kv_cache_f16);
   g_test_add_func ("/budget/idefics3/estimate-smolvlm-256m", test_estimate_smolvlm_256m);
   g_test_add_func ("/budget/auto/24g-f16", test_auto_24g);
   g_test_add_func ("/budget/auto/12g-q8_0", test_auto_12g);

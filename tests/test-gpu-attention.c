@@ -2,8 +2,10 @@
  * uses: the vision tower (non-causal, key padding mask), the perceiver
  * (64 latents over image + latent keys, GQA), text prefill (causal), text
  * decode (causal with q_pos0 > 0), Mistral's sliding window, every head
- * dim the model family has, and a KV length beyond 25000. */
+ * dim the model family has, and a KV length beyond 25000; and the same
+ * kernels reading an f16 KV cache (the reference on k, v rounded to f16). */
 #include "test-gpu.h"
+#include "rg-dtype.h"
 
 #include <math.h>
 #include <string.h>
@@ -15,8 +17,23 @@ typedef struct
   uint32_t q_pos0, window;
   const uint8_t *mask;  /* [n_kv] or NULL */
   uint32_t extra_kv;    /* NaN rows past n_kv in k/v (a KV cache passed whole) */
+  gboolean f16_kv;      /* k, v uploaded as halves (an f16 KV cache) */
   gboolean nan_masked;  /* NaN in the k/v rows of masked keys */
 } Case;
+
+/* X's halves (the reference then reads X rounded to them) */
+static RgVkBuffer *
+upload_f16 (const char *name, float *x, size_t n)
+{
+  g_autofree uint16_t *h = g_new (uint16_t, MAX (n, 2));
+
+  for (size_t i = 0; i < n; i++)
+    h[i] = rg_f32_to_f16 (x[i]);
+  if (n < 2)
+    h[1] = 0;
+  rg_ref_round_f16 (x, n);
+  return rg_test_upload_bytes (name, h, MAX (n, 2) * 2);
+}
 
 /* Runs one case and returns the GPU output (caller frees); asserts NMSE
  * against the reference <= MAX_NMSE. */
@@ -46,6 +63,7 @@ run_case (const Case *c, double max_nmse)
   };
   RgAttnParams gp = {
     c->n_q, c->n_kv, c->n_heads, c->n_kv_heads, c->head_dim, rp.scale, c->causal, c->q_pos0, c->window,
+    c->f16_kv,
   };
 
   for (size_t i = nkv; i < nkv_buf; i++)
@@ -54,8 +72,8 @@ run_case (const Case *c, double max_nmse)
     for (size_t x = 0; !c->mask[j] && x < row_kv; x++)
       k[j * row_kv + x] = v[j * row_kv + x] = NAN;
   bq = rg_test_upload_f32 ("q", q, nq);
-  bk = rg_test_upload_f32 ("k", k, nkv_buf);
-  bv = rg_test_upload_f32 ("v", v, nkv_buf);
+  bk = c->f16_kv ? upload_f16 ("k", k, nkv_buf) : rg_test_upload_f32 ("k", k, nkv_buf);
+  bv = c->f16_kv ? upload_f16 ("v", v, nkv_buf) : rg_test_upload_f32 ("v", v, nkv_buf);
   if (c->mask)
     {
       mask32 = g_new (uint32_t, c->n_kv);
@@ -68,9 +86,9 @@ run_case (const Case *c, double max_nmse)
   rg_op_attention (rec, bo, bq, bk, bv, bm, &gp);
   rg_test_submit (rec);
   got = rg_test_download_f32 (bo, nq);
-  g_test_message ("Lq=%u Lk=%u Hq=%u Hkv=%u D=%u causal=%d pos0=%u window=%u mask=%s",
+  g_test_message ("Lq=%u Lk=%u Hq=%u Hkv=%u D=%u causal=%d pos0=%u window=%u mask=%s kv=%s",
                   c->n_q, c->n_kv, c->n_heads, c->n_kv_heads, c->head_dim, c->causal, c->q_pos0, c->window,
-                  c->mask ? "yes" : "no");
+                  c->mask ? "yes" : "no", c->f16_kv ? "f16" : "f32");
   rg_assert_nmse (got, want, nq, max_nmse);
   return got;
 }
@@ -315,11 +333,66 @@ test_no_keys_gives_zeros (void)
     g_assert_cmpfloat (got[i], ==, 0.0f);
 }
 
+/* An f16 KV cache: the reference reads the same rounded values, so the
+ * tolerance stays the f32 one. */
+static void
+test_f16_kv_decode (void)
+{
+  /* the decode kernel (texel and storage reads, split key ranges) and the
+   * tiled one: head dims 4 to 128 (72: not a multiple of a subgroup's
+   * vec4s), groups of 1, 3, 4 and 8, a window, a cache passed whole */
+  static const uint32_t dims[] = { 4, 8, 72, 128 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dims); i++)
+    {
+      Case a = { 1, 37, 4, 1, dims[i], TRUE, 36, 0, NULL, 3, TRUE };
+      Case b = { 1, 1, 8, 8, dims[i], TRUE, 0, 0, NULL, 0, TRUE };
+      Case c = { 1, 300, 16, 2, dims[i], TRUE, 299, 100, NULL, 11, TRUE };
+      Case d = { 1, 501, 9, 3, dims[i], TRUE, 500, 0, NULL, 37, TRUE };
+
+      check (&a);
+      check (&b);
+      check (&c);
+      check (&d);
+    }
+}
+
+static void
+test_f16_kv_prefill (void)
+{
+  /* the tiled kernel: a Mistral-like prefill, a chunk after a prefix with
+   * odd head counts, three queries, and a head dim of 6 (pairs of halves
+   * that straddle a vec4) */
+  Case a = { 203, 203, 8, 2, 128, TRUE, 0, 0, NULL, 0, TRUE };
+  Case b = { 77, 177, 3, 1, 16, TRUE, 100, 0, NULL, 5, TRUE };
+  Case c = { 3, 503, 4, 4, 64, TRUE, 500, 0, NULL, 5, TRUE };
+  Case d = { 5, 13, 3, 1, 6, TRUE, 8, 0, NULL, 1, TRUE };
+  Case e = { 1, 13, 3, 3, 6, TRUE, 12, 0, NULL, 0, TRUE };
+
+  check (&a);
+  check (&b);
+  check (&c);
+  check (&d);
+  check (&e);
+}
+
+static void
+test_f16_kv_long (void)
+{
+  /* beyond lavapipe's loop cap per invocation: split key ranges */
+  uint32_t nk = 25037;
+  Case decode = { 1, nk, 2, 1, 8, TRUE, nk - 1, 0, NULL, 0, TRUE };
+  Case three = { 3, nk, 2, 1, 8, TRUE, nk - 3, 0, NULL, 0, TRUE };
+
+  check (&decode);
+  check (&three);
+}
+
 /* ---- The many-query kernel of CPU devices, forced ---------------------- */
 
 /* attention_cpu.comp (lanes over keys) wherever it can run; the tiled
- * kernel where it cannot (no subgroup arithmetic, a head dim that is not
- * a multiple of 4), which the same cases then cover. */
+ * kernel where it cannot (no subgroup arithmetic or no texels, a head dim
+ * that is not a multiple of 4), which the same cases then cover. */
 static float *
 run_cpu_case (const Case *c)
 {
@@ -386,7 +459,7 @@ test_cpu_key_mask (void)
    * must not reach the output */
   uint32_t n = 205;
   g_autofree uint8_t *mask = g_new (uint8_t, n);
-  Case c = { n, n, 2, 2, 72, FALSE, 0, 0, mask, 0, TRUE };
+  Case c = { n, n, 2, 2, 72, FALSE, 0, 0, mask, 0, FALSE, TRUE };
 
   for (uint32_t j = 0; j < n; j++)
     mask[j] = j < 170 && j % 13 != 4;
@@ -401,7 +474,7 @@ test_cpu_masked_rows_are_zero (void)
   uint32_t n = 41;
   g_autofree uint8_t *mask = g_new (uint8_t, n);
   g_autofree uint8_t *none = g_new0 (uint8_t, n);
-  Case c = { n, n, 4, 2, 16, TRUE, 0, 0, mask, 0, TRUE };
+  Case c = { n, n, 4, 2, 16, TRUE, 0, 0, mask, 0, FALSE, TRUE };
   Case all = { n, n, 2, 2, 8, FALSE, 0, 0, none, 0 };
   g_autofree float *got = NULL;
   g_autofree float *got_all = NULL;
@@ -508,6 +581,9 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/attention/many-workgroups", test_many_workgroups);
   g_test_add_func ("/gpu/attention/chunked-query-rows", test_chunked_query_rows);
   g_test_add_func ("/gpu/attention/no-keys-gives-zeros", test_no_keys_gives_zeros);
+  g_test_add_func ("/gpu/attention/f16-kv-decode", test_f16_kv_decode);
+  g_test_add_func ("/gpu/attention/f16-kv-prefill", test_f16_kv_prefill);
+  g_test_add_func ("/gpu/attention/f16-kv-long", test_f16_kv_long);
   g_test_add_func ("/gpu/attention/cpu/odd-sizes", test_cpu_odd_sizes);
   g_test_add_func ("/gpu/attention/cpu/split-k", test_cpu_split_k);
   g_test_add_func ("/gpu/attention/cpu/head-dims", test_cpu_head_dims);

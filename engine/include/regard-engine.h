@@ -64,6 +64,17 @@ typedef enum
   REGARD_PRECISION_F16,
 } RegardPrecision;
 
+/* The KV cache's element type. */
+typedef enum
+{
+  REGARD_KV_CACHE_AUTO,  /* $REGARD_KV_CACHE ("f32" or "f16"), else f32 with f32 weights
+                          * (REGARD_PRECISION_F32: exact), f16 otherwise */
+  REGARD_KV_CACHE_F32,
+  REGARD_KV_CACHE_F16,   /* half the memory and decode bandwidth of a long context; keys
+                          * and values rounded to f16 (f32 where the model's head dim is
+                          * not a multiple of 4, logged) */
+} RegardKvCache;
+
 #define REGARD_DEFAULT_CONTEXT_LENGTH 4096
 
 typedef struct
@@ -75,6 +86,7 @@ typedef struct
   /* Context length reserved for the KV cache, in tokens (0: the model's
    * max_position_embeddings, at most REGARD_DEFAULT_CONTEXT_LENGTH). */
   guint context_length;
+  RegardKvCache kv_cache;
 } RegardEngineParams;
 
 RegardEngineParams regard_engine_params_default (void);

@@ -97,6 +97,7 @@ typedef struct
   FILE *out;             /* where figures are printed; NULL: stdout */
   /* regard_bench_model only */
   const char *format;    /* "f32", "f16", "q8_0", "q4_0", "auto"; NULL: "q8_0" */
+  const char *kv_cache;  /* "f32", "f16", "auto"; NULL: "auto" (regard-engine.h's REGARD_KV_CACHE_AUTO) */
   const char *image;     /* also time encoding this image; NULL: none */
   guint prompt_tokens;   /* prefill length (128) */
   guint gen_tokens;      /* decoded tokens (32) */

@@ -1,8 +1,10 @@
 /* rg-arch-llama.h: the Llama/Mistral decoder layer (IDEFICS2's Mistral,
  * IDEFICS3's Llama, IDEFICS1's LLaMA), written once, and the final norm +
- * lm_head. On x [L, T] at positions n_past..: k and v go straight into the
- * KV cache's next rows, RoPE turns q and those rows; the RMSNorms fold into
- * the linear layers that read them where the GPU can.
+ * lm_head. On x [L, T] at positions n_past..: k and v are projected into
+ * f32 rows, then one RoPE op turns q in place and stores k (turned) and v
+ * into the KV cache's next rows, in the cache's element type (f32 or f16,
+ * chosen at load: RgExecVk.kv_f16); the RMSNorms fold into the linear
+ * layers that read them where the GPU can.
  *   x = x + o_proj(attn(rope(q), cache + rope(k), cache + v)) on RMSNorm(x)
  *   x = x + down(silu(gate(RMSNorm(x))) * up(RMSNorm(x)))
  * The attention's sliding window is T_WINDOW (Mistral's; 0, none, where a
@@ -40,7 +42,7 @@
   [W_T_UP] = { prefix "mlp.up_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_TI, RG_DIM_T, RG_QUANT_YES) }, \
   [W_T_DOWN] = { prefix "mlp.down_proj.weight", RG_DIM_T_LAYERS, MAT (RG_DIM_T, RG_DIM_TI, RG_QUANT_YES) }
 
-#define RG_LLAMA_BUFFER_SLOTS B_K_CACHE, B_V_CACHE, B_TX, B_TH, B_TQ, B_TA, B_TG, B_TU
+#define RG_LLAMA_BUFFER_SLOTS B_K_CACHE, B_V_CACHE, B_TX, B_TH, B_TQ, B_TK, B_TV, B_TA, B_TG, B_TU
 
 #define RG_LLAMA_BUFFERS \
   [B_K_CACHE] = { "KV cache keys", RG_ROLE_KV_CACHE, RG_ROWS_CACHE, RG_DIM_T_KV, RG_DIM_T_LAYERS }, \
@@ -48,6 +50,8 @@
   [B_TX] = { "hidden states", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T }, \
   [B_TH] = { "text h", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T }, \
   [B_TQ] = { "text q", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T_Q }, \
+  [B_TK] = { "text k", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T_KV }, \
+  [B_TV] = { "text v", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T_KV }, \
   [B_TA] = { "text attn", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_T_Q }, \
   [B_TG] = { "text gate", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_TI }, \
   [B_TU] = { "text up", RG_ROLE_SCRATCH, RG_ROWS_TOKENS, RG_DIM_TI }
@@ -64,9 +68,10 @@
   { RG_OP_RMSNORM, .out = R (B_TH), .in = R (B_TX), .w = W_T_IN_NORM, .flags = RG_OPF_FOLDABLE, \
     .rows = RG_ROWS_TOKENS, .cols = RG_DIM_T, .eps = RG_PARAM_T_EPS }, \
   { RG_OP_LINEAR, .out = R (B_TQ), .in = R (B_TH), .w = W_T_Q, .rows = RG_ROWS_TOKENS }, \
-  { RG_OP_LINEAR, .out = RAT (B_K_CACHE, RG_ROWS_PAST), .in = R (B_TH), .w = W_T_K, .rows = RG_ROWS_TOKENS }, \
-  { RG_OP_LINEAR, .out = RAT (B_V_CACHE, RG_ROWS_PAST), .in = R (B_TH), .w = W_T_V, .rows = RG_ROWS_TOKENS }, \
-  { RG_OP_ROPE, .out = R (B_TQ), .in = RAT (B_K_CACHE, RG_ROWS_PAST), .rows = RG_ROWS_TOKENS, \
+  { RG_OP_LINEAR, .out = R (B_TK), .in = R (B_TH), .w = W_T_K, .rows = RG_ROWS_TOKENS }, \
+  { RG_OP_LINEAR, .out = R (B_TV), .in = R (B_TH), .w = W_T_V, .rows = RG_ROWS_TOKENS }, \
+  { RG_OP_ROPE, .out = R (B_TQ), .in = R (B_TK), .in2 = R (B_TV), .cache_k = RAT (B_K_CACHE, RG_ROWS_PAST), \
+    .cache_v = RAT (B_V_CACHE, RG_ROWS_PAST), .rows = RG_ROWS_TOKENS, \
     .heads = RG_DIM_T_HEADS, .kv_heads = RG_DIM_T_KV_HEADS, .head_dim = RG_DIM_T_HEAD_DIM, \
     .eps = RG_PARAM_ROPE_THETA }, \
   { RG_OP_ATTENTION, .out = R (B_TA), .in = R (B_TQ), .in2 = R (B_K_CACHE), .in3 = R (B_V_CACHE), \

@@ -135,13 +135,17 @@ static gboolean
 op_ok (const RgArch *arch, const RgArchOp *op, guint layered)
 {
   gboolean out_off = op->kind == RG_OP_COPY || op->kind == RG_OP_LINEAR;
-  gboolean in_off = op->kind == RG_OP_COPY || op->kind == RG_OP_LINEAR || op->kind == RG_OP_ROPE ||
-                    op->kind == RG_OP_TAP;
+  gboolean in_off = op->kind == RG_OP_COPY || op->kind == RG_OP_LINEAR || op->kind == RG_OP_TAP;
   gboolean in23_off = op->kind == RG_OP_ATTENTION;
   guint16 slots[3] = { op->w, op->b, op->norm };
 
   if (!ref_ok (arch, op->out, out_off) || !ref_ok (arch, op->in, in_off) ||
       !ref_ok (arch, op->in2, in23_off) || !ref_ok (arch, op->in3, in23_off) ||
+      !ref_ok (arch, op->cache_k, TRUE) || !ref_ok (arch, op->cache_v, TRUE) ||
+      ((op->cache_k.buf || op->cache_v.buf) && op->kind != RG_OP_ROPE) ||
+      (op->kind == RG_OP_ROPE && op->in.buf &&
+       (!op->in2.buf || arch->buffers[op->cache_k.buf].role != RG_ROLE_KV_CACHE ||
+        arch->buffers[op->cache_v.buf].role != RG_ROLE_KV_CACHE)) ||
       op->mask >= arch->n_buffers || op->rows >= RG_ROWS_N || op->kv_rows >= RG_ROWS_N ||
       op->cols >= RG_DIM_N || op->eps >= RG_PARAM_N || op->when >= RG_DIM_N || op->every >= RG_DIM_N)
     return FALSE;

@@ -20,7 +20,7 @@
  * each unfused with the same meaning. Adding a family = a new description
  * plus any op it needs (with its shader, reference and test).
  *
- * Row offsets: only COPY (both sides), LINEAR (in and out), ROPE (k) and
+ * Row offsets: only COPY (both sides), LINEAR (in and out), ROPE's caches and
  * ATTENTION's k/v read a ref's row0; every other op works on whole
  * buffers from row 0 (rg_arch_validate checks this). A column offset
  * (col0) is for LINEAR's output of one row (a decoupled lm_head's second
@@ -178,7 +178,9 @@ typedef enum
   RG_OP_LINEAR,       /* out (+)= [RMSNorm(in) * norm] . w^T + b [* silu(in2)] */
   RG_OP_GELU_TANH,    /* out = gelu_tanh(in) */
   RG_OP_SWIGLU,       /* out = silu(in) * in2 */
-  RG_OP_ROPE,         /* rotate_half RoPE in place of out (q, heads) and in (k rows, kv_heads) at positions from PAST */
+  RG_OP_ROPE,         /* rotate_half RoPE in place of out (q, heads) at positions from PAST; with in (new k
+                       * rows, kv_heads, f32) and in2 (new v rows): k rotated into cache_k, v copied into
+                       * cache_v (the KV cache at PAST, in the cache's element type: f32 or f16) */
   RG_OP_ATTENTION,    /* out = softmax(q k^T / sqrt(D) + masks) v; q = in, k = in2, v = in3, key mask = mask */
   RG_OP_TAP,          /* store in (rows x cols) under NAME for --dump and the goldens ("%u": the layer, or layer / every) */
   RG_OP_GELU,         /* out = gelu(in), exact (erf) */
@@ -200,6 +202,7 @@ typedef struct
 {
   RgOpKind kind;
   RgArchRef out, in, in2, in3;
+  RgArchRef cache_k, cache_v;  /* ROPE: where the new k and v rows go */
   guint8 mask;        /* ATTENTION: a PATCH_MASK buffer covering the first keys (the rest valid) */
   guint8 rows;        /* RgRows: M */
   guint8 kv_rows;     /* RgRows: ATTENTION's keys */

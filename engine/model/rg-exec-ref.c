@@ -265,8 +265,20 @@ run_op (Run *r, const RgArchOp *op, GError **error)
     case RG_OP_ROPE:
       rg_ref_rope (out, rows, d->d[op->heads], d->d[op->head_dim], r->run->rows[RG_ROWS_PAST], d->p[op->eps]);
       if (op->in.buf)
-        rg_ref_rope (ptr (r, op->in), rows, d->d[op->kv_heads], d->d[op->head_dim],
-                     r->run->rows[RG_ROWS_PAST], d->p[op->eps]);
+        {
+          /* the new k rows turned, and v, into the cache (rounded to its f16) */
+          float *k = ptr (r, op->cache_k), *v = ptr (r, op->cache_v);
+          size_t n = rows * d->d[op->kv_heads] * d->d[op->head_dim];
+
+          memcpy (k, ptr (r, op->in), n * sizeof (float));
+          memcpy (v, ptr (r, op->in2), n * sizeof (float));
+          rg_ref_rope (k, rows, d->d[op->kv_heads], d->d[op->head_dim], r->run->rows[RG_ROWS_PAST], d->p[op->eps]);
+          if (r->ex->kv_f16)
+            {
+              rg_ref_round_f16 (k, n);
+              rg_ref_round_f16 (v, n);
+            }
+        }
       break;
     case RG_OP_ATTENTION:
       attention (r, op, out);

@@ -223,6 +223,7 @@ attention (Run *r, const RgArchOp *op, RgVkBuffer *out)
     .n_heads = (uint32_t) d->d[op->heads], .n_kv_heads = (uint32_t) d->d[op->kv_heads], .head_dim = D,
     .scale = 1.0f / sqrtf ((float) D), .causal = (op->flags & RG_OPF_CAUSAL) != 0,
     .q_pos0 = (uint32_t) r->run->rows[RG_ROWS_PAST], .window = (uint32_t) rg_arch_dim (d, op->window),
+    .kv_f16 = r->ex->kv_f16 && r->ex->arch->buffers[op->in2.buf].role == RG_ROLE_KV_CACHE,
   };
 
   /* k and v are read from their start (a KV cache is passed whole) */
@@ -335,9 +336,11 @@ record_op (Run *r, const RgArchOp *ops, guint n_ops, guint i)
       rg_op_swiglu (rec, out, buffer (r, op->in.buf), buffer (r, op->in2.buf), rows * cols);
       break;
     case RG_OP_ROPE:
-      rg_op_rope_qk (rec, out, (uint32_t) d->d[op->heads], buffer (r, op->in.buf), offset (r, op->in),
-                     (uint32_t) d->d[op->kv_heads], r->ex->rope, (uint32_t) rows, (uint32_t) d->d[op->head_dim],
-                     (uint32_t) r->run->rows[RG_ROWS_PAST]);
+      /* the caches' rows line up (both [context, kv_heads * head_dim]) */
+      rg_op_rope_kv (rec, out, (uint32_t) d->d[op->heads], buffer (r, op->in.buf), buffer (r, op->in2.buf),
+                     buffer (r, op->cache_k.buf), buffer (r, op->cache_v.buf), offset (r, op->cache_k),
+                     (uint32_t) d->d[op->kv_heads], r->ex->kv_f16, r->ex->rope, (uint32_t) rows,
+                     (uint32_t) d->d[op->head_dim], (uint32_t) r->run->rows[RG_ROWS_PAST]);
       break;
     case RG_OP_ATTENTION:
       attention (r, op, out);

@@ -17,6 +17,7 @@ typedef struct
   RgVkBuffer ***vec;        /* [slot][layer], VECTOR weights (f32) */
   RgVkBuffer ***cache;      /* [buffer slot][layer], KV_CACHE buffers */
   RgVkBuffer *rope;         /* [context, head_dim]: cos | sin per position */
+  gboolean kv_f16;          /* KV_CACHE buffers hold halves (2 bytes per element) */
   double budget;            /* estimated FLOPs per submit (learned) */
   double fixed_budget;      /* tests: > 0 replaces the learned budget */
   guint n_submits;          /* command buffers submitted, for tests */

@@ -75,6 +75,7 @@ typedef struct
   float ***w;            /* [slot][layer] */
   float ***cache;        /* [buffer slot][layer] for KV_CACHE buffers */
   guint context_length;
+  gboolean kv_f16;       /* the KV cache holds f16 values (stored as f32 rounded to f16) */
   GPtrArray *owned;      /* every allocation above (g_free) */
 } RgExecRef;
 

@@ -288,7 +288,7 @@ load_weights (Loader *ld, const RgModelConfig *cfg, guint context_length)
     {
       const RgArchBuffer *buf = &arch->buffers[b];
       guint n = (guint) rg_arch_dim (&ex->dims, buf->layers);
-      uint64_t cache_bytes = (uint64_t) context_length * ex->dims.d[buf->cols] * 4;
+      uint64_t cache_bytes = (uint64_t) context_length * ex->dims.d[buf->cols] * (ex->kv_f16 ? 2 : 4);
 
       if (buf->role != RG_ROLE_KV_CACHE)
         continue;
@@ -630,6 +630,15 @@ rg_model_gpu_new (RgSnapshot *snap, RgVkContext *ctx, RgWeightFormat format,
                   guint context_length, GCancellable *cancellable,
                   RgModelProgress progress, gpointer progress_data, GError **error)
 {
+  return rg_model_gpu_new_full (snap, ctx, format, RG_KV_AUTO, context_length, cancellable,
+                                progress, progress_data, error);
+}
+
+RgModel *
+rg_model_gpu_new_full (RgSnapshot *snap, RgVkContext *ctx, RgWeightFormat format, RgKvType kv,
+                       guint context_length, GCancellable *cancellable,
+                       RgModelProgress progress, gpointer progress_data, GError **error)
+{
   g_autoptr(RgModel) model = NULL;
   RgModelGpu *self;
   Loader ld = {
@@ -651,6 +660,10 @@ rg_model_gpu_new (RgSnapshot *snap, RgVkContext *ctx, RgWeightFormat format,
   if (self->ex.arch == NULL)
     return NULL;
   rg_model_set_shape (model, self->ex.arch, &self->ex.dims, &gpu_cross_vtable);
+  if (!rg_kv_type_resolve (kv, format == RG_WEIGHTS_F32, (guint) self->ex.dims.d[RG_DIM_T_HEAD_DIM],
+                           &model->kv_type, error))
+    return NULL;
+  self->ex.kv_f16 = model->kv_type == RG_KV_F16;
 
   ld.self = self;
   ld.total = rg_snapshot_get_total_bytes (snap);

@@ -26,6 +26,12 @@ RgModel *rg_model_gpu_new (RgSnapshot *snap, RgVkContext *ctx, RgWeightFormat fo
                            guint context_length, GCancellable *cancellable,
                            RgModelProgress progress, gpointer progress_data,
                            GError **error);
+/* The same with the KV cache's element type (rg_kv_type_resolve: AUTO is
+ * f32 for RG_WEIGHTS_F32, f16 otherwise); the model's kv_type says which. */
+RgModel *rg_model_gpu_new_full (RgSnapshot *snap, RgVkContext *ctx, RgWeightFormat format, RgKvType kv,
+                                guint context_length, GCancellable *cancellable,
+                                RgModelProgress progress, gpointer progress_data,
+                                GError **error);
 
 /* "f32", "f16", "bf16", "q8_0", "q4_0" (the language model's type) or
  * "mixed": what the matrices were stored as. */

@@ -290,6 +290,13 @@ RgModel *
 rg_model_ref_new (RgSnapshot *snap, guint context_length, GCancellable *cancellable,
                   RgModelProgress progress, gpointer progress_data, GError **error)
 {
+  return rg_model_ref_new_full (snap, RG_KV_AUTO, context_length, cancellable, progress, progress_data, error);
+}
+
+RgModel *
+rg_model_ref_new_full (RgSnapshot *snap, RgKvType kv, guint context_length, GCancellable *cancellable,
+                       RgModelProgress progress, gpointer progress_data, GError **error)
+{
   g_autoptr(RgModel) model = NULL;
   RgModelRef *self;
   LoadProgress lp = { cancellable, progress, progress_data, 0, rg_snapshot_get_total_bytes (snap) };
@@ -306,6 +313,10 @@ rg_model_ref_new (RgSnapshot *snap, guint context_length, GCancellable *cancella
   if (self->ex.arch)
     rg_model_set_shape (model, self->ex.arch, &self->ex.dims, &ref_cross_vtable);
   if (self->ex.arch == NULL ||
+      !rg_kv_type_resolve (kv, TRUE, (guint) self->ex.dims.d[RG_DIM_T_HEAD_DIM], &model->kv_type, error))
+    return NULL;
+  self->ex.kv_f16 = model->kv_type == RG_KV_F16;
+  if (
       !load_weights (&self->ex, snap, &model->config, &lp, error) ||
       !alloc_caches (&self->ex, error))
     return NULL;

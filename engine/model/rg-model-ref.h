@@ -20,5 +20,10 @@ G_BEGIN_DECLS
  * CANCELLABLE fires (G_IO_ERROR_CANCELLED). */
 RgModel *rg_model_ref_new (RgSnapshot *snap, guint context_length, GCancellable *cancellable,
                            RgModelProgress progress, gpointer progress_data, GError **error);
+/* The same with the KV cache's element type (rg_kv_type_resolve; the
+ * weights are f32 here, so AUTO is f32 unless $REGARD_KV_CACHE says f16):
+ * an f16 cache keeps f32 values rounded to f16, as the Vulkan one reads. */
+RgModel *rg_model_ref_new_full (RgSnapshot *snap, RgKvType kv, guint context_length, GCancellable *cancellable,
+                                RgModelProgress progress, gpointer progress_data, GError **error);
 
 G_END_DECLS

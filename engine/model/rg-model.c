@@ -76,3 +76,38 @@ rg_model_forward_as_cross (RgModel *model, const int32_t *ids, guint n, const fl
     index[i] = model->last_image_index;
   return model->vtable->forward_cross (model, ids, index, n, logits, error);
 }
+
+gboolean
+rg_kv_type_resolve (RgKvType requested, gboolean f32_weights, guint head_dim, RgKvType *out, GError **error)
+{
+  const char *env = g_getenv ("REGARD_KV_CACHE");
+
+  if (requested == RG_KV_AUTO && env != NULL && *env != '\0')
+    {
+      if (g_str_equal (env, "f32"))
+        requested = RG_KV_F32;
+      else if (g_str_equal (env, "f16"))
+        requested = RG_KV_F16;
+      else
+        {
+          g_set_error (error, REGARD_ERROR, REGARD_ERROR_FAILED,
+                       "REGARD_KV_CACHE must be \"f32\" or \"f16\", not \"%s\"", env);
+          return FALSE;
+        }
+    }
+  if (requested == RG_KV_AUTO)
+    requested = f32_weights ? RG_KV_F32 : RG_KV_F16;
+  if (requested == RG_KV_F16 && head_dim % 4 != 0)
+    {
+      g_message ("KV cache in f32: an f16 cache needs a head dim that is a multiple of 4, not %u", head_dim);
+      requested = RG_KV_F32;
+    }
+  *out = requested;
+  return TRUE;
+}
+
+const char *
+rg_kv_type_name (RgKvType kv)
+{
+  return kv == RG_KV_F16 ? "f16" : kv == RG_KV_F32 ? "f32" : "auto";
+}

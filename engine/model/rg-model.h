@@ -82,12 +82,31 @@ typedef struct
                              float *logits, GError **error);
 } RgModelVTable;
 
+/* The KV cache's element type, chosen at load. */
+typedef enum
+{
+  RG_KV_AUTO = 0,  /* $REGARD_KV_CACHE (f32|f16), else f32 for f32 weights, f16 otherwise */
+  RG_KV_F32,
+  RG_KV_F16,       /* half the bytes; k and v rounded to f16 as they are stored */
+} RgKvType;
+
+/* REQUESTED resolved for a model whose weights are f32 (F32_WEIGHTS) with
+ * HEAD_DIM: AUTO takes $REGARD_KV_CACHE, else the weights' rule. f16 needs
+ * head_dim % 4 == 0 (the cache is written as whole 32-bit words of two
+ * halves, read as 16-byte texels or words: no 16-bit storage feature is
+ * used); otherwise f32, with the reason logged. An unknown
+ * $REGARD_KV_CACHE is an error. */
+gboolean rg_kv_type_resolve (RgKvType requested, gboolean f32_weights, guint head_dim,
+                             RgKvType *out, GError **error);
+const char *rg_kv_type_name (RgKvType kv);
+
 struct _RgModel
 {
   const RgModelVTable *vtable;
   RgModelConfig config;
   guint n_past;             /* tokens in the KV cache */
   guint context_length;     /* KV cache capacity in tokens */
+  RgKvType kv_type;         /* the KV cache's element type (F32 or F16) */
   guint image_seq_len;      /* rows encode_images writes per sub-image */
   guint feature_width;      /* their width (text hidden; IDEFICS1: the vision width) */
   guint n_images;           /* cross-attention: images in the current image states */

@@ -249,7 +249,8 @@ record_decode (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const Rg
                      MAX (rg_vk_buffer_get_size (k), rg_vk_buffer_get_size (v)) <= rg_vk_context_get_max_texel_bytes (ctx);
     const RgVkBuffer *kv[2] = { k, v };
     RgVkDispatch d = {
-      .shader = texel ? "attention_decode_f32_tex" : "attention_decode_f32",
+      .shader = p->kv_f16 ? (texel ? "attention_decode_kv16_tex" : "attention_decode_kv16")
+                          : (texel ? "attention_decode_f32_tex" : "attention_decode_f32"),
       .texels = kv,
       .n_texels = texel ? 2 : 0,
       .spec = { sg, group, ds, hd },
@@ -336,9 +337,17 @@ record_cpu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const RgVkB
   gboolean texel;
 
   if (kernel == ATTN_TILED || !info->subgroup_arithmetic || sg == 0 || sg > info->max_compute_workgroup_invocations ||
-      hd % 4 != 0 || hd > 128 || p->n_kv == 0)
+      hd % 4 != 0 || hd > 128 || p->n_kv == 0 || p->kv_f16)
     return FALSE;
   if (kernel == ATTN_AUTO && info->type != VK_PHYSICAL_DEVICE_TYPE_CPU)
+    return FALSE;
+  /* q, K and V as texels where activations go that way (CPU devices);
+   * without them, attention.comp (read through storage buffers, this
+   * kernel took llvmpipe minutes to compile) */
+  texel = rg_vk_context_get_texel_weights (ctx) &&
+          MAX (rg_vk_buffer_get_size (q), MAX (rg_vk_buffer_get_size (k), rg_vk_buffer_get_size (v))) <=
+            rg_vk_context_get_max_texel_bytes (ctx);
+  if (!texel)
     return FALSE;
 
   nq = cpu_rows_per_group (n_rows, hd);
@@ -374,10 +383,6 @@ record_cpu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const RgVkB
         return TRUE;
     }
 
-  /* q, K and V as texels where activations go that way (CPU devices) */
-  texel = rg_vk_context_get_texel_weights (ctx) &&
-          MAX (rg_vk_buffer_get_size (q), MAX (rg_vk_buffer_get_size (k), rg_vk_buffer_get_size (v))) <=
-            rg_vk_context_get_max_texel_bytes (ctx);
   {
     AttnPush push = {
       .n_q = p->n_q, .n_kv = p->n_kv, .n_heads = p->n_heads, .n_kv_heads = p->n_kv_heads, .group = group,
@@ -387,9 +392,9 @@ record_cpu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const RgVkB
     };
     const RgVkBuffer *texels[3] = { k, v, q };
     RgVkDispatch d = {
-      .shader = texel ? "attention_cpu_f32_tex" : "attention_cpu_f32",
+      .shader = "attention_cpu_f32_tex",
       .texels = texels,
-      .n_texels = texel ? 3 : 0,
+      .n_texels = 3,
       /* spec 2: flags the shader compiles for (1: key mask, 2: causal) */
       .spec = { sg, nq, (key_mask != NULL ? 1u : 0u) | (p->causal ? 2u : 0u), hd },
       .n_spec = 4,
@@ -437,14 +442,14 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
 
   if (p->n_q == 0 || p->n_heads == 0)
     return;
-  if (p->n_kv_heads == 0 || p->n_heads % p->n_kv_heads != 0 || hd == 0)
+  if (p->n_kv_heads == 0 || p->n_heads % p->n_kv_heads != 0 || hd == 0 || (p->kv_f16 && hd % 2 != 0))
     {
       attn_error (rec, "invalid head layout", p);
       return;
     }
   group = p->n_heads / p->n_kv_heads;
   q_bytes = (uint64_t) p->n_q * p->n_heads * hd * 4;
-  kv_bytes = (uint64_t) p->n_kv * p->n_kv_heads * hd * 4;
+  kv_bytes = (uint64_t) p->n_kv * p->n_kv_heads * hd * (p->kv_f16 ? 2 : 4);
   mask_bytes = (uint64_t) p->n_kv * 4;
   if (q_bytes > G_MAXUINT32 || kv_bytes > G_MAXUINT32 || (uint64_t) p->q_pos0 + p->n_q > G_MAXUINT32)
     {
@@ -553,7 +558,7 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
       bindings[5] = part_o ? rg_vk_bind (part_o) : bindings[4];  /* unused dummies */
       bindings[6] = part_ml ? rg_vk_bind (part_ml) : bindings[4];
 
-      d.shader = "attention_f32";
+      d.shader = p->kv_f16 ? "attention_kv16" : "attention_f32";
       d.spec[0] = wg;
       d.spec[1] = bq;
       d.spec[2] = bk;

@@ -128,11 +128,14 @@ float *rg_rope_table_new (uint32_t n_positions, uint32_t head_dim, float theta);
  * pos0 + i, reading the table above (as a buffer of n_positions rows). */
 void rg_op_rope (RgVkRecorder *rec, RgVkBuffer *x, const RgVkBuffer *cos_sin,
                  uint32_t L, uint32_t n_heads, uint32_t head_dim, uint32_t pos0);
-/* The same on q [L, n_heads, head_dim] and k [L, k_heads, head_dim] (at
- * element K_OFFSET of its buffer: the new rows of a KV cache) in one
- * dispatch. K may be NULL. */
-void rg_op_rope_qk (RgVkRecorder *rec, RgVkBuffer *q, uint32_t n_heads,
-                    RgVkBuffer *k, uint64_t k_offset, uint32_t k_heads,
+/* The same on q [L, n_heads, head_dim] and, in the same dispatch, the new
+ * rows of a KV cache: K [L, k_heads, head_dim] rotated and V (same shape)
+ * copied into K_CACHE and V_CACHE from element CACHE_OFFSET on, as f32 or,
+ * with KV_F16, as halves (two per 32-bit word; head_dim % 4 == 0). K, V
+ * and the caches may be NULL (q only). */
+void rg_op_rope_kv (RgVkRecorder *rec, RgVkBuffer *q, uint32_t n_heads,
+                    const RgVkBuffer *k, const RgVkBuffer *v, RgVkBuffer *k_cache, RgVkBuffer *v_cache,
+                    uint64_t cache_offset, uint32_t k_heads, gboolean kv_f16,
                     const RgVkBuffer *cos_sin, uint32_t L, uint32_t head_dim, uint32_t pos0);
 
 typedef struct
@@ -146,6 +149,7 @@ typedef struct
   gboolean causal;       /* query i at q_pos0 + i sees keys j <= q_pos0 + i */
   uint32_t q_pos0;
   uint32_t window;       /* 0: none; else keys p - window < j <= p */
+  gboolean kv_f16;       /* k and v hold halves (an f16 KV cache; head_dim even) */
 } RgAttnParams;
 
 /* out[Lq, Hq, D] = softmax(q k^T * scale + masks) v as rg_ref_attention,

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "rg-dtype.h"
+
 /* ---- Linear algebra ---------------------------------------------------- */
 
 void
@@ -198,6 +200,13 @@ rg_ref_rope_inv_freq (size_t head_dim, float theta, float *inv_freq)
       float e = (float) (2 * k) / (float) head_dim;
       inv_freq[k] = 1.0f / powf (theta, e);
     }
+}
+
+void
+rg_ref_round_f16 (float *x, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    x[i] = rg_f16_to_f32 (rg_f32_to_f16 (x[i]));
 }
 
 void

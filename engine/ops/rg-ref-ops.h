@@ -83,6 +83,10 @@ void rg_ref_rope_inv_freq (size_t head_dim, float theta, float *inv_freq);
 void rg_ref_rope (float *x, size_t L, size_t n_heads, size_t head_dim,
                   size_t pos0, float theta);
 
+/* x rounded in place to the nearest f16 (ties to even), as a store into
+ * an f16 KV cache does. */
+void rg_ref_round_f16 (float *x, size_t n);
+
 /* ---- Attention --------------------------------------------------------- */
 
 typedef struct

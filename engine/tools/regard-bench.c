@@ -343,6 +343,13 @@ regard_bench_ops (const RegardBenchParams *params, GError **error)
       return FALSE;
     print_row (fp, json, &first, "attention (decode)", shape, us, 4.0 * H * ctx_len * D,
                8.0 * ctx_len * Hkv * D, copy_gbs);
+    /* the same reading an f16 KV cache (the buffers' bytes as halves) */
+    o.attn.kv_f16 = TRUE;
+    us = time_op (ctx, rec_attention, &o, 10, error);
+    if (us < 0)
+      return FALSE;
+    print_row (fp, json, &first, "attention (decode, f16 KV)", shape, us, 4.0 * H * ctx_len * D,
+               4.0 * ctx_len * Hkv * D, copy_gbs);
 
     /* token embedding of a prefill, q8_0 table */
     emb = random_weight (ctx, RG_DTYPE_Q8_0, cpu ? 8000 : 32000, T, error);
@@ -412,6 +419,7 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
   const RgVkDeviceInfo *info;
   RgWeightFormat format = RG_WEIGHTS_Q8_0;
   RgDType dtype = RG_DTYPE_Q8_0;
+  RgKvType kv = RG_KV_AUTO;
   double copy_gbs, load_s, encode_ms = 0, prefill_s, decode_s;
   guint converted = 0, cached = 0, vocab, n_sub = 0;
   guint64 bytes_per_token;
@@ -443,7 +451,7 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
 
   if (g_strcmp0 (format_name, "auto") == 0)
     {
-      if (!rg_budget_choose (cfg, RG_DTYPE_COUNT, context, image != NULL, info->budget_bytes, info->name, &dtype,
+      if (!rg_budget_choose (cfg, RG_DTYPE_COUNT, RG_KV_AUTO, context, image != NULL, info->budget_bytes, info->name, &dtype,
                              &reason, error))
         return FALSE;
       format = dtype == RG_DTYPE_F16 ? RG_WEIGHTS_F16 : dtype == RG_DTYPE_Q8_0 ? RG_WEIGHTS_Q8_0 : RG_WEIGHTS_Q4_0;
@@ -465,12 +473,23 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
       dtype = formats[i].dtype;
     }
 
+  if (params->kv_cache == NULL || g_str_equal (params->kv_cache, "auto"))
+    kv = RG_KV_AUTO;
+  else if (g_str_equal (params->kv_cache, "f32") || g_str_equal (params->kv_cache, "f16"))
+    kv = g_str_equal (params->kv_cache, "f32") ? RG_KV_F32 : RG_KV_F16;
+  else
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "unknown KV cache type '%s' (f32, f16, auto)", params->kv_cache);
+      return FALSE;
+    }
+
   copy_gbs = copy_bandwidth (ctx, error);
   if (copy_gbs < 0)
     return FALSE;
 
   t0 = g_get_monotonic_time ();
-  model = rg_model_gpu_new (snap, ctx, format, context, NULL, NULL, NULL, error);
+  model = rg_model_gpu_new_full (snap, ctx, format, kv, context, NULL, NULL, NULL, error);
   if (model == NULL)
     return FALSE;
   load_s = (g_get_monotonic_time () - t0) / 1e6;
@@ -560,7 +579,7 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
   qsort (decode_runs, n_runs, sizeof (double), cmp_double);
   prefill_s = prefill_runs[n_runs / 2];
   decode_s = decode_runs[n_runs / 2];
-  bytes_per_token = rg_budget_decode_bytes (cfg, dtype, MAX (n_prompt, 1) + n_gen / 2);
+  bytes_per_token = rg_budget_decode_bytes (cfg, dtype, model->kv_type, MAX (n_prompt, 1) + n_gen / 2);
 
   {
     double tps = n_gen / MAX (decode_s, 1e-9), prefill_tps = MAX (n_prompt, 1) / MAX (prefill_s, 1e-9);
@@ -573,13 +592,13 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
         json_string (fp, info->name);
         fprintf (fp, ", \"model\": ");
         json_string (fp, dir);
-        fprintf (fp, ", \"format\": \"%s\", \"load_s\": %.2f, \"converted\": %u, \"from_cache\": %u, \"device_bytes\": %"
+        fprintf (fp, ", \"format\": \"%s\", \"kv_cache\": \"%s\", \"load_s\": %.2f, \"converted\": %u, \"from_cache\": %u, \"device_bytes\": %"
                 G_GUINT64_FORMAT ", \"image_subimages\": %u, \"image_encode_ms\": %.1f, \"prompt_tokens\": %u, "
                 "\"prefill_tokens_per_s\": %.2f, \"gen_tokens\": %u, \"decode_tokens_per_s\": %.3f, "
                 "\"runs\": %u, \"prefill_tokens_per_s_best\": %.2f, \"decode_tokens_per_s_best\": %.3f, "
                 "\"copy_gbs\": %.3f, \"bytes_per_token\": %" G_GUINT64_FORMAT ", \"decode_read_gbs\": %.3f, "
                 "\"roofline_fraction\": %.4f}\n",
-                rg_model_gpu_get_weight_format (model), load_s, converted, cached,
+                rg_model_gpu_get_weight_format (model), rg_kv_type_name (model->kv_type), load_s, converted, cached,
                 rg_model_gpu_get_device_bytes (model), n_sub, encode_ms, MAX (n_prompt, 1), prefill_tps, n_gen, tps,
                 n_runs, best_prefill_tps, best_tps, copy_gbs, bytes_per_token, read_gbs, read_gbs / copy_gbs);
       }
@@ -588,9 +607,10 @@ regard_bench_model (const char *dir, const RegardBenchParams *params, GError **e
         fprintf (fp, "device: %s\n", info->name);
         if (reason)
           fprintf (fp, "format: %s\n", reason);
-        fprintf (fp, "weights: %s, %.2f GB on the device, loaded in %.1f s (%u matrices converted, %u from the cache)\n",
-                rg_model_gpu_get_weight_format (model), rg_model_gpu_get_device_bytes (model) / 1e9, load_s,
-                converted, cached);
+        fprintf (fp, "weights: %s, KV cache %s, %.2f GB on the device, loaded in %.1f s (%u matrices converted, "
+                "%u from the cache)\n",
+                rg_model_gpu_get_weight_format (model), rg_kv_type_name (model->kv_type),
+                rg_model_gpu_get_device_bytes (model) / 1e9, load_s, converted, cached);
         if (image)
           {
             fprintf (fp, "image encode: %.1f ms (%u sub-images", encode_ms, n_sub);

@@ -88,6 +88,7 @@ cmd_ask (int argc, char **argv)
   g_autofree char *model = NULL;
   g_auto(GStrv) images = NULL;
   g_autofree char *precision = NULL;
+  g_autofree char *kv_cache = NULL;
   g_autofree char *dump = NULL;
   g_autofree char *ocr = NULL;
   gboolean split = FALSE, no_split = FALSE, raw = FALSE, json = FALSE;
@@ -105,6 +106,7 @@ cmd_ask (int argc, char **argv)
     { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Top-p (1: off)", "P" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed", "S" },
     { "precision", 0, 0, G_OPTION_ARG_STRING, &precision, "f32 or auto", "P" },
+    { "kv-cache", 0, 0, G_OPTION_ARG_STRING, &kv_cache, "KV cache type: f32, f16 or auto (default: $REGARD_KV_CACHE, else f32 for f32 weights, f16 otherwise)", "T" },
     { "raw-prompt", 0, 0, G_OPTION_ARG_NONE, &raw, "TEXT is the whole chat-formatted prompt", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per token, then a summary", NULL },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &dump, "Write intermediate tensors", "FILE.safetensors" },
@@ -164,6 +166,17 @@ cmd_ask (int argc, char **argv)
   else
     {
       g_printerr ("regard-cli ask: unknown precision '%s' (f32 or auto)\n", precision);
+      return 2;
+    }
+  if (kv_cache == NULL || g_str_equal (kv_cache, "auto"))
+    eparams.kv_cache = REGARD_KV_CACHE_AUTO;
+  else if (g_str_equal (kv_cache, "f32"))
+    eparams.kv_cache = REGARD_KV_CACHE_F32;
+  else if (g_str_equal (kv_cache, "f16"))
+    eparams.kv_cache = REGARD_KV_CACHE_F16;
+  else
+    {
+      g_printerr ("regard-cli ask: unknown KV cache type '%s' (f32, f16 or auto)\n", kv_cache);
       return 2;
     }
 

@@ -28,13 +28,15 @@ bench_fail (GError *error)
 int
 cmd_bench (int argc, char **argv)
 {
-  g_autofree char *device = NULL, *model = NULL, *format = NULL, *image = NULL, *split = NULL, *only = NULL;
+  g_autofree char *device = NULL, *model = NULL, *format = NULL, *image = NULL, *split = NULL, *kv_cache = NULL;
+  g_autofree char *only = NULL;
   gboolean json = FALSE;
   int n_prompt = 128, n_gen = 32, context = 0, n_runs = 1;
   const GOptionEntry options[] = {
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device, "Device index, name or UUID", "D" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Model snapshot folder", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "f32, f16, q8_0 (default), q4_0 or auto", "F" },
+    { "kv-cache", 0, 0, G_OPTION_ARG_STRING, &kv_cache, "KV cache type: f32, f16 or auto (default: f32 for f32 weights, else f16)", "T" },
     { "image", 'i', 0, G_OPTION_ARG_FILENAME, &image, "Also time encoding this image", "FILE" },
     { "split", 0, 0, G_OPTION_ARG_STRING, &split, "Split the image into 4 crops + the whole: yes or no (default: the model's processor config)", "yes|no" },
     { "prompt-tokens", 0, 0, G_OPTION_ARG_INT, &n_prompt, "Prefill length (128)", "N" },
@@ -73,6 +75,7 @@ cmd_bench (int argc, char **argv)
   if (model != NULL && argc == 1 && n_prompt >= 1 && n_gen >= 1 && context >= 0 && n_runs >= 1 && n_runs <= 1000)
     {
       params.format = format;
+      params.kv_cache = kv_cache;
       params.image = image;
       params.prompt_tokens = (guint) n_prompt;
       params.gen_tokens = (guint) n_gen;
@@ -83,7 +86,8 @@ cmd_bench (int argc, char **argv)
   g_printerr ("Usage: regard-cli bench ops [--device D] [--json]\n"
               "       regard-cli bench attention [--only S] [--repeat N] [--device D]\n"
               "       regard-cli bench history [--chats N] [--turns N] [--page N]\n"
-              "       regard-cli bench --model DIR [--format f32|f16|q8_0|q4_0|auto] [--image FILE [--split yes|no]]\n"
+              "       regard-cli bench --model DIR [--format f32|f16|q8_0|q4_0|auto] [--kv-cache f32|f16|auto]\n"
+              "                        [--image FILE [--split yes|no]]\n"
               "                        [--prompt-tokens N] [--gen-tokens N] [--repeat N] [--device D] [--json]\n");
   return 2;
 }
