@@ -20,7 +20,7 @@
 //
 // Spec constants: 0 WG_SIZE (= the subgroup size: one subgroup per
 // workgroup), 1 BQ = NQ (rows per workgroup), 2 BK = flags (1: key mask,
-// 2: causal), 3 HD (a multiple of 4). A lane's 4 keys of a step are the
+// 2: causal), 3 HD (a multiple of 4; of 8 with KV_F16, an f16 KV cache). A lane's 4 keys of a step are the
 // lanes of vec4s, so no local array is indexed by a key (llvmpipe compiles
 // those very slowly). Compiling is still slow for big NQ x HD (~20 s for 8
 // x 72 on a loaded 2-core machine): the host keeps NQ x HD <= 576.
@@ -48,10 +48,22 @@ const bool CAUSAL = (BK & 2u) != 0u;     // = p.causal
 layout(binding = 8) uniform usamplerBuffer k_texels;
 layout(binding = 9) uniform usamplerBuffer v_texels;
 layout(binding = 10) uniform usamplerBuffer q_texels;
-// i: a float index, a multiple of 4
-vec4 load_k4(uint i) { return uintBitsToFloat(texelFetch(k_texels, int(i >> 2))); }
-vec4 load_v4(uint i) { return uintBitsToFloat(texelFetch(v_texels, int(i >> 2))); }
-vec4 load_q4(uint i) { return uintBitsToFloat(texelFetch(q_texels, int(i >> 2))); }
+vec4 load_q4(uint i) { return uintBitsToFloat(texelFetch(q_texels, int(i >> 2))); }  // i: a multiple of 4
+// Elements 4 d .. 4 d + 3 of the K or V row starting at element ROW; D
+// is a constant once unrolled.
+#ifdef KV_F16
+// An f16 KV cache: 8 halves a texel (HD a multiple of 8, so rows start on
+// a texel); vec4s 2 t and 2 t + 1 of a row share texel t.
+vec4 halves4(uvec4 x, uint d)
+{
+  return (d & 1u) != 0u ? vec4(unpackHalf2x16(x.z), unpackHalf2x16(x.w)) : vec4(unpackHalf2x16(x.x), unpackHalf2x16(x.y));
+}
+vec4 load_k4(uint row, uint d) { return halves4(texelFetch(k_texels, int((row >> 3) + (d >> 1))), d); }
+vec4 load_v4(uint row, uint d) { return halves4(texelFetch(v_texels, int((row >> 3) + (d >> 1))), d); }
+#else
+vec4 load_k4(uint row, uint d) { return uintBitsToFloat(texelFetch(k_texels, int((row >> 2) + d))); }
+vec4 load_v4(uint row, uint d) { return uintBitsToFloat(texelFetch(v_texels, int((row >> 2) + d))); }
+#endif
 
 void main()
 {
@@ -123,10 +135,10 @@ void main()
     // that their cache misses overlap
     vec4 k0[HD4], k1[HD4], k2[HD4], k3[HD4];
     [[unroll]] for (uint d = 0u; d < HD4; d++) {
-      k0[d] = load_k4(base.x + 4u * d);
-      k1[d] = load_k4(base.y + 4u * d);
-      k2[d] = load_k4(base.z + 4u * d);
-      k3[d] = load_k4(base.w + 4u * d);
+      k0[d] = load_k4(base.x, d);
+      k1[d] = load_k4(base.y, d);
+      k2[d] = load_k4(base.z, d);
+      k3[d] = load_k4(base.w, d);
     }
     vec4 p4[NQ];
     float alpha[NQ];
@@ -156,10 +168,10 @@ void main()
     // rows while in registers; masked keys' values are zeros, whatever
     // the buffer holds (0 x NaN would not be 0)
     [[unroll]] for (uint d = 0u; d < HD4; d++) {
-      vec4 v0 = load_v4(base.x + 4u * d);
-      vec4 v1 = load_v4(base.y + 4u * d);
-      vec4 v2 = load_v4(base.z + 4u * d);
-      vec4 v3 = load_v4(base.w + 4u * d);
+      vec4 v0 = load_v4(base.x, d);
+      vec4 v1 = load_v4(base.y, d);
+      vec4 v2 = load_v4(base.z, d);
+      vec4 v3 = load_v4(base.w, d);
       if (KEY_MASK) {
         v0 = key_vis.x ? v0 : vec4(0.0);
         v1 = key_vis.y ? v1 : vec4(0.0);

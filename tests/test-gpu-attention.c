@@ -529,6 +529,27 @@ test_cpu_perceiver (void)
 }
 
 static void
+test_cpu_f16_kv (void)
+{
+  /* an f16 KV cache (halves, 8 a texel): prefill chunks after a prefix,
+   * GQA, a window, a masked case; D = 12 is not a multiple of 8 (the
+   * tiled kernel) */
+  uint32_t nk = 150;
+  g_autofree uint8_t *mask = g_new (uint8_t, nk);
+  Case g4 = { 45, 98, 8, 2, 128, TRUE, 53, 0, NULL, 5, TRUE };
+  Case g3 = { 29, 29, 6, 2, 64, TRUE, 0, 17, NULL, 0, TRUE };
+  Case masked = { 37, nk, 4, 4, 72, FALSE, 0, 0, mask, 0, TRUE, TRUE };
+  Case odd = { 9, 20, 2, 1, 12, TRUE, 11, 0, NULL, 0, TRUE };
+
+  for (uint32_t j = 0; j < nk; j++)
+    mask[j] = j % 7 != 3 && j < 140;
+  check_cpu (&g4);
+  check_cpu (&g3);
+  check_cpu (&masked);
+  check_cpu (&odd);
+}
+
+static void
 test_bad_heads_is_an_error (void)
 {
   g_autoptr(RgVkBuffer) b = rg_test_new_buffer ("t", 4096);
@@ -592,6 +613,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/attention/cpu/causal-offset-gqa", test_cpu_causal_offset_gqa);
   g_test_add_func ("/gpu/attention/cpu/sliding-window", test_cpu_sliding_window);
   g_test_add_func ("/gpu/attention/cpu/perceiver", test_cpu_perceiver);
+  g_test_add_func ("/gpu/attention/cpu/f16-kv", test_cpu_f16_kv);
   g_test_add_func ("/gpu/attention/bad-heads-is-an-error", test_bad_heads_is_an_error);
   g_test_add_func ("/gpu/attention/short-kv-is-an-error", test_short_kv_is_an_error);
   return g_test_run ();

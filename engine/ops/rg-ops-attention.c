@@ -330,14 +330,15 @@ record_cpu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const RgVkB
   const RgVkDeviceInfo *info = rg_vk_context_get_info (ctx);
   uint32_t hd = p->head_dim, group = p->n_heads / p->n_kv_heads, n_rows = p->n_q * group;
   uint32_t sg = info->subgroup_size, nq, n_blocks, n_split, split_len, step;
-  uint64_t q_bytes = (uint64_t) p->n_q * p->n_heads * hd * 4, kv_bytes = (uint64_t) p->n_kv * p->n_kv_heads * hd * 4;
+  uint64_t q_bytes = (uint64_t) p->n_q * p->n_heads * hd * 4;
+  uint64_t kv_bytes = (uint64_t) p->n_kv * p->n_kv_heads * hd * (p->kv_f16 ? 2 : 4);
   uint64_t n_groups, min_groups;
   RgVkBuffer *part_o = NULL, *part_ml = NULL;
   RgVkBinding bindings[7];
   gboolean texel;
 
   if (kernel == ATTN_TILED || !info->subgroup_arithmetic || sg == 0 || sg > info->max_compute_workgroup_invocations ||
-      hd % 4 != 0 || hd > 128 || p->n_kv == 0 || p->kv_f16)
+      hd % (p->kv_f16 ? 8 : 4) != 0 || hd > 128 || p->n_kv == 0)
     return FALSE;
   if (kernel == ATTN_AUTO && info->type != VK_PHYSICAL_DEVICE_TYPE_CPU)
     return FALSE;
@@ -392,7 +393,7 @@ record_cpu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const RgVkB
     };
     const RgVkBuffer *texels[3] = { k, v, q };
     RgVkDispatch d = {
-      .shader = "attention_cpu_f32_tex",
+      .shader = p->kv_f16 ? "attention_cpu_kv16_tex" : "attention_cpu_f32_tex",
       .texels = texels,
       .n_texels = 3,
       /* spec 2: flags the shader compiles for (1: key mask, 2: causal) */

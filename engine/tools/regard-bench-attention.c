@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "regard-tools.h"
+#include "rg-dtype.h"
 #include "rg-ops.h"
 #include "rg-vk.h"
 
@@ -17,7 +18,7 @@ typedef struct
 {
   const char *use;
   uint32_t n_q, n_kv, n_heads, n_kv_heads, head_dim;
-  gboolean causal, mask;
+  gboolean causal, mask, kv_f16;
 } BenchShape;
 
 static const BenchShape shapes[] = {
@@ -27,15 +28,18 @@ static const BenchShape shapes[] = {
   { "tiny prefill", 82, 82, 4, 2, 16, TRUE, FALSE },
   { "idefics2-8b perceiver", 64, 1088, 16, 4, 96, FALSE, TRUE },
   { "Mistral prefill", 512, 512, 32, 8, 128, TRUE, FALSE },
+  { "Mistral prefill, f16 KV", 512, 512, 32, 8, 128, TRUE, FALSE, TRUE },
   { "SigLIP-so400m, 1024 patches", 1024, 1024, 16, 16, 72, FALSE, TRUE },
   { "SigLIP-so400m, 4900 patches", 4900, 4900, 16, 16, 72, FALSE, FALSE },
 };
 
-/* N floats in [-1, 1) (a fixed sequence) */
+/* N floats in [-1, 1) (a fixed sequence), as f32 or as halves */
 static RgVkBuffer *
-bench_buffer (RgVkContext *ctx, const char *name, uint64_t n, GError **error)
+bench_buffer (RgVkContext *ctx, const char *name, uint64_t n, gboolean f16, GError **error)
 {
   g_autofree float *data = g_new (float, n);
+  g_autofree uint16_t *halves = NULL;
+  g_autoptr(RgVkBuffer) buf = NULL;
   guint32 s = 4242;
 
   for (uint64_t i = 0; i < n; i++)
@@ -43,7 +47,15 @@ bench_buffer (RgVkContext *ctx, const char *name, uint64_t n, GError **error)
       s = s * 1664525u + 1013904223u;
       data[i] = (float) (s >> 8) / 8388608.0f - 1.0f;
     }
-  return rg_gpu_upload_f32 (ctx, name, data, n, error);
+  if (!f16)
+    return rg_gpu_upload_f32 (ctx, name, data, n, error);
+  halves = g_new (uint16_t, n);
+  for (uint64_t i = 0; i < n; i++)
+    halves[i] = rg_f32_to_f16 (data[i]);
+  buf = rg_vk_buffer_new (ctx, name, n * 2, error);
+  if (buf == NULL || !rg_vk_buffer_upload (buf, 0, halves, n * 2, error))
+    return NULL;
+  return g_steal_pointer (&buf);
 }
 
 /* Milliseconds of the fastest of REPEAT submits of one attention, after a
@@ -53,15 +65,16 @@ time_attention (RgVkContext *ctx, const BenchShape *s, guint repeat, GError **er
 {
   uint64_t nq = (uint64_t) s->n_q * s->n_heads * s->head_dim;
   uint64_t nkv = (uint64_t) s->n_kv * s->n_kv_heads * s->head_dim;
-  g_autoptr(RgVkBuffer) q = bench_buffer (ctx, "q", nq, error);
-  g_autoptr(RgVkBuffer) k = q ? bench_buffer (ctx, "k", nkv, error) : NULL;
-  g_autoptr(RgVkBuffer) v = k ? bench_buffer (ctx, "v", nkv, error) : NULL;
+  g_autoptr(RgVkBuffer) q = bench_buffer (ctx, "q", nq, FALSE, error);
+  g_autoptr(RgVkBuffer) k = q ? bench_buffer (ctx, "k", nkv, s->kv_f16, error) : NULL;
+  g_autoptr(RgVkBuffer) v = k ? bench_buffer (ctx, "v", nkv, s->kv_f16, error) : NULL;
   g_autoptr(RgVkBuffer) out = v ? rg_vk_buffer_new (ctx, "out", nq * 4, error) : NULL;
   g_autoptr(RgVkBuffer) mask = NULL;
   g_autoptr(RgVkRecorder) rec = NULL;
   RgAttnParams p = {
     .n_q = s->n_q, .n_kv = s->n_kv, .n_heads = s->n_heads, .n_kv_heads = s->n_kv_heads,
     .head_dim = s->head_dim, .scale = 1.0f / sqrtf ((float) s->head_dim), .causal = s->causal,
+    .kv_f16 = s->kv_f16,
   };
   double best = -1;
 
