@@ -1,8 +1,9 @@
-// attention.glsl: what the three attention kernels share: bindings, push
+// attention.glsl: what the attention kernels share: bindings, push
 // constants and the split-K layout of the partials. attention.comp is the
 // tiled flash-attention kernel, attention_decode.comp the one-query kernel
-// of CPU devices, attention_combine.comp merges the key ranges (splits)
-// either of them wrote.
+// of CPU devices, attention_cpu.comp their many-query kernel (lanes over
+// keys), attention_combine.comp merges the key ranges (splits) any of them
+// wrote.
 //
 // Split-K: with p.n_split > 1 the keys are cut into ranges of p.split_len
 // and workgroup (split, kv head, block) writes its unnormalized partial

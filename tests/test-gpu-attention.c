@@ -18,6 +18,7 @@ typedef struct
   const uint8_t *mask;  /* [n_kv] or NULL */
   uint32_t extra_kv;    /* NaN rows past n_kv in k/v (a KV cache passed whole) */
   gboolean f16_kv;      /* k, v uploaded as halves (an f16 KV cache) */
+  gboolean nan_masked;  /* NaN in the k/v rows of masked keys */
 } Case;
 
 /* X's halves (the reference then reads X rounded to them) */
@@ -67,6 +68,9 @@ run_case (const Case *c, double max_nmse)
 
   for (size_t i = nkv; i < nkv_buf; i++)
     k[i] = v[i] = NAN;
+  for (uint32_t j = 0; c->nan_masked && j < c->n_kv; j++)
+    for (size_t x = 0; !c->mask[j] && x < row_kv; x++)
+      k[j * row_kv + x] = v[j * row_kv + x] = NAN;
   bq = rg_test_upload_f32 ("q", q, nq);
   bk = c->f16_kv ? upload_f16 ("k", k, nkv_buf) : rg_test_upload_f32 ("k", k, nkv_buf);
   bv = c->f16_kv ? upload_f16 ("v", v, nkv_buf) : rg_test_upload_f32 ("v", v, nkv_buf);
@@ -384,6 +388,146 @@ test_f16_kv_long (void)
   check (&three);
 }
 
+/* ---- The many-query kernel of CPU devices, forced ---------------------- */
+
+/* attention_cpu.comp (lanes over keys) wherever it can run; the tiled
+ * kernel where it cannot (no subgroup arithmetic or no texels, a head dim
+ * that is not a multiple of 4), which the same cases then cover. */
+static float *
+run_cpu_case (const Case *c)
+{
+  float *got;
+
+  g_setenv ("REGARD_ATTENTION", "cpu", TRUE);
+  got = run_case (c, 1e-7);
+  g_unsetenv ("REGARD_ATTENTION");
+  return got;
+}
+
+static void
+check_cpu (const Case *c)
+{
+  g_free (run_cpu_case (c));
+}
+
+static void
+test_cpu_odd_sizes (void)
+{
+  /* Lq, Lk and the rows not multiples of the rows per workgroup, the
+   * subgroup or the 4 keys a lane takes per step */
+  Case c = { 37, 53, 3, 3, 72, FALSE, 0, 0, NULL, 0 };
+  Case one_key = { 5, 1, 2, 2, 16, FALSE, 0, 0, NULL, 0 };
+  Case one_row = { 1, 9, 1, 1, 64, FALSE, 0, 0, NULL, 0 };
+
+  check_cpu (&c);
+  check_cpu (&one_key);
+  check_cpu (&one_row);
+}
+
+static void
+test_cpu_split_k (void)
+{
+  /* few rows over many keys: too few workgroups for the device's threads,
+   * so the keys go in ranges merged by attention_combine.comp; a query
+   * past the rest of a kv cache passed whole */
+  Case c = { 3, 2999, 2, 1, 64, FALSE, 0, 0, NULL, 0 };
+  Case causal = { 2, 4001, 4, 1, 16, TRUE, 3999, 0, NULL, 13 };
+
+  check_cpu (&c);
+  check_cpu (&causal);
+}
+
+static void
+test_cpu_head_dims (void)
+{
+  /* the models' head dims, one (12) of an odd number of vec4s, and 10
+   * (not a multiple of 4: the tiled kernel) */
+  static const uint32_t dims[] = { 8, 10, 12, 16, 64, 72, 96, 128 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dims); i++)
+    {
+      Case c = { 21, 43, 2, 1, dims[i], FALSE, 0, 0, NULL, 0 };
+
+      check_cpu (&c);
+    }
+}
+
+static void
+test_cpu_key_mask (void)
+{
+  /* a padded image: a tail and scattered holes masked, holding NaN, which
+   * must not reach the output */
+  uint32_t n = 205;
+  g_autofree uint8_t *mask = g_new (uint8_t, n);
+  Case c = { n, n, 2, 2, 72, FALSE, 0, 0, mask, 0, FALSE, TRUE };
+
+  for (uint32_t j = 0; j < n; j++)
+    mask[j] = j < 170 && j % 13 != 4;
+  check_cpu (&c);
+}
+
+static void
+test_cpu_masked_rows_are_zero (void)
+{
+  /* causal over left padding: the first rows see only masked keys and are
+   * zeros; and an all-padding image */
+  uint32_t n = 41;
+  g_autofree uint8_t *mask = g_new (uint8_t, n);
+  g_autofree uint8_t *none = g_new0 (uint8_t, n);
+  Case c = { n, n, 4, 2, 16, TRUE, 0, 0, mask, 0, FALSE, TRUE };
+  Case all = { n, n, 2, 2, 8, FALSE, 0, 0, none, 0 };
+  g_autofree float *got = NULL;
+  g_autofree float *got_all = NULL;
+
+  for (uint32_t j = 0; j < n; j++)
+    mask[j] = j >= 9;
+  got = run_cpu_case (&c);
+  for (size_t i = 0; i < (size_t) 9 * 4 * 16; i++)
+    g_assert_cmpfloat (got[i], ==, 0.0f);
+  g_assert_cmpfloat (fabsf (got[9 * 4 * 16]), >, 0.0f);
+  got_all = run_cpu_case (&all);
+  for (size_t i = 0; i < (size_t) n * 2 * 8; i++)
+    g_assert_cmpfloat (got_all[i], ==, 0.0f);
+}
+
+static void
+test_cpu_causal_offset_gqa (void)
+{
+  /* a prefill chunk after a prefix: causal with q_pos0 > 0, groups of 3
+   * and 4 query heads per kv head */
+  Case g3 = { 29, 79, 6, 2, 16, TRUE, 50, 0, NULL, 0 };
+  Case g4 = { 45, 45, 8, 2, 128, TRUE, 0, 0, NULL, 0 };
+
+  check_cpu (&g3);
+  check_cpu (&g4);
+}
+
+static void
+test_cpu_sliding_window (void)
+{
+  Case prefill = { 70, 80, 8, 2, 64, TRUE, 10, 23, NULL, 0 };
+  Case decode = { 1, 300, 4, 1, 16, TRUE, 299, 64, NULL, 0 };
+
+  check_cpu (&prefill);
+  check_cpu (&decode);
+}
+
+static void
+test_cpu_perceiver (void)
+{
+  /* Idefics2's perceiver: 64 latents, 16 heads on 4, D = 96, a key mask;
+   * and one query with a mask (not the decode kernel's case) */
+  uint32_t nk = 300 + 64;
+  g_autofree uint8_t *mask = g_new (uint8_t, nk);
+  Case c = { 64, nk, 16, 4, 96, FALSE, 0, 0, mask, 0 };
+  Case one = { 1, nk, 4, 4, 72, FALSE, 0, 0, mask, 0 };
+
+  for (uint32_t j = 0; j < nk; j++)
+    mask[j] = !(j >= 250 && j < 300);
+  check_cpu (&c);
+  check_cpu (&one);
+}
+
 static void
 test_bad_heads_is_an_error (void)
 {
@@ -440,6 +584,14 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/attention/f16-kv-decode", test_f16_kv_decode);
   g_test_add_func ("/gpu/attention/f16-kv-prefill", test_f16_kv_prefill);
   g_test_add_func ("/gpu/attention/f16-kv-long", test_f16_kv_long);
+  g_test_add_func ("/gpu/attention/cpu/odd-sizes", test_cpu_odd_sizes);
+  g_test_add_func ("/gpu/attention/cpu/split-k", test_cpu_split_k);
+  g_test_add_func ("/gpu/attention/cpu/head-dims", test_cpu_head_dims);
+  g_test_add_func ("/gpu/attention/cpu/key-mask", test_cpu_key_mask);
+  g_test_add_func ("/gpu/attention/cpu/masked-rows-are-zero", test_cpu_masked_rows_are_zero);
+  g_test_add_func ("/gpu/attention/cpu/causal-offset-gqa", test_cpu_causal_offset_gqa);
+  g_test_add_func ("/gpu/attention/cpu/sliding-window", test_cpu_sliding_window);
+  g_test_add_func ("/gpu/attention/cpu/perceiver", test_cpu_perceiver);
   g_test_add_func ("/gpu/attention/bad-heads-is-an-error", test_bad_heads_is_an_error);
   g_test_add_func ("/gpu/attention/short-kv-is-an-error", test_short_kv_is_an_error);
   return g_test_run ();

@@ -104,6 +104,8 @@ typedef struct
   guint context;         /* KV cache length; 0: what the run needs, >= 1024 */
   guint repeat;          /* prefill, decode and image encode this many times: median and best (1) */
   int image_split;       /* -1: as the model's preprocessor config, 0: never, 1: split into 4 crops + the whole */
+  /* regard_bench_attention only */
+  const char *filter;    /* only the shapes whose use contains this; NULL: all */
 } RegardBenchParams;
 
 RegardBenchParams regard_bench_params_default (void);
@@ -115,5 +117,8 @@ gboolean regard_bench_ops (const RegardBenchParams *params, GError **error);
  * tokens/s and decode's share of the bandwidth roofline. Parameters out of
  * range fail with G_IO_ERROR_INVALID_ARGUMENT. */
 gboolean regard_bench_model (const char *model_dir, const RegardBenchParams *params, GError **error);
+/* Attention alone at the models' shapes (vision towers, perceivers, text
+ * prefill): the best of params->repeat submits each. */
+gboolean regard_bench_attention (const RegardBenchParams *params, GError **error);
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* rg-ops-attention.c: attention with an online softmax: the tiled kernel
  * (shaders/attention.comp), the one-query kernel of CPU devices
- * (attention_decode.comp) and the merge of key ranges
+ * (attention_decode.comp), the many-query kernel of CPU devices
+ * (attention_cpu.comp) and the merge of key ranges
  * (attention_combine.comp); see the shaders for the algorithms. */
 #include "config.h"
 
@@ -280,6 +281,150 @@ record_decode (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const Rg
   return TRUE;
 }
 
+/* ---- Many queries on CPU devices: shaders/attention_cpu.comp ----------- */
+
+typedef enum
+{
+  ATTN_AUTO,   /* by device and shape */
+  ATTN_TILED,  /* attention.comp (and attention_decode.comp for decode) */
+  ATTN_CPU,    /* attention_cpu.comp wherever it can run */
+} AttnKernel;
+
+/* $REGARD_ATTENTION=tiled|cpu forces a kernel (tests, benchmarks). */
+static AttnKernel
+attn_kernel_forced (void)
+{
+  const char *env = g_getenv ("REGARD_ATTENTION");
+
+  if (env == NULL)
+    return ATTN_AUTO;
+  if (g_str_equal (env, "tiled"))
+    return ATTN_TILED;
+  if (g_str_equal (env, "cpu"))
+    return ATTN_CPU;
+  return ATTN_AUTO;
+}
+
+/* Query rows per workgroup of attention_cpu.comp: each K/V fetch serves
+ * that many rows, all of whose q and accumulators stay in registers.
+ * Measured on llvmpipe: 8 beats 4 and 16 for D = 72 (16 spills more, and
+ * takes 90 s to compile); for D = 128, 4 beats 8 (60 s to compile). */
+static uint32_t
+cpu_rows_per_group (uint32_t n_rows, uint32_t hd)
+{
+  uint32_t nq = hd <= 72 ? 8 : 4;
+
+  while (nq > 1 && nq / 2 >= n_rows)
+    nq /= 2;
+  return nq;
+}
+
+/* Lanes over keys: a subgroup owns a few query rows of a kv head and a key
+ * range, each lane its own keys (see the shader). Returns FALSE where it
+ * does not apply (the caller then takes the tiled kernel). */
+static gboolean
+record_cpu (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q, const RgVkBuffer *k,
+            const RgVkBuffer *v, const RgVkBuffer *key_mask, const RgAttnParams *p, AttnKernel kernel)
+{
+  RgVkContext *ctx = rg_vk_recorder_get_context (rec);
+  const RgVkDeviceInfo *info = rg_vk_context_get_info (ctx);
+  uint32_t hd = p->head_dim, group = p->n_heads / p->n_kv_heads, n_rows = p->n_q * group;
+  uint32_t sg = info->subgroup_size, nq, n_blocks, n_split, split_len, step;
+  uint64_t q_bytes = (uint64_t) p->n_q * p->n_heads * hd * 4, kv_bytes = (uint64_t) p->n_kv * p->n_kv_heads * hd * 4;
+  uint64_t n_groups, min_groups;
+  RgVkBuffer *part_o = NULL, *part_ml = NULL;
+  RgVkBinding bindings[7];
+  gboolean texel;
+
+  if (kernel == ATTN_TILED || !info->subgroup_arithmetic || sg == 0 || sg > info->max_compute_workgroup_invocations ||
+      hd % 4 != 0 || hd > 128 || p->n_kv == 0 || p->kv_f16)
+    return FALSE;
+  if (kernel == ATTN_AUTO && info->type != VK_PHYSICAL_DEVICE_TYPE_CPU)
+    return FALSE;
+  /* q, K and V as texels where activations go that way (CPU devices);
+   * without them, attention.comp (read through storage buffers, this
+   * kernel took llvmpipe minutes to compile) */
+  texel = rg_vk_context_get_texel_weights (ctx) &&
+          MAX (rg_vk_buffer_get_size (q), MAX (rg_vk_buffer_get_size (k), rg_vk_buffer_get_size (v))) <=
+            rg_vk_context_get_max_texel_bytes (ctx);
+  if (!texel)
+    return FALSE;
+
+  nq = cpu_rows_per_group (n_rows, hd);
+  n_blocks = (n_rows + nq - 1) / nq;
+  n_groups = (uint64_t) n_blocks * p->n_kv_heads;
+
+  /* Split-K: enough workgroups for the device's threads (a few per core,
+   * for balance), each still with 8 steps of keys or more; and every
+   * invocation's key loop far under lavapipe's 65535 iterations. */
+  step = 4 * sg;
+  min_groups = 4 * (uint64_t) MAX (g_get_num_processors (), 1);
+  n_split = 1;
+  if (n_groups < min_groups)
+    n_split = (uint32_t) MIN ((min_groups + n_groups - 1) / n_groups, MAX (1u, p->n_kv / (8 * step)));
+  n_split = MAX (n_split, (uint32_t) (((uint64_t) p->n_kv + (uint64_t) CPU_LOOP_BUDGET * step - 1) /
+                                      ((uint64_t) CPU_LOOP_BUDGET * step)));
+  split_len = (p->n_kv + n_split - 1) / n_split;
+  split_len = (split_len + step - 1) / step * step;
+  n_split = (p->n_kv + split_len - 1) / split_len;
+  if (n_split > 1)
+    {
+      uint64_t scratch = (uint64_t) n_split * q_bytes;
+
+      uint64_t limit = MIN (info->max_storage_buffer_range, info->max_memory_allocation_size);
+      const char *env = g_getenv ("REGARD_MAX_BINDING_BYTES");
+
+      if (env != NULL && g_ascii_strtoull (env, NULL, 10) > 0)
+        limit = MIN (limit, g_ascii_strtoull (env, NULL, 10));
+      /* the tiled kernel's query chunks handle that */
+      if (scratch > MIN (limit, G_MAXUINT32))
+        return FALSE;
+      if (!split_scratch (rec, (uint64_t) p->n_q * p->n_heads, hd, n_split, &part_o, &part_ml))
+        return TRUE;
+    }
+
+  {
+    AttnPush push = {
+      .n_q = p->n_q, .n_kv = p->n_kv, .n_heads = p->n_heads, .n_kv_heads = p->n_kv_heads, .group = group,
+      .n_rows = n_rows, .n_blocks = n_blocks, .causal = p->causal != FALSE, .q_pos0 = p->q_pos0,
+      .window = p->window, .has_mask = key_mask != NULL, .scale = p->scale, .n_split = n_split,
+      .split_len = split_len,
+    };
+    const RgVkBuffer *texels[3] = { k, v, q };
+    RgVkDispatch d = {
+      .shader = "attention_cpu_f32_tex",
+      .texels = texels,
+      .n_texels = 3,
+      /* spec 2: flags the shader compiles for (1: key mask, 2: causal) */
+      .spec = { sg, nq, (key_mask != NULL ? 1u : 0u) | (p->causal ? 2u : 0u), hd },
+      .n_spec = 4,
+      .bindings = bindings,
+      .n_bindings = 7,
+      .push = &push,
+      .push_size = sizeof push,
+      .flops = 4.0 * p->n_q * p->n_heads * (double) p->n_kv * hd,
+      .bytes = 2.0 * q_bytes + 2.0 * kv_bytes * n_blocks,
+    };
+
+    bindings[0] = (RgVkBinding) { q, 0, q_bytes };
+    bindings[1] = (RgVkBinding) { k, 0, kv_bytes };
+    bindings[2] = (RgVkBinding) { v, 0, kv_bytes };
+    bindings[3] = key_mask ? (RgVkBinding) { key_mask, 0, (uint64_t) p->n_kv * 4 }
+                           : (RgVkBinding) { k, 0, 4 };  /* unused dummy */
+    bindings[4] = (RgVkBinding) { out, 0, q_bytes };
+    bindings[5] = part_o ? rg_vk_bind (part_o) : bindings[4];  /* unused dummies */
+    bindings[6] = part_ml ? rg_vk_bind (part_ml) : bindings[4];
+    rg_vk_groups_1d (ctx, n_groups * n_split, d.groups);
+    rg_vk_dispatch (rec, &d);
+
+    if (n_split > 1)
+      record_combine (rec, &d, (uint64_t) p->n_q * p->n_heads * hd, n_split);
+  }
+  return TRUE;
+}
+
+/* ---- Entry point ------------------------------------------------------- */
+
 void
 rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
                  const RgVkBuffer *k, const RgVkBuffer *v, const RgVkBuffer *key_mask,
@@ -293,6 +438,7 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
   uint64_t q_bytes, kv_bytes, mask_bytes, row_bytes;
   RgVkBinding bindings[7];
   RgVkBuffer *part_o = NULL, *part_ml = NULL;
+  AttnKernel kernel;
 
   if (p->n_q == 0 || p->n_heads == 0)
     return;
@@ -316,7 +462,10 @@ rg_op_attention (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *q,
       (key_mask && !rg_op_check_size (rec, "attention", key_mask, mask_bytes)) ||
       !rg_op_check_size (rec, "attention", out, q_bytes))
     return;
-  if (key_mask == NULL && kv_bytes > 0 && record_decode (rec, out, q, k, v, p, kv_bytes))
+  kernel = attn_kernel_forced ();
+  if (kernel != ATTN_CPU && key_mask == NULL && kv_bytes > 0 && record_decode (rec, out, q, k, v, p, kv_bytes))
+    return;
+  if (kernel != ATTN_TILED && record_cpu (rec, out, q, k, v, key_mask, p, kernel))
     return;
 
   n_rows = p->n_q * group;

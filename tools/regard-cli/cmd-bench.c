@@ -2,6 +2,7 @@
  * regard_bench_model in regard-tools.h do the work).
  *
  *   bench ops [--device D]       each op at model-sized shapes
+ *   bench attention [--only S]   attention alone at the models' shapes
  *   bench --model DIR [...]      the whole model: image encode, prefill,
  *                                decode tokens/s and decode's share of the
  *                                bandwidth roofline */
@@ -28,6 +29,7 @@ int
 cmd_bench (int argc, char **argv)
 {
   g_autofree char *device = NULL, *model = NULL, *format = NULL, *image = NULL, *split = NULL, *kv_cache = NULL;
+  g_autofree char *only = NULL;
   gboolean json = FALSE;
   int n_prompt = 128, n_gen = 32, context = 0, n_runs = 1;
   const GOptionEntry options[] = {
@@ -42,6 +44,7 @@ cmd_bench (int argc, char **argv)
     { "context", 0, 0, G_OPTION_ARG_INT, &context, "KV cache length (default: what the run needs, >= 1024)", "N" },
     { "repeat", 0, 0, G_OPTION_ARG_INT, &n_runs, "Prefill and decode N times: the median and the best (1)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only, "bench attention: only the shapes whose use contains S", "S" },
     { NULL }
   };
   RegardBenchParams params = regard_bench_params_default ();
@@ -51,12 +54,18 @@ cmd_bench (int argc, char **argv)
   if (argc >= 2 && g_str_equal (argv[1], "history"))
     return cmd_bench_history (argc - 1, argv + 1);
 #endif
-  if (!cli_parse ("bench", "ops | history | --model DIR", options, &argc, &argv))
+  if (!cli_parse ("bench", "ops | attention | history | --model DIR", options, &argc, &argv))
     return 2;
   params.device = device;
   params.json = json;
   if (argc >= 2 && g_str_equal (argv[1], "ops"))
     return regard_bench_ops (&params, &error) ? 0 : bench_fail (error);
+  if (argc >= 2 && g_str_equal (argv[1], "attention") && n_runs >= 1 && n_runs <= 1000)
+    {
+      params.repeat = (guint) n_runs;
+      params.filter = only;
+      return regard_bench_attention (&params, &error) ? 0 : bench_fail (error);
+    }
   if (split != NULL && !g_str_equal (split, "yes") && !g_str_equal (split, "no"))
     {
       g_printerr ("regard-cli bench: --split takes yes or no\n");
@@ -75,6 +84,7 @@ cmd_bench (int argc, char **argv)
       return regard_bench_model (model, &params, &error) ? 0 : bench_fail (error);
     }
   g_printerr ("Usage: regard-cli bench ops [--device D] [--json]\n"
+              "       regard-cli bench attention [--only S] [--repeat N] [--device D]\n"
               "       regard-cli bench history [--chats N] [--turns N] [--page N]\n"
               "       regard-cli bench --model DIR [--format f32|f16|q8_0|q4_0|auto] [--kv-cache f32|f16|auto]\n"
               "                        [--image FILE [--split yes|no]]\n"
