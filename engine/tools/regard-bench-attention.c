@@ -31,6 +31,8 @@ static const BenchShape shapes[] = {
   { "Mistral prefill, f16 KV", 512, 512, 32, 8, 128, TRUE, FALSE, TRUE },
   { "SigLIP-so400m, 1024 patches", 1024, 1024, 16, 16, 72, FALSE, TRUE },
   { "SigLIP-so400m, 4900 patches", 4900, 4900, 16, 16, 72, FALSE, FALSE },
+  { "0.85B decode after 2000 tokens", 1, 2000, 32, 8, 64, TRUE, FALSE },
+  { "0.85B decode after 2000 tokens, f16 KV", 1, 2000, 32, 8, 64, TRUE, FALSE, TRUE },
 };
 
 /* N floats in [-1, 1) (a fixed sequence), as f32 or as halves */
@@ -75,6 +77,8 @@ time_attention (RgVkContext *ctx, const BenchShape *s, guint repeat, GError **er
     .n_q = s->n_q, .n_kv = s->n_kv, .n_heads = s->n_heads, .n_kv_heads = s->n_kv_heads,
     .head_dim = s->head_dim, .scale = 1.0f / sqrtf ((float) s->head_dim), .causal = s->causal,
     .kv_f16 = s->kv_f16,
+    /* the queries are the last positions (a decode step sees every key) */
+    .q_pos0 = s->causal ? s->n_kv - s->n_q : 0,
   };
   double best = -1;
 
@@ -124,7 +128,7 @@ regard_bench_attention (const RegardBenchParams *params, GError **error)
       const BenchShape *s = &shapes[i];
       g_autofree char *shape = g_strdup_printf ("%u, %u%s, %u/%u, %u%s", s->n_q, s->n_kv, s->causal ? " causal" : "",
                                                 s->n_heads, s->n_kv_heads, s->head_dim, s->mask ? ", key mask" : "");
-      double ms, flops = 4.0 * s->n_q * s->n_kv * s->n_heads * s->head_dim * (s->causal ? 0.5 : 1.0);
+      double ms, flops = 4.0 * s->n_q * s->n_kv * s->n_heads * s->head_dim * (s->causal && s->n_q > 1 ? 0.5 : 1.0);
 
       if (params->filter != NULL && strstr (s->use, params->filter) == NULL)
         continue;
