@@ -5,6 +5,7 @@
  *   greedy ids (bad words masked, stop on eos)         exact
  * plus KV-cache incremental decode == one full forward. */
 #include "test-common.h"
+#include "test-golden-common.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -118,47 +119,17 @@ get_model (void)
 static RgSafetensors *
 open_case (const Case *c)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *rel = g_build_filename ("idefics2-tiny", c->file, NULL);
-  g_autofree char *path = rg_test_fixture_path (rel);
-  RgSafetensors *st = rg_safetensors_open (path, &error);
-
-  g_assert_no_error (error);
-  return st;
+  return rg_test_golden_open ("idefics2-tiny", c->file);
 }
 
-/* An f32 copy (safetensors data need not be aligned) of a golden tensor
- * of N elements. */
+/* An f32 copy of a golden tensor of N elements. */
 static float *
 golden_f32 (RgSafetensors *st, const char *name, size_t n)
 {
-  const RgTensorInfo *t = rg_safetensors_find (st, name);
-  float *out;
+  size_t got;
+  float *out = rg_test_golden_f32 (st, name, &got);
 
-  g_assert_nonnull (t);
-  g_assert_cmpint (t->dtype, ==, RG_DTYPE_F32);
-  g_assert_cmpuint (t->n_elements, ==, n);
-  out = g_new (float, MAX (n, 1));
-  memcpy (out, t->data, n * sizeof (float));
-  return out;
-}
-
-static int32_t *
-golden_ids (RgSafetensors *st, const char *name, size_t *n)
-{
-  const RgTensorInfo *t = rg_safetensors_find (st, name);
-  int32_t *out;
-
-  g_assert_nonnull (t);
-  g_assert_cmpint (t->dtype, ==, RG_DTYPE_I64);
-  *n = t->n_elements;
-  out = g_new (int32_t, MAX (*n, 1));
-  for (size_t i = 0; i < *n; i++)
-    {
-      int64_t v;
-      memcpy (&v, (const uint8_t *) t->data + i * 8, 8);
-      out[i] = (int32_t) v;
-    }
+  g_assert_cmpuint (got, ==, n);
   return out;
 }
 
@@ -334,7 +305,7 @@ test_prefill (gconstpointer data)
   g_autoptr(RgSafetensors) st = open_case (c);
   RgModel *m = get_model ();
   size_t T = m->config.text.hidden_size, vocab = m->config.text.vocab_size, n_ids;
-  g_autofree int32_t *ids = golden_ids (st, "input_ids", &n_ids);
+  g_autofree int32_t *ids = rg_test_golden_i64 (st, "input_ids", &n_ids);
   g_autofree float *logits = g_new (float, vocab);
   g_autofree float *want_emb = golden_f32 (st, "inputs_embeds", n_ids * T);
   g_autofree float *want_hid = golden_f32 (st, "text_last_hidden_state", n_ids * T);
@@ -364,9 +335,9 @@ test_generate (gconstpointer data)
   RgModel *m = get_model ();
   const RgProcessorConfig *proc = rg_snapshot_get_processor_config (snapshot);
   size_t vocab = m->config.text.vocab_size, n_ids, n_gen, n_top;
-  g_autofree int32_t *ids = golden_ids (st, "input_ids", &n_ids);
-  g_autofree int32_t *want_gen = golden_ids (st, "generated_ids", &n_gen);
-  g_autofree int32_t *want_top_ids = golden_ids (st, "step_top5_ids", &n_top);
+  g_autofree int32_t *ids = rg_test_golden_i64 (st, "input_ids", &n_ids);
+  g_autofree int32_t *want_gen = rg_test_golden_i64 (st, "generated_ids", &n_gen);
+  g_autofree int32_t *want_top_ids = rg_test_golden_i64 (st, "step_top5_ids", &n_top);
   g_autofree float *want_top = golden_f32 (st, "step_top5_logits", n_gen * N_TOP);
   g_autofree float *logits = g_new (float, vocab);
   g_autofree float *masked = g_new (float, vocab);
@@ -449,7 +420,7 @@ text_only_ids (int32_t **ids, size_t *n)
   g_autoptr(RgSafetensors) st = rg_safetensors_open (path, &error);
 
   g_assert_no_error (error);
-  *ids = golden_ids (st, "input_ids", n);
+  *ids = rg_test_golden_i64 (st, "input_ids", n);
 }
 
 static void

@@ -396,11 +396,16 @@ test_f16_kv_long (void)
 static float *
 run_cpu_case (const Case *c)
 {
+  /* the caller's choice (test-gpu-attention-tiled sets one) comes back after */
+  g_autofree char *saved = g_strdup (g_getenv ("REGARD_ATTENTION"));
   float *got;
 
   g_setenv ("REGARD_ATTENTION", "cpu", TRUE);
   got = run_case (c, 1e-7);
-  g_unsetenv ("REGARD_ATTENTION");
+  if (saved != NULL)
+    g_setenv ("REGARD_ATTENTION", saved, TRUE);
+  else
+    g_unsetenv ("REGARD_ATTENTION");
   return got;
 }
 
