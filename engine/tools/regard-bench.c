@@ -157,6 +157,66 @@ copy_bandwidth (RgVkContext *ctx, GError **error)
   return us > 0 ? 2.0 * bytes / (us * 1e3) : -1;
 }
 
+/* Mirrors `Push` in shaders/peak_fma.comp. */
+typedef struct
+{
+  uint32_t iters;
+  float mul;
+  float add;
+  uint32_t pad;
+} PeakPush;
+
+G_STATIC_ASSERT (sizeof (PeakPush) == 16);
+
+#define PEAK_ITERS 1024
+#define PEAK_FLOPS_PER_ITER (8 * 4 * 2)   /* 8 vec4 FMA chains */
+
+typedef struct
+{
+  RgVkBuffer *out;
+  uint32_t invocations;
+} PeakArgs;
+
+static void
+record_peak (RgVkRecorder *rec, gpointer data)
+{
+  PeakArgs *a = data;
+  RgVkContext *ctx = rg_vk_recorder_get_context (rec);
+  uint32_t wg = 64;
+  PeakPush push = { PEAK_ITERS, 0.999f, 0.001f, 0 };
+  RgVkBinding bindings[1] = { rg_vk_bind (a->out) };
+  RgVkDispatch d = {
+    .shader = "peak_fma",
+    .spec = { wg },
+    .n_spec = 1,
+    .bindings = bindings,
+    .n_bindings = 1,
+    .push = &push,
+    .push_size = sizeof push,
+    .flops = (double) a->invocations * PEAK_ITERS * PEAK_FLOPS_PER_ITER,
+  };
+
+  rg_vk_groups_1d (ctx, a->invocations / wg, d.groups);
+  rg_vk_dispatch (rec, &d);
+}
+
+/* The device's f32 FMA rate in GFLOP/s: enough invocations to fill every
+ * core (a CPU device runs a workgroup per thread; a GPU needs far more). */
+static double
+fma_peak (RgVkContext *ctx, GError **error)
+{
+  gboolean cpu = rg_vk_context_get_info (ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+  uint32_t invocations = cpu ? 64 * 64 : 4096 * 64;
+  g_autoptr(RgVkBuffer) out = rg_vk_buffer_new (ctx, "fma peak", (uint64_t) invocations * 4, error);
+  PeakArgs args = { out, invocations };
+  double us;
+
+  if (out == NULL)
+    return -1;
+  us = time_op (ctx, record_peak, &args, cpu ? 2 : 16, error);
+  return us > 0 ? (double) invocations * PEAK_ITERS * PEAK_FLOPS_PER_ITER / (us * 1e3) : -1;
+}
+
 /* ---- bench ops ---------------------------------------------------------- */
 
 typedef struct
@@ -244,7 +304,7 @@ regard_bench_ops (const RegardBenchParams *params, GError **error)
   g_autoptr(RgVkContext) ctx = rg_vk_context_new (device, error);
   const RgVkDeviceInfo *info;
   gboolean cpu, first = TRUE;
-  double copy_gbs;
+  double copy_gbs, peak_gflops;
   /* Mistral-7B's decode shapes; a CPU device gets 1/4 of the rows */
   uint32_t T = 4096, I = 14336, H = 32, Hkv = 8, D = 128, ctx_len = 1024, prefill = 128;
   static const RgDType wtypes[] = { RG_DTYPE_F32, RG_DTYPE_F16, RG_DTYPE_Q8_0, RG_DTYPE_Q4_0 };
@@ -256,16 +316,20 @@ regard_bench_ops (const RegardBenchParams *params, GError **error)
   copy_gbs = copy_bandwidth (ctx, error);
   if (copy_gbs < 0)
     return FALSE;
+  peak_gflops = fma_peak (ctx, error);
+  if (peak_gflops < 0)
+    return FALSE;
   if (json)
     {
       fprintf (fp, "{\n  \"device\": ");
       json_string (fp, info->name);
-      fprintf (fp, ",\n  \"copy_gbs\": %.3f,\n  \"ops\": [", copy_gbs);
+      fprintf (fp, ",\n  \"copy_gbs\": %.3f,\n  \"fma_gflops\": %.3f,\n  \"ops\": [", copy_gbs, peak_gflops);
     }
   else
     {
       fprintf (fp, "device: %s (%s)\n", info->name, rg_vk_context_get_choice_reason (ctx));
       fprintf (fp, "copy bandwidth (vkCmdCopyBuffer, read + write): %.2f GB/s\n", copy_gbs);
+      fprintf (fp, "f32 FMA peak (peak_fma.comp): %.1f GFLOP/s\n", peak_gflops);
       if (cpu)
         fprintf (fp, "CPU device: matrix rows scaled to 1/4 of Mistral-7B's, prefill to 32 tokens\n");
       fprintf (fp, "%-22s %-34s %10s %9s %8s %7s\n", "op", "shape", "us", "GFLOP/s", "GB/s", "of copy");
