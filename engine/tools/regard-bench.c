@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "regard-tools.h"
+#include "rg-peak.h"
 #include "rg-budget.h"
 #include "rg-family.h"
 #include "rg-image.h"
@@ -157,47 +158,21 @@ copy_bandwidth (RgVkContext *ctx, GError **error)
   return us > 0 ? 2.0 * bytes / (us * 1e3) : -1;
 }
 
-/* Mirrors `Push` in shaders/peak_fma.comp. */
-typedef struct
-{
-  uint32_t iters;
-  float mul;
-  float add;
-  uint32_t pad;
-} PeakPush;
-
-G_STATIC_ASSERT (sizeof (PeakPush) == 16);
-
-#define PEAK_ITERS 1024
-#define PEAK_FLOPS_PER_ITER (8 * 4 * 2)   /* 8 vec4 FMA chains */
-
 typedef struct
 {
   RgVkBuffer *out;
   uint32_t invocations;
 } PeakArgs;
 
+#define PEAK_ITERS 1024
+
 static void
 record_peak (RgVkRecorder *rec, gpointer data)
 {
   PeakArgs *a = data;
-  RgVkContext *ctx = rg_vk_recorder_get_context (rec);
-  uint32_t wg = 64;
-  PeakPush push = { PEAK_ITERS, 0.999f, 0.001f, 0 };
-  RgVkBinding bindings[1] = { rg_vk_bind (a->out) };
-  RgVkDispatch d = {
-    .shader = "peak_fma",
-    .spec = { wg },
-    .n_spec = 1,
-    .bindings = bindings,
-    .n_bindings = 1,
-    .push = &push,
-    .push_size = sizeof push,
-    .flops = (double) a->invocations * PEAK_ITERS * PEAK_FLOPS_PER_ITER,
-  };
 
-  rg_vk_groups_1d (ctx, a->invocations / wg, d.groups);
-  rg_vk_dispatch (rec, &d);
+  /* |mul| < 1 and a small add: the chains neither overflow nor go subnormal */
+  rg_peak_fma_record (rec, a->out, a->invocations, PEAK_ITERS, 0.999f, 0.001f);
 }
 
 /* The device's f32 FMA rate in GFLOP/s: enough invocations to fill every
@@ -214,7 +189,7 @@ fma_peak (RgVkContext *ctx, GError **error)
   if (out == NULL)
     return -1;
   us = time_op (ctx, record_peak, &args, cpu ? 2 : 16, error);
-  return us > 0 ? (double) invocations * PEAK_ITERS * PEAK_FLOPS_PER_ITER / (us * 1e3) : -1;
+  return us > 0 ? (double) invocations * PEAK_ITERS * RG_PEAK_FLOPS_PER_ITER / (us * 1e3) : -1;
 }
 
 /* ---- bench ops ---------------------------------------------------------- */
