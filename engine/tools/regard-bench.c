@@ -192,6 +192,46 @@ fma_peak (RgVkContext *ctx, GError **error)
   return us > 0 ? (double) invocations * PEAK_ITERS * RG_PEAK_FLOPS_PER_ITER / (us * 1e3) : -1;
 }
 
+typedef struct
+{
+  RgVkBuffer *out, *src;
+  uint32_t n_texels, invocations;
+} TexelArgs;
+
+static void
+record_texel (RgVkRecorder *rec, gpointer data)
+{
+  TexelArgs *a = data;
+
+  rg_peak_texel_record (rec, a->out, a->src, a->n_texels, a->invocations);
+}
+
+/* How fast the device reads a uniform texel buffer, in GB/s: 512 MB on a
+ * CPU device (more than its caches, as a model's weights are), 1 GB on a
+ * GPU, within the texel buffer limit. */
+static double
+texel_bandwidth (RgVkContext *ctx, GError **error)
+{
+  gboolean cpu = rg_vk_context_get_info (ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+  uint32_t invocations = cpu ? 64 * 64 : 4096 * 64;
+  uint64_t step = 16ull * 8 * invocations;
+  uint64_t bytes = MIN ((cpu ? 512ull : 1024ull) << 20, rg_vk_context_get_max_texel_bytes (ctx)) / step * step;
+  g_autoptr(RgVkBuffer) src = NULL;
+  g_autoptr(RgVkBuffer) out = NULL;
+  TexelArgs args;
+  double us;
+
+  if (bytes == 0 || bytes / 16 > G_MAXUINT32)
+    return 0;
+  src = rg_vk_buffer_new (ctx, "texel read src", bytes, error);
+  out = src ? rg_vk_buffer_new (ctx, "texel read out", (uint64_t) invocations * 4, error) : NULL;
+  if (out == NULL || !rg_vk_buffer_fill_zero (src, error))
+    return -1;
+  args = (TexelArgs) { out, src, (uint32_t) (bytes / 16), invocations };
+  us = time_op (ctx, record_texel, &args, 4, error);
+  return us > 0 ? bytes / (us * 1e3) : -1;
+}
+
 /* ---- bench ops ---------------------------------------------------------- */
 
 typedef struct
@@ -279,7 +319,7 @@ regard_bench_ops (const RegardBenchParams *params, GError **error)
   g_autoptr(RgVkContext) ctx = rg_vk_context_new (device, error);
   const RgVkDeviceInfo *info;
   gboolean cpu, first = TRUE;
-  double copy_gbs, peak_gflops;
+  double copy_gbs, peak_gflops, texel_gbs;
   /* Mistral-7B's decode shapes; a CPU device gets 1/4 of the rows */
   uint32_t T = 4096, I = 14336, H = 32, Hkv = 8, D = 128, ctx_len = 1024, prefill = 128;
   static const RgDType wtypes[] = { RG_DTYPE_F32, RG_DTYPE_F16, RG_DTYPE_Q8_0, RG_DTYPE_Q4_0 };
@@ -294,16 +334,21 @@ regard_bench_ops (const RegardBenchParams *params, GError **error)
   peak_gflops = fma_peak (ctx, error);
   if (peak_gflops < 0)
     return FALSE;
+  texel_gbs = texel_bandwidth (ctx, error);
+  if (texel_gbs < 0)
+    return FALSE;
   if (json)
     {
       fprintf (fp, "{\n  \"device\": ");
       json_string (fp, info->name);
-      fprintf (fp, ",\n  \"copy_gbs\": %.3f,\n  \"fma_gflops\": %.3f,\n  \"ops\": [", copy_gbs, peak_gflops);
+      fprintf (fp, ",\n  \"copy_gbs\": %.3f,\n  \"texel_read_gbs\": %.3f,\n  \"fma_gflops\": %.3f,\n  \"ops\": [",
+               copy_gbs, texel_gbs, peak_gflops);
     }
   else
     {
       fprintf (fp, "device: %s (%s)\n", info->name, rg_vk_context_get_choice_reason (ctx));
       fprintf (fp, "copy bandwidth (vkCmdCopyBuffer, read + write): %.2f GB/s\n", copy_gbs);
+      fprintf (fp, "uniform texel buffer reads (peak_texel.comp): %.2f GB/s\n", texel_gbs);
       fprintf (fp, "f32 FMA peak (peak_fma.comp): %.1f GFLOP/s\n", peak_gflops);
       if (cpu)
         fprintf (fp, "CPU device: matrix rows scaled to 1/4 of Mistral-7B's, prefill to 32 tokens\n");

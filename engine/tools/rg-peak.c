@@ -60,3 +60,49 @@ rg_peak_fma_ref (uint32_t i, uint32_t iters, float mul, float add)
       s[k] += acc[c][k];
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
+
+/* Mirrors `Push` in shaders/peak_texel.comp. */
+typedef struct
+{
+  uint32_t n_texels;
+  uint32_t invocations;
+  uint32_t pad0;
+  uint32_t pad1;
+} TexelPush;
+
+G_STATIC_ASSERT (sizeof (TexelPush) == 16);
+
+void
+rg_peak_texel_record (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *src, uint32_t n_texels,
+                      uint32_t invocations)
+{
+  TexelPush push = { n_texels, invocations, 0, 0 };
+  RgVkBinding bindings[1] = { rg_vk_bind (out) };
+  const RgVkBuffer *texels[1] = { src };
+  RgVkDispatch d = {
+    .shader = "peak_texel",
+    .spec = { PEAK_WG },
+    .n_spec = 1,
+    .bindings = bindings,
+    .n_bindings = 1,
+    .texels = texels,
+    .n_texels = 1,
+    .push = &push,
+    .push_size = sizeof push,
+    .bytes = 16.0 * n_texels,
+  };
+
+  g_return_if_fail (invocations % PEAK_WG == 0 && n_texels % (8u * invocations) == 0);
+  rg_vk_groups_1d (rg_vk_recorder_get_context (rec), invocations / PEAK_WG, d.groups);
+  rg_vk_dispatch (rec, &d);
+}
+
+uint32_t
+rg_peak_texel_ref (const uint32_t *words, uint32_t n_texels, uint32_t invocations, uint32_t i)
+{
+  uint32_t acc = 0;
+
+  for (uint64_t t = i; t < n_texels; t += invocations)
+    acc ^= words[4 * t] ^ words[4 * t + 1] ^ words[4 * t + 2] ^ words[4 * t + 3];
+  return acc;
+}
