@@ -1,10 +1,11 @@
 #version 450
 // peak_texel.comp: how fast the device reads a uniform texel buffer (the
 // way weights reach the mat-vecs on CPU devices), for `regard-cli bench
-// ops`: the ceiling of a bandwidth-bound decode there. Invocation i of N
-// reads texels i, i + N, i + 2N, ... (neighbouring lanes read neighbouring
-// texels, as the mat-vecs do), 8 fetches issued before they are combined,
-// and stores the xor of every word it read, so no fetch can be dropped.
+// ops`: the ceiling of a bandwidth-bound decode there. Each workgroup streams its own contiguous share of the buffer (as a
+// subgroup streams its weight rows in the mat-vecs), 8 x WG_SIZE texels a
+// step: invocation l of the group reads texels l, l + WG_SIZE, ... of
+// it, 8 fetches issued before they are combined, and stores the xor of
+// every word it read, so no fetch can be dropped.
 #include "common.glsl"
 #extension GL_EXT_control_flow_attributes : require
 
@@ -21,19 +22,21 @@ layout(push_constant) uniform Push
 
 void main()
 {
-  uint i = global_index();
-  uint n = p.invocations;
+  uint n_groups = p.invocations / WG_SIZE;
+  uint group = group_index();
+  uint per_group = p.n_texels / n_groups;   // a multiple of 8 * WG_SIZE
+  uint base = group * per_group + gl_LocalInvocationID.x;
   uvec4 acc = uvec4(0u);
 
-  if (i >= n)
+  if (group >= n_groups)
     return;
-  for (uint t = i; t < p.n_texels; t += 8u * n)
+  for (uint j = 0u; j < per_group; j += 8u * WG_SIZE)
     {
       uvec4 q[8];
       [[unroll]] for (uint k = 0u; k < 8u; k++)
-        q[k] = texelFetch(src, int(t + k * n));
+        q[k] = texelFetch(src, int(base + j + k * WG_SIZE));
       [[unroll]] for (uint k = 0u; k < 8u; k++)
         acc ^= q[k];
     }
-  o[i] = acc.x ^ acc.y ^ acc.z ^ acc.w;
+  o[global_index()] = acc.x ^ acc.y ^ acc.z ^ acc.w;
 }

@@ -181,14 +181,14 @@ static double
 fma_peak (RgVkContext *ctx, GError **error)
 {
   gboolean cpu = rg_vk_context_get_info (ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
-  uint32_t invocations = cpu ? 64 * 64 : 4096 * 64;
+  uint32_t invocations = cpu ? 256 * 64 : 4096 * 64;
   g_autoptr(RgVkBuffer) out = rg_vk_buffer_new (ctx, "fma peak", (uint64_t) invocations * 4, error);
   PeakArgs args = { out, invocations };
   double us;
 
   if (out == NULL)
     return -1;
-  us = time_op (ctx, record_peak, &args, cpu ? 2 : 16, error);
+  us = time_op (ctx, record_peak, &args, cpu ? 8 : 16, error);
   return us > 0 ? (double) invocations * PEAK_ITERS * RG_PEAK_FLOPS_PER_ITER / (us * 1e3) : -1;
 }
 

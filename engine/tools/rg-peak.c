@@ -100,9 +100,11 @@ rg_peak_texel_record (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *src,
 uint32_t
 rg_peak_texel_ref (const uint32_t *words, uint32_t n_texels, uint32_t invocations, uint32_t i)
 {
+  uint32_t per_group = n_texels / (invocations / PEAK_WG);
+  uint64_t base = (uint64_t) (i / PEAK_WG) * per_group;
   uint32_t acc = 0;
 
-  for (uint64_t t = i; t < n_texels; t += invocations)
+  for (uint64_t t = base + i % PEAK_WG; t < base + per_group; t += PEAK_WG)
     acc ^= words[4 * t] ^ words[4 * t + 1] ^ words[4 * t + 2] ^ words[4 * t + 3];
   return acc;
 }

@@ -19,7 +19,8 @@ float rg_peak_fma_ref (uint32_t i, uint32_t iters, float mul, float add);
 
 /* Records INVOCATIONS (a multiple of 64) invocations reading the
  * N_TEXELS 16-byte texels of SRC (N_TEXELS a multiple of 8 * INVOCATIONS,
- * within the device's texel buffer limit) into OUT (u32 [INVOCATIONS]). */
+ * within the device's texel buffer limit), each workgroup of 64 its own
+ * contiguous share, into OUT (u32 [INVOCATIONS]). */
 void rg_peak_texel_record (RgVkRecorder *rec, RgVkBuffer *out, const RgVkBuffer *src, uint32_t n_texels,
                            uint32_t invocations);
 
