@@ -463,6 +463,7 @@ regard_engine_new (const RegardEngineParams *params, GError **error)
 void
 regard_engine_free_full (RegardEngine *engine, GDestroyNotify finished, gpointer finished_data)
 {
+  const RgEngineTestHooks *hooks;
   GAsyncQueue *queue;
 
   if (engine == NULL)
@@ -487,6 +488,9 @@ regard_engine_free_full (RegardEngine *engine, GDestroyNotify finished, gpointer
   if (engine->current)
     g_cancellable_cancel (engine->current->cancellable);
   g_mutex_unlock (&engine->lock);
+  hooks = rg_engine_get_test_hooks ();
+  if (hooks && hooks->on_cancel)
+    hooks->on_cancel (hooks->data);
 
   /* Once REQ_QUIT is in, ENGINE belongs to its thread, which may free it
    * (and drop its queue reference) at any moment. */

@@ -15,6 +15,10 @@ typedef struct
   /* An engine thread is ending: its model and device are freed, the free's
    * FINISHED is not queued yet. */
   void (*on_thread_exit) (gpointer data);
+  /* The client's thread, in regard_engine_free (), right after it
+   * cancelled the running request (or found none): steps counted from
+   * here on ran after the cancel. */
+  void (*on_cancel) (gpointer data);
   gpointer data;
 } RgEngineTestHooks;
 
