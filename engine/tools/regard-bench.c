@@ -208,7 +208,8 @@ record_texel (RgVkRecorder *rec, gpointer data)
 
 /* How fast the device reads a uniform texel buffer, in GB/s: 512 MB on a
  * CPU device (more than its caches, as a model's weights are), 1 GB on a
- * GPU, within the texel buffer limit. */
+ * GPU, within the texel buffer limit; 0 where that limit is too small for
+ * one probe. */
 static double
 texel_bandwidth (RgVkContext *ctx, GError **error)
 {
@@ -341,14 +342,21 @@ regard_bench_ops (const RegardBenchParams *params, GError **error)
     {
       fprintf (fp, "{\n  \"device\": ");
       json_string (fp, info->name);
-      fprintf (fp, ",\n  \"copy_gbs\": %.3f,\n  \"texel_read_gbs\": %.3f,\n  \"fma_gflops\": %.3f,\n  \"ops\": [",
-               copy_gbs, texel_gbs, peak_gflops);
+      fprintf (fp, ",\n  \"copy_gbs\": %.3f,\n  \"texel_read_gbs\": ", copy_gbs);
+      if (texel_gbs > 0)
+        fprintf (fp, "%.3f", texel_gbs);
+      else
+        fprintf (fp, "null");
+      fprintf (fp, ",\n  \"fma_gflops\": %.3f,\n  \"ops\": [", peak_gflops);
     }
   else
     {
       fprintf (fp, "device: %s (%s)\n", info->name, rg_vk_context_get_choice_reason (ctx));
       fprintf (fp, "copy bandwidth (vkCmdCopyBuffer, read + write): %.2f GB/s\n", copy_gbs);
-      fprintf (fp, "uniform texel buffer reads (peak_texel.comp): %.2f GB/s\n", texel_gbs);
+      if (texel_gbs > 0)
+        fprintf (fp, "uniform texel buffer reads (peak_texel.comp): %.2f GB/s\n", texel_gbs);
+      else
+        fprintf (fp, "uniform texel buffer reads: not measured (the device's texel buffers are too small)\n");
       fprintf (fp, "f32 FMA peak (peak_fma.comp): %.1f GFLOP/s\n", peak_gflops);
       if (cpu)
         fprintf (fp, "CPU device: matrix rows scaled to 1/4 of Mistral-7B's, prefill to 32 tokens\n");
